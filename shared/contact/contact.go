@@ -1,0 +1,125 @@
+// Package contact defines a shopper's contact, how a request becomes one, and the states it moves through.
+package contact
+
+import (
+	"time"
+)
+
+// Tier is a shopper's member tier.
+type Tier string
+
+// Member tiers, lowest first.
+const (
+	Standard Tier = "standard"
+	Silver   Tier = "silver"
+	Gold     Tier = "gold"
+	Platinum Tier = "platinum"
+)
+
+// Tiers lists the member tiers, lowest first.
+var Tiers = []Tier{Standard, Silver, Gold, Platinum}
+
+// Locale is the language a contact is answered in.
+type Locale string
+
+// Supported locales.
+const (
+	Chinese Locale = "zh-CN"
+	English Locale = "en"
+)
+
+// Status is where a contact stands.
+type Status string
+
+// Contact states. Every accepted contact ends answered, resolved, rejected, or in a dead-letter queue.
+const (
+	Pending  Status = "pending"
+	Answered Status = "answered"
+	Queued   Status = "queued"
+	Claimed  Status = "claimed"
+	Resolved Status = "resolved"
+	Rejected Status = "rejected"
+)
+
+// Shopper identifies who wrote.
+type Shopper struct {
+	ID   string `json:"id"`
+	Tier Tier   `json:"tier"`
+}
+
+// Order is the order the storefront attached to the contact.
+type Order struct {
+	ID                string   `json:"id,omitempty"`
+	Status            string   `json:"status,omitempty"`
+	Carrier           string   `json:"carrier,omitempty"`
+	TrackingNumber    string   `json:"trackingNumber,omitempty"`
+	EstimatedDelivery string   `json:"estimatedDelivery,omitempty"`
+	Amount            *float64 `json:"amount,omitempty"`
+	Currency          string   `json:"currency,omitempty"`
+}
+
+// Product is the product the storefront attached to the contact.
+type Product struct {
+	SKU        string            `json:"sku,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Context is what the storefront knows about the contact.
+type Context struct {
+	Order   *Order   `json:"order,omitempty"`
+	Product *Product `json:"product,omitempty"`
+}
+
+// Contact is one accepted shopper message.
+type Contact struct {
+	ID         string    `json:"id"`
+	Merchant   string    `json:"merchant"`
+	Shopper    Shopper   `json:"shopper"`
+	Locale     Locale    `json:"locale"`
+	Channel    string    `json:"channel"`
+	Text       string    `json:"text"`
+	Topic      string    `json:"topic,omitempty"`
+	Context    *Context  `json:"context,omitempty"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	// Recent counts this shopper's earlier contacts to the merchant within RepeatWindow.
+	Recent int `json:"recent,omitempty"`
+	// TokenHash is the SHA-256 of the shopper's read token; the token itself is never stored.
+	TokenHash string `json:"tokenHash"`
+}
+
+// RepeatWindow is how far back an earlier contact makes this one a repeat.
+const RepeatWindow = 30 * time.Minute
+
+// OrderAmount returns the attached order's amount, or 0.
+func (c Contact) OrderAmount() float64 {
+	if c.Context == nil || c.Context.Order == nil || c.Context.Order.Amount == nil {
+		return 0
+	}
+	return *c.Context.Order.Amount
+}
+
+// Queue is a queued contact's place as the shopper sees it.
+type Queue struct {
+	Priority             string `json:"priority"`
+	Position             *int   `json:"position,omitempty"`
+	EstimatedWaitSeconds *int   `json:"estimatedWaitSeconds,omitempty"`
+}
+
+// Record is a contact together with what happened to it.
+type Record struct {
+	Contact
+	Status Status `json:"status"`
+	// Answer is the bot's or the agent's reply, as plain text.
+	Answer     string    `json:"answer,omitempty"`
+	AnsweredBy string    `json:"answeredBy,omitempty"` // "bot" or the agent's id
+	Intent     string    `json:"intent,omitempty"`
+	Template   string    `json:"template,omitempty"`
+	Confidence float64   `json:"confidence,omitempty"`
+	Priority   string    `json:"priority,omitempty"`
+	Reasons    []string  `json:"reasons,omitempty"`
+	Suggested  []string  `json:"suggested,omitempty"` // template ids an agent may start from
+	EnqueuedAt time.Time `json:"enqueuedAt,omitzero"`
+	Reject     string    `json:"reject,omitempty"`
+	UpdatedAt  time.Time `json:"updatedAt,omitzero"`
+}

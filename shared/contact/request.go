@@ -1,0 +1,281 @@
+package contact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"breakwater/shared/intent"
+)
+
+// Limits on what a shopper may send.
+const (
+	MaxBodyBytes = 16 << 10
+	MaxTextRunes = 2000
+	maxAttrs     = 32
+	maxShortLen  = 128
+)
+
+// ErrTooLarge is returned for a request body over MaxBodyBytes.
+var ErrTooLarge = errors.New("request body too large")
+
+// FieldError names the field that is wrong and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Request is the body of POST /contacts.
+type Request struct {
+	Merchant string          `json:"merchant"`
+	Shopper  *RequestShopper `json:"shopper"`
+	Locale   string          `json:"locale"`
+	Channel  string          `json:"channel"`
+	Text     *string         `json:"text"`
+	Topic    string          `json:"topic"`
+	Context  *Context        `json:"context"`
+}
+
+// RequestShopper is the shopper as the storefront sends it.
+type RequestShopper struct {
+	ID   string `json:"id"`
+	Tier string `json:"tier"`
+}
+
+var (
+	idPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$`)
+	channelPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+)
+
+// Decode reads a POST /contacts body strictly: unknown fields, trailing data and wrong types are errors naming the field.
+func Decode(body []byte) (Request, error) {
+	var r Request
+	if len(body) > MaxBodyBytes {
+		return r, ErrTooLarge
+	}
+	if !utf8.Valid(body) {
+		return r, fieldErr("body", "is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return r, fieldErr("body", "must hold exactly one JSON object")
+	}
+	return r, nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return fieldErr(typeErr.Field, "must be a %s", typeErr.Type.Kind())
+	case errors.As(err, &syntaxErr):
+		return fieldErr("body", "is not valid JSON at byte %d", syntaxErr.Offset)
+	case errors.Is(err, io.EOF):
+		return fieldErr("body", "is empty")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fieldErr(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+	default:
+		return fieldErr("body", "is not a valid contact: %v", err)
+	}
+}
+
+// New validates r and makes the contact it describes, received at now.
+// The caller sets ID, TokenHash and Recent.
+func New(r Request, now time.Time) (Contact, error) {
+	var c Contact
+	if !idPattern.MatchString(r.Merchant) {
+		return c, fieldErr("merchant", "is required: 1-128 letters, digits or . _ : @ -")
+	}
+	if r.Shopper == nil {
+		return c, fieldErr("shopper", "is required")
+	}
+	if !idPattern.MatchString(r.Shopper.ID) {
+		return c, fieldErr("shopper.id", "is required: 1-128 letters, digits or . _ : @ -")
+	}
+	tier := Tier(strings.ToLower(r.Shopper.Tier))
+	if r.Shopper.Tier == "" {
+		tier = Standard
+	}
+	if !validTier(tier) {
+		return c, fieldErr("shopper.tier", "must be one of standard, silver, gold, platinum")
+	}
+	if r.Text == nil {
+		return c, fieldErr("text", "is required")
+	}
+	text, err := cleanText(*r.Text)
+	if err != nil {
+		return c, err
+	}
+	loc, err := ParseLocale(r.Locale)
+	if err != nil {
+		return c, err
+	}
+	if loc == "" {
+		loc = DetectLocale(text)
+	}
+	channel := r.Channel
+	if channel == "" {
+		channel = "web"
+	}
+	if !channelPattern.MatchString(channel) {
+		return c, fieldErr("channel", "must be 1-32 lowercase letters, digits, _ or -")
+	}
+	if r.Topic != "" && !intent.Known(r.Topic) {
+		return c, fieldErr("topic", "must be one of the menu topics, such as order.track")
+	}
+	if err := validContext(r.Context); err != nil {
+		return c, err
+	}
+	return Contact{
+		Merchant:   r.Merchant,
+		Shopper:    Shopper{ID: r.Shopper.ID, Tier: tier},
+		Locale:     loc,
+		Channel:    channel,
+		Text:       text,
+		Topic:      r.Topic,
+		Context:    r.Context,
+		ReceivedAt: now.UTC(),
+	}, nil
+}
+
+func validTier(t Tier) bool {
+	for _, known := range Tiers {
+		if t == known {
+			return true
+		}
+	}
+	return false
+}
+
+// TierRank orders tiers from 0 (standard) to 3 (platinum).
+func TierRank(t Tier) int {
+	for i, known := range Tiers {
+		if t == known {
+			return i
+		}
+	}
+	return 0
+}
+
+func cleanText(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fieldErr("text", "is not valid UTF-8")
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", fieldErr("text", "is empty")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxTextRunes {
+		return "", fieldErr("text", "has %d characters, at most %d allowed", n, MaxTextRunes)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return "", fieldErr("text", "contains control character %U", r)
+		}
+	}
+	return s, nil
+}
+
+// ParseLocale accepts zh-CN or en in common spellings; an empty string means "detect".
+func ParseLocale(s string) (Locale, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "_", "-")) {
+	case "":
+		return "", nil
+	case "zh", "zh-cn", "zh-hans", "zh-hans-cn":
+		return Chinese, nil
+	case "en", "en-us", "en-gb":
+		return English, nil
+	}
+	return "", fieldErr("locale", "must be zh-CN or en")
+}
+
+// DetectLocale answers zh-CN when Han characters make up a noticeable share of the letters, en otherwise.
+func DetectLocale(text string) Locale {
+	var han, letters int
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+			letters++
+		case unicode.IsLetter(r):
+			letters++
+		}
+	}
+	if han > 0 && han*5 >= letters {
+		return Chinese
+	}
+	return English
+}
+
+func validContext(ctx *Context) error {
+	if ctx == nil {
+		return nil
+	}
+	if o := ctx.Order; o != nil {
+		for name, v := range map[string]string{
+			"context.order.id": o.ID, "context.order.status": o.Status, "context.order.carrier": o.Carrier,
+			"context.order.trackingNumber": o.TrackingNumber, "context.order.estimatedDelivery": o.EstimatedDelivery,
+			"context.order.currency": o.Currency,
+		} {
+			if err := shortText(name, v); err != nil {
+				return err
+			}
+		}
+		if a := o.Amount; a != nil && (math.IsNaN(*a) || *a < 0 || *a > 1e9) {
+			return fieldErr("context.order.amount", "must be a number from 0 to 1000000000")
+		}
+	}
+	if p := ctx.Product; p != nil {
+		if err := shortText("context.product.sku", p.SKU); err != nil {
+			return err
+		}
+		if err := shortText("context.product.name", p.Name); err != nil {
+			return err
+		}
+		if len(p.Attributes) > maxAttrs {
+			return fieldErr("context.product.attributes", "has %d entries, at most %d allowed", len(p.Attributes), maxAttrs)
+		}
+		for k, v := range p.Attributes {
+			if !attrKey.MatchString(k) {
+				return fieldErr("context.product.attributes", "key %q must be 1-64 letters, digits or _ -", k)
+			}
+			if err := shortText("context.product.attributes."+k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var attrKey = regexp.MustCompile(`^[\p{L}\p{N}_-]{1,64}$`)
+
+func shortText(field, v string) error {
+	if utf8.RuneCountInString(v) > maxShortLen {
+		return fieldErr(field, "is longer than %d characters", maxShortLen)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return fieldErr(field, "contains control character %U", r)
+		}
+	}
+	return nil
+}
