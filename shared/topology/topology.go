@@ -111,7 +111,46 @@ var Functions = []Function{
 	{Name: "intake", Timeout: 10 * time.Second, MemoryMB: 256, ReadsFrom: []string{Contacts.ID, Intake.ID}},
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512, ReadsFrom: []string{Contacts.ID, Catalog.ID, Intake.ID}},
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256, ReadsFrom: []string{Contacts.ID, Catalog.ID}},
+	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128, ReadsFrom: []string{Contacts.ID}},
 }
+
+// MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
+const MetricsSchedule = time.Minute
+
+// Route is one HTTP API route and the function behind it.
+type Route struct {
+	Method   string
+	Path     string // API Gateway syntax: /contacts/{id}
+	Function string
+	Agent    bool // behind the agent authorizer
+}
+
+// Routes lists every HTTP API route. The pages are public; what they call is protected.
+var Routes = []Route{
+	{Method: "GET", Path: "/", Function: "intake"},
+	{Method: "POST", Path: "/contacts", Function: "intake"},
+	{Method: "GET", Path: "/contacts/{id}", Function: "intake"},
+	{Method: "GET", Path: "/console", Function: "agent"},
+	{Method: "GET", Path: "/agent/queues", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/claim", Function: "agent", Agent: true},
+	{Method: "GET", Path: "/agent/contacts/{id}", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/contacts/{id}/reply", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/contacts/{id}/release", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/contacts/{id}/extend", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/contacts/{id}/escalate", Function: "agent", Agent: true},
+}
+
+// CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
+const (
+	MetricsNamespace  = "Breakwater"
+	MetricAnswered    = "ContactsAnswered"            // responder, per contact answered by a template
+	MetricQueued      = "ContactsQueued"              // responder, dimension Priority
+	MetricRejected    = "ContactsRejected"            // responder and intake
+	MetricAccepted    = "ContactsAccepted"            // intake
+	MetricQueueDepth  = "HumanQueueDepth"             // metrics function, dimension Priority
+	MetricOldestWait  = "HumanQueueOldestWaitSeconds" // metrics function, dimension Priority
+	DimensionPriority = "Priority"
+)
 
 // Env names shared by every function.
 const (
