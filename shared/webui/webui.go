@@ -1,0 +1,132 @@
+// Package webui holds the shopper chat page and the agent console: two self-contained HTML files with inline CSS and JS.
+package webui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+//go:embed shopper.html
+var shopperHTML []byte
+
+//go:embed console.html
+var consoleHTML []byte
+
+// configPlaceholder is the config element in console.html that Console replaces.
+const configPlaceholder = `<script type="application/json" id="config">{"auth":"token"}</script>`
+
+// Auth modes of the console.
+const (
+	AuthToken = "token" // a bearer token pasted by the agent (local runs)
+	AuthJWT   = "jwt"   // a Cognito user pool sign-in (deployed)
+)
+
+// ConsoleConfig tells the console how agents sign in; it is injected into the page as JSON.
+type ConsoleConfig struct {
+	Auth     string `json:"auth"`
+	Region   string `json:"region,omitempty"`
+	ClientID string `json:"clientId,omitempty"`
+}
+
+var (
+	scriptHashes []string // 'sha256-…' sources for every inline executable script of both pages
+	styleHashes  []string // the same for inline <style> blocks
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+)
+
+func init() {
+	for _, page := range [][]byte{shopperHTML, consoleHTML} {
+		scripts, styles := inlineBlocks(page)
+		scriptHashes = appendHashes(scriptHashes, scripts)
+		styleHashes = appendHashes(styleHashes, styles)
+	}
+}
+
+var (
+	scriptRE = regexp.MustCompile(`(?s)<script([^>]*)>(.*?)</script>`)
+	styleRE  = regexp.MustCompile(`(?s)<style[^>]*>(.*?)</style>`)
+)
+
+// inlineBlocks returns the bodies of page's inline scripts the browser executes (not data blocks like the config) and of its style elements.
+func inlineBlocks(page []byte) (scripts, styles [][]byte) {
+	for _, m := range scriptRE.FindAllSubmatch(page, -1) {
+		attrs := string(m[1])
+		if strings.Contains(attrs, "src=") || strings.Contains(attrs, `type="application/json"`) {
+			continue
+		}
+		scripts = append(scripts, m[2])
+	}
+	for _, m := range styleRE.FindAllSubmatch(page, -1) {
+		styles = append(styles, m[1])
+	}
+	return scripts, styles
+}
+
+func appendHashes(dst []string, blocks [][]byte) []string {
+	for _, b := range blocks {
+		sum := sha256.Sum256(b)
+		h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if !slices.Contains(dst, h) {
+			dst = append(dst, h)
+		}
+	}
+	return dst
+}
+
+// Shopper returns the shopper chat page served at GET /.
+func Shopper() []byte { return bytes.Clone(shopperHTML) }
+
+// Console returns the agent console served at GET /console with cfg injected; json.Marshal escapes <, > and &, so no value can close the script element.
+func Console(cfg ConsoleConfig) []byte {
+	js, err := json.Marshal(cfg)
+	if err != nil { // a struct of strings always marshals; keep the page's default rather than fail
+		return bytes.Clone(consoleHTML)
+	}
+	tag := `<script type="application/json" id="config">` + string(js) + `</script>`
+	return bytes.Replace(consoleHTML, []byte(configPlaceholder), []byte(tag), 1)
+}
+
+// Headers returns the response headers for either page: a Content-Security-Policy that allows only the pages' own inline
+// scripts and styles (by hash) and requests to the same origin, plus nosniff, no referrer and the HTML content type.
+// Serve the console with cfg.Headers instead, which also lets the page reach Cognito when cfg.Auth is "jwt".
+func Headers() map[string]string { return headers("") }
+
+// Headers returns the console's response headers: Headers plus, when agents sign in with Cognito, that region's Cognito endpoint.
+func (cfg ConsoleConfig) Headers() map[string]string {
+	if cfg.Auth == AuthJWT && regionRE.MatchString(cfg.Region) {
+		return headers(fmt.Sprintf("https://cognito-idp.%s.amazonaws.com", cfg.Region))
+	}
+	return headers("")
+}
+
+func headers(cognito string) map[string]string {
+	connect := "'self'"
+	if cognito != "" {
+		connect += " " + cognito
+	}
+	csp := strings.Join([]string{
+		"default-src 'self'",
+		"script-src 'self' " + strings.Join(scriptHashes, " "),
+		"style-src 'self' " + strings.Join(styleHashes, " "),
+		"connect-src " + connect,
+		"img-src 'self' data:",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	}, "; ")
+	return map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Content-Security-Policy": csp,
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-cache",
+	}
+}
