@@ -1,0 +1,311 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"breakwater/shared/contact"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+)
+
+// Lease is an agent's hold on a claimed contact.
+type Lease struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// claimCandidates is how many heads per priority a claim reads; more than one so concurrent agents rarely collide.
+const claimCandidates = 5
+
+// Claim gives agent the contact to serve next: past-target contacts first, then by priority, then by wait.
+// It returns contact.ErrNotFound when nothing waits.
+func (s *Contacts) Claim(ctx context.Context, agent string, hold time.Duration, targets priority.Targets) (contact.Record, Lease, error) {
+	for range 3 {
+		now := s.Now()
+		heads, err := s.heads(ctx, now)
+		if err != nil {
+			return contact.Record{}, Lease{}, err
+		}
+		if len(heads) == 0 {
+			return contact.Record{}, Lease{}, contact.ErrNotFound
+		}
+		waiting := make([]priority.Waiting, len(heads))
+		byID := make(map[string]contactItem, len(heads))
+		for i, h := range heads {
+			p, _ := priority.Parse(h.QP)
+			waiting[i] = priority.Waiting{ID: h.ID, Priority: p, EnqueuedAt: fromMillis(h.EnqueuedAt)}
+			byID[h.ID] = h
+		}
+		targets.Order(waiting, now)
+		for _, w := range waiting {
+			rec, lease, err := s.take(ctx, byID[w.ID], agent, now, hold)
+			if isConditionFailed(err) {
+				continue // another agent took it first
+			}
+			return rec, lease, err
+		}
+	}
+	return contact.Record{}, Lease{}, contact.ErrNotFound
+}
+
+// heads reads the first available entries of every priority, in parallel.
+func (s *Contacts) heads(ctx context.Context, now time.Time) ([]contactItem, error) {
+	var (
+		mu   sync.Mutex
+		all  []contactItem
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, p := range priority.All {
+		wg.Go(func() {
+			items, err := s.queryQueue(ctx, p, queueKeyBound(now), claimCandidates)
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, items...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return all, errors.Join(errs...)
+}
+
+func (s *Contacts) queryQueue(ctx context.Context, p priority.Priority, upTo string, limit int32) ([]contactItem, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(topology.QueueIndex),
+		KeyConditionExpression:    aws.String("qp = :p AND qs <= :upTo"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String()), ":upTo": str(upTo)},
+		Limit:                     aws.Int32(limit),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s queue: %w", p, translate(err))
+	}
+	var items []contactItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, fmt.Errorf("decode %s queue: %w", p, err)
+	}
+	return items, nil
+}
+
+func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now time.Time, hold time.Duration) (contact.Record, Lease, error) {
+	lease := Lease{Token: contact.NewSecret(), ExpiresAt: now.Add(hold)}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(contactKey(h.ID)),
+		UpdateExpression:         aws.String("SET #s = :claimed, qs = :until, leaseHash = :h, leaseUntil = :u, agent = :a, updatedAt = :now"),
+		ConditionExpression:      aws.String("qs = :seen"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":claimed": str(string(contact.Claimed)), ":until": str(queueKey(lease.ExpiresAt, h.ID)),
+			":h": str(contact.HashSecret(lease.Token)), ":u": num(lease.ExpiresAt.UnixMilli()), ":a": str(agent),
+			":now": num(now.UnixMilli()), ":seen": str(h.QS),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		if isConditionFailed(err) {
+			return contact.Record{}, Lease{}, err
+		}
+		return contact.Record{}, Lease{}, fmt.Errorf("claim contact %s: %w", h.ID, translate(err))
+	}
+	var it contactItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return contact.Record{}, Lease{}, fmt.Errorf("decode claimed contact %s: %w", h.ID, err)
+	}
+	rec, err := it.record(now)
+	return rec, lease, err
+}
+
+// leased runs an update that holds only while lease is the live lease on id.
+func (s *Contacts) leased(ctx context.Context, id, lease, update string, values map[string]types.AttributeValue) (contact.Record, error) {
+	now := s.Now()
+	values[":h"] = str(contact.HashSecret(lease))
+	values[":nowms"] = num(now.UnixMilli())
+	values[":claimed"] = str(string(contact.Claimed))
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 key(contactKey(id)),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String("#s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"),
+		ExpressionAttributeNames:            map[string]string{"#s": "status"},
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrNotFound)
+		}
+		return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrLease)
+	}
+	if err != nil {
+		return contact.Record{}, fmt.Errorf("update contact %s: %w", id, translate(err))
+	}
+	var it contactItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return contact.Record{}, fmt.Errorf("decode contact %s: %w", id, err)
+	}
+	return it.record(now)
+}
+
+// Reply stores an agent's answer and resolves the contact.
+func (s *Contacts) Reply(ctx context.Context, id, lease, agent, text string) (contact.Record, error) {
+	return s.leased(ctx, id, lease,
+		"SET #s = :resolved, answer = :text, answeredBy = :agent, updatedAt = :nowms REMOVE qp, qs, leaseHash, leaseUntil",
+		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent)})
+}
+
+// Release puts a claimed contact back in its queue at once, in the place it had.
+func (s *Contacts) Release(ctx context.Context, id, lease string) (contact.Record, error) {
+	it, err := s.getItem(ctx, id)
+	if err != nil {
+		return contact.Record{}, err
+	}
+	return s.leased(ctx, id, lease,
+		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agent",
+		map[string]types.AttributeValue{":queued": str(string(contact.Queued)), ":place": str(queueKey(fromMillis(it.EnqueuedAt), id))})
+}
+
+// MaxHold bounds how long one extension may hold a contact.
+const MaxHold = 15 * time.Minute
+
+// Extend keeps a claimed contact for another d from now.
+func (s *Contacts) Extend(ctx context.Context, id, lease string, d time.Duration) (Lease, error) {
+	until := s.Now().Add(min(d, MaxHold))
+	_, err := s.leased(ctx, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
+		map[string]types.AttributeValue{":place": str(queueKey(until, id)), ":u": num(until.UnixMilli())})
+	if err != nil {
+		return Lease{}, err
+	}
+	return Lease{Token: lease, ExpiresAt: until}, nil
+}
+
+// Escalate moves a claimed contact to a higher priority queue, keeping its original wait, and releases it.
+func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.Priority, agent string) (contact.Record, error) {
+	it, err := s.getItem(ctx, id)
+	if err != nil {
+		return contact.Record{}, err
+	}
+	if cur, _ := priority.Parse(it.Priority); to <= cur {
+		return contact.Record{}, fmt.Errorf("escalate contact %s from %s to %s: %w", id, cur, to, contact.ErrNotHigher)
+	}
+	return s.leased(ctx, id, lease,
+		"SET #s = :queued, priority = :p, qp = :p, qs = :place, reasons = list_append(if_not_exists(reasons, :empty), :why), updatedAt = :nowms REMOVE leaseHash, leaseUntil, agent",
+		map[string]types.AttributeValue{
+			":queued": str(string(contact.Queued)), ":p": str(to.String()),
+			":place": str(queueKey(fromMillis(it.EnqueuedAt), id)),
+			":empty": &types.AttributeValueMemberL{}, ":why": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("escalated.by." + agent)}},
+		})
+}
+
+// QueueStats describes one human queue.
+type QueueStats struct {
+	Priority   priority.Priority
+	Waiting    int
+	Claimed    int
+	Overdue    int
+	OldestWait time.Duration
+	Target     time.Duration
+}
+
+// Stats reads the depth, claimed count and oldest wait of every human queue.
+func (s *Contacts) Stats(ctx context.Context, targets priority.Targets) ([]QueueStats, error) {
+	now := s.Now()
+	bound := queueKeyBound(now)
+	stats := make([]QueueStats, len(priority.All))
+	errs := make([]error, len(priority.All))
+	var wg sync.WaitGroup
+	for i, p := range priority.All {
+		wg.Go(func() {
+			st := QueueStats{Priority: p, Target: targets[p]}
+			errs[i] = s.scanQueue(ctx, p, func(it contactItem) {
+				if it.QS > bound {
+					st.Claimed++
+					return
+				}
+				st.Waiting++
+				wait := now.Sub(fromMillis(it.EnqueuedAt))
+				st.OldestWait = max(st.OldestWait, wait)
+				if wait > st.Target {
+					st.Overdue++
+				}
+			})
+			stats[i] = st
+		})
+	}
+	wg.Wait()
+	return stats, errors.Join(errs...)
+}
+
+// maxScan bounds how many entries one queue read visits, so a huge backlog cannot make a status read expensive.
+const maxScan = 5000
+
+func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit func(contactItem)) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(topology.QueueIndex),
+		KeyConditionExpression:    aws.String("qp = :p"),
+		ProjectionExpression:      aws.String("id, qs, enqueuedAt"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String())},
+	}
+	seen := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("read %s queue: %w", p, translate(err))
+		}
+		var items []contactItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return fmt.Errorf("decode %s queue: %w", p, err)
+		}
+		for _, it := range items {
+			visit(it)
+		}
+		seen += len(items)
+		if out.LastEvaluatedKey == nil || seen >= maxScan {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher ones.
+func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) {
+	own, err := priority.Parse(r.Priority)
+	if err != nil {
+		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
+	}
+	now := s.Now()
+	bound, mine := queueKeyBound(now), queueKey(r.EnqueuedAt, r.ID)
+	ahead := 0
+	for _, p := range priority.All {
+		if p < own {
+			break
+		}
+		upTo := bound
+		if p == own {
+			upTo = mine
+		}
+		err := s.scanQueue(ctx, p, func(it contactItem) {
+			if it.QS < upTo {
+				ahead++
+			}
+		})
+		if err != nil {
+			return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
+		}
+	}
+	return ahead, nil
+}

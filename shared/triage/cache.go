@@ -1,0 +1,77 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"breakwater/shared/answer"
+	"breakwater/shared/priority"
+)
+
+// source is where the templates and rules live (the DynamoDB catalog).
+type source interface {
+	Version(ctx context.Context) (int64, error)
+	Load(ctx context.Context) ([]answer.Template, map[string]priority.Rules, int64, error)
+}
+
+// Cache keeps a built Triage across invocations. At most once per interval it reads the catalog's version
+// and rebuilds only when that changed, so a template edit takes effect within the interval without a redeploy.
+type Cache struct {
+	src   source
+	every time.Duration
+	now   func() time.Time
+
+	mu      sync.Mutex
+	cur     *Triage
+	version int64
+	checked time.Time
+}
+
+// NewCache returns a cache that checks src at most once per every.
+func NewCache(src source, every time.Duration) *Cache {
+	return &Cache{src: src, every: every, now: time.Now}
+}
+
+// Get returns the current Triage. When the catalog cannot be read it keeps serving the last good one.
+func (c *Cache) Get(ctx context.Context) (*Triage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if c.cur != nil && now.Sub(c.checked) < c.every {
+		return c.cur, nil
+	}
+	v, err := c.src.Version(ctx)
+	if err == nil && (c.cur == nil || v != c.version) {
+		err = c.reload(ctx)
+	}
+	if err != nil {
+		if c.cur != nil {
+			return c.cur, nil // stale but working beats failing the batch; the next call tries again
+		}
+		return nil, err
+	}
+	c.checked = now
+	return c.cur, nil
+}
+
+// Version is the catalog version the current Triage was built from.
+func (c *Cache) Version() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version
+}
+
+func (c *Cache) reload(ctx context.Context) error {
+	ts, rules, v, err := c.src.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load catalog: %w", err)
+	}
+	t, err := New(ts, rules)
+	if err != nil {
+		return fmt.Errorf("load catalog version %d: %w", v, err)
+	}
+	c.cur, c.version = t, v
+	return nil
+}
