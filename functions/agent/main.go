@@ -1,0 +1,66 @@
+// Command agent serves the agent console and the API agents use to work the human queues.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"breakwater/shared/awsclient"
+	"breakwater/shared/config"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+	"breakwater/shared/triage"
+	"breakwater/shared/webui"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	if err := run(context.Background()); err != nil {
+		slog.Error("cold start failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	var env config.Env
+	contacts := env.String(topology.Contacts.EnvVar)
+	catalog := env.String(topology.Catalog.EnvVar)
+	retention := env.Int(topology.EnvRetentionDays, 30)
+	hold := env.Int("LEASE_SECONDS", 180)
+	a := auth{mode: env.Optional(topology.EnvAgentAuth, "jwt")}
+	switch a.mode {
+	case "token":
+		a.token = env.String(topology.EnvAgentToken)
+	case "jwt":
+		a.group = env.Optional(topology.EnvAgentGroup, "agents")
+	default:
+		return fmt.Errorf("environment variable %s=%q must be token or jwt", topology.EnvAgentAuth, a.mode)
+	}
+	console := webui.ConsoleConfig{Auth: a.mode, Region: os.Getenv("COGNITO_REGION"), ClientID: os.Getenv("COGNITO_CLIENT_ID")}
+	if err := env.Err(); err != nil {
+		return err
+	}
+	cfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	db := awsclient.DynamoDB(cfg)
+	h := &handler{
+		queues:  dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour),
+		triage:  triage.NewCache(dynamo.NewCatalog(db, catalog), time.Minute),
+		auth:    a,
+		hold:    time.Duration(hold) * time.Second,
+		targets: priority.DefaultTargets(),
+		page:    webui.Console(console),
+		pageH:   console.Headers(),
+	}
+	lambda.Start(h.handle)
+	return nil
+}

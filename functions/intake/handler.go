@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"breakwater/shared/contact"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/httpapi"
+	"breakwater/shared/intent"
+)
+
+// store is the part of *dynamo.Contacts the intake uses.
+type store interface {
+	NoteShopper(ctx context.Context, c contact.Contact) (bool, error)
+	Accept(ctx context.Context, c contact.Contact, token, idemKey string) (dynamo.Accepted, error)
+	Withdraw(ctx context.Context, c contact.Contact, idemKey string) error
+	Get(ctx context.Context, id string) (contact.Record, error)
+	Position(ctx context.Context, r contact.Record) (int, error)
+}
+
+// intakeQueue is the part of *queue.Intake the intake uses.
+type intakeQueue interface {
+	Send(ctx context.Context, c contact.Contact) error
+}
+
+type handler struct {
+	store store
+	queue intakeQueue
+	page  []byte
+	pageH map[string]string
+	now   func() time.Time
+	// handleSeconds is the average time an agent spends on a contact, for the wait estimate.
+	handleSeconds int
+	// agents is how many agents are assumed to work the queues when none is known to be busy.
+	agents int
+}
+
+func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	switch httpapi.Route(req) {
+	case "GET /":
+		return httpapi.Page(h.page, h.pageH), nil
+	case "POST /contacts":
+		return h.post(ctx, req), nil
+	case "GET /contacts/{id}":
+		return h.get(ctx, req), nil
+	}
+	if req.RequestContext.HTTP.Method == http.MethodGet && contactPath.MatchString(req.RawPath) {
+		req.PathParameters = map[string]string{"id": contactPath.FindStringSubmatch(req.RawPath)[1]}
+		return h.get(ctx, req), nil
+	}
+	return httpapi.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
+}
+
+var contactPath = regexp.MustCompile(`^/contacts/([^/]+)$`)
+
+var idemKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+
+type accepted struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Token  string `json:"token"`
+}
+
+func (h *handler) post(ctx context.Context, req httpapi.Request) httpapi.Response {
+	body, err := httpapi.Body(req)
+	if err != nil {
+		return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", "body is not valid base64")
+	}
+	idemKey := httpapi.Header(req, "Idempotency-Key")
+	if idemKey != "" && !idemKeyPattern.MatchString(idemKey) {
+		return httpapi.Error(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be 8-128 letters, digits or . _ : -")
+	}
+	r, err := contact.Decode(body)
+	if err == nil {
+		var c contact.Contact
+		c, err = contact.New(r, h.now())
+		if err == nil {
+			return h.accept(ctx, c, idemKey)
+		}
+	}
+	var fe *contact.FieldError
+	switch {
+	case errors.Is(err, contact.ErrTooLarge):
+		return httpapi.Error(http.StatusRequestEntityTooLarge, "too_large", "body", "the request body is larger than 16 KiB")
+	case errors.As(err, &fe):
+		return httpapi.Error(http.StatusBadRequest, "invalid_field", fe.Field, fe.Error())
+	}
+	return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
+}
+
+func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string) httpapi.Response {
+	c.ID = contact.NewID()
+	token := contact.NewSecret()
+	c.TokenHash = contact.HashSecret(token)
+	repeat, err := h.store.NoteShopper(ctx, c)
+	if err != nil {
+		// Repeat detection only raises priority; a contact is worth more than the raise.
+		slog.WarnContext(ctx, "repeat contact check failed", "contact", c.ID, "err", err)
+	}
+	if repeat {
+		c.Recent = 1
+	}
+	got, err := h.store.Accept(ctx, c, token, idemKey)
+	if err != nil {
+		slog.ErrorContext(ctx, "contact not stored", "contact", c.ID, "err", err)
+		return unavailable()
+	}
+	if got.Replay {
+		return httpapi.JSON(http.StatusAccepted, accepted{ID: got.ID, Status: string(contact.Pending), Token: got.Token})
+	}
+	if err := h.queue.Send(ctx, c); err != nil {
+		slog.ErrorContext(ctx, "contact not queued; withdrawing it", "contact", c.ID, "err", err)
+		if werr := h.store.Withdraw(context.WithoutCancel(ctx), c, idemKey); werr != nil {
+			slog.ErrorContext(ctx, "contact not withdrawn; it stays pending until TTL", "contact", c.ID, "err", werr)
+		}
+		return unavailable()
+	}
+	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", repeat)
+	return httpapi.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+}
+
+func unavailable() httpapi.Response {
+	r := httpapi.Error(http.StatusServiceUnavailable, "unavailable", "", "the contact was not accepted; please try again in a few seconds")
+	r.Headers["Retry-After"] = "2"
+	return r
+}
+
+type status struct {
+	ID     string         `json:"id"`
+	Status contact.Status `json:"status"`
+	Answer string         `json:"answer,omitempty"`
+	// AnsweredBy is "bot" for a template answer and "agent" for a person's.
+	AnsweredBy string         `json:"answeredBy,omitempty"`
+	Queue      *contact.Queue `json:"queue,omitempty"`
+	Reason     string         `json:"reason,omitempty"`
+	Menu       []string       `json:"menu,omitempty"`
+}
+
+var notFound = httpapi.Error(http.StatusNotFound, "not_found", "", "no contact with that id and token")
+
+func (h *handler) get(ctx context.Context, req httpapi.Request) httpapi.Response {
+	id, token := req.PathParameters["id"], httpapi.Header(req, "X-Contact-Token")
+	if id == "" || token == "" || len(id) > 64 || len(token) > 128 {
+		return notFound
+	}
+	r, err := h.store.Get(ctx, id)
+	if errors.Is(err, contact.ErrNotFound) || (err == nil && !contact.SecretMatches(token, r.TokenHash)) {
+		return notFound
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "contact not read", "contact", id, "err", err)
+		return unavailable()
+	}
+	st := status{ID: r.ID, Status: r.Status}
+	switch r.Status {
+	case contact.Answered, contact.Resolved:
+		st.Answer = r.Answer
+		st.AnsweredBy = "agent"
+		if r.AnsweredBy == "bot" {
+			st.AnsweredBy = "bot"
+		}
+	case contact.Rejected:
+		st.Reason = r.Reject
+	case contact.Queued, contact.Claimed:
+		st.Queue = h.queueView(ctx, r)
+		if len(r.Reasons) == 1 && r.Reasons[0] == intent.NoMatch {
+			st.Menu = intent.Intents
+		}
+	}
+	return httpapi.JSON(http.StatusOK, st)
+}
+
+func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Queue {
+	q := &contact.Queue{Priority: r.Priority}
+	if r.Status != contact.Queued {
+		return q
+	}
+	pos, err := h.store.Position(ctx, r)
+	if err != nil {
+		slog.WarnContext(ctx, "queue position not read", "contact", r.ID, "err", err)
+		return q
+	}
+	// Everyone ahead, and this contact, take an average handle time each, spread over the agents on shift.
+	pos1 := pos + 1
+	wait := pos1 * h.handleSeconds / max(1, h.agents)
+	q.Position, q.EstimatedWaitSeconds = &pos1, &wait
+	return q
+}

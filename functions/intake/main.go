@@ -1,0 +1,55 @@
+// Command intake accepts shoppers' contacts onto the intake queue and tells them where their contact stands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"breakwater/shared/awsclient"
+	"breakwater/shared/config"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/queue"
+	"breakwater/shared/topology"
+	"breakwater/shared/webui"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	if err := run(context.Background()); err != nil {
+		slog.Error("cold start failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	var env config.Env
+	table := env.String(topology.Contacts.EnvVar)
+	queueURL := env.String(topology.Intake.EnvVar)
+	retention := env.Int(topology.EnvRetentionDays, 30)
+	handleSeconds := env.Int("AVERAGE_HANDLE_SECONDS", 240)
+	agents := env.Int("AGENTS_ON_SHIFT", 20)
+	if err := env.Err(); err != nil {
+		return err
+	}
+	cfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("intake: %w", err)
+	}
+	h := &handler{
+		store:         dynamo.NewContacts(awsclient.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour),
+		queue:         queue.NewIntake(awsclient.SQS(cfg), queueURL),
+		page:          webui.Shopper(),
+		pageH:         webui.Headers(),
+		now:           time.Now,
+		handleSeconds: handleSeconds,
+		agents:        agents,
+	}
+	lambda.Start(h.handle)
+	return nil
+}

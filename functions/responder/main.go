@@ -1,0 +1,58 @@
+// Command responder answers routine contacts from the intake queue and routes the rest to human queues.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"breakwater/shared/awsclient"
+	"breakwater/shared/config"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/emf"
+	"breakwater/shared/topology"
+	"breakwater/shared/triage"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	if err := run(context.Background()); err != nil {
+		slog.Error("cold start failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	var env config.Env
+	contacts := env.String(topology.Contacts.EnvVar)
+	catalog := env.String(topology.Catalog.EnvVar)
+	retention := env.Int(topology.EnvRetentionDays, 30)
+	refresh := env.Duration(topology.EnvTemplateTTL, 30*time.Second)
+	if err := env.Err(); err != nil {
+		return err
+	}
+	cfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("responder: %w", err)
+	}
+	db := awsclient.DynamoDB(cfg)
+	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), refresh)
+	// Load templates and build the index during init, not on the first contact's clock.
+	if _, err := cache.Get(ctx); err != nil {
+		slog.Warn("templates not loaded at cold start; the first batch tries again", "err", err)
+	}
+	h := &handler{
+		triage:  cache,
+		store:   dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour),
+		metrics: emf.New(os.Stdout, topology.MetricsNamespace),
+		now:     time.Now,
+		margin:  2 * time.Second,
+	}
+	lambda.Start(h.handle)
+	return nil
+}
