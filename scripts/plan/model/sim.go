@@ -69,7 +69,7 @@ func DefaultConfig() Config {
 			BatchSize: 10, BatchMillis: 25, InitialConcurrency: 5, ScalePerMinute: 300,
 			MaxConcurrency: 50, AccountConcurrency: 1000, IntakeMillis: 8, IntakeCalls: 3,
 		},
-		Dynamo:  Dynamo{StartWRU: 4000, AdaptSeconds: 30 * 60, IntakeWRU: 1.5, ResponderWRU: 2, AgentWRU: 4},
+		Dynamo:  Dynamo{StartWRU: 4000, AdaptSeconds: 30 * 60, IntakeWRU: 2, ResponderWRU: 2, AgentWRU: 4},
 		Agents:  Agents{Pooled: 2000, HandleSeconds: 240},
 		Targets: priority.DefaultTargets(),
 		Step:    1,
@@ -259,18 +259,10 @@ func Simulate(c Config) (Result, error) {
 			prevPeak = max(prevPeak, wruHist[adapted])
 		}
 		limit := max(d.StartWRU, 2*prevPeak)
-		if d.IntakeWRU > 0 {
-			accepted = min(accepted, limit/d.IntakeWRU)
-		}
-		r.Arrived += rate * dt
-		r.Refused += (rate - accepted) * dt
-		a := accepted * dt
-		intakeIn.add(a)
-		left := limit - accepted*d.IntakeWRU
 
 		// Responder: the event source scales toward the backlog, within its cap and what intake leaves of the account.
 		room := max(0, min(float64(l.MaxConcurrency), float64(l.AccountConcurrency)-accepted*perIntake))
-		want := math.Ceil((backlog + a) / (perInv * dt))
+		want := math.Ceil((backlog + accepted*dt) / (perInv * dt))
 		switch {
 		case want > conc:
 			conc = min(conc+l.ScalePerMinute/60*dt, want)
@@ -279,6 +271,19 @@ func Simulate(c Config) (Result, error) {
 		}
 		conc = min(conc, room)
 		lambdaCap := conc * perInv
+
+		// DynamoDB: when intake and the responder together want more than the table takes, both are throttled in
+		// proportion; intake's throttled writes are contacts refused, the responder's stay in the queue.
+		intakeDemand := accepted * d.IntakeWRU
+		respDemand := min(backlog/dt+accepted, lambdaCap) * d.ResponderWRU
+		if demand := intakeDemand + respDemand; demand > limit && intakeDemand > 0 {
+			accepted *= limit / demand
+		}
+		r.Arrived += rate * dt
+		r.Refused += (rate - accepted) * dt
+		a := accepted * dt
+		intakeIn.add(a)
+		left := limit - accepted*d.IntakeWRU
 		dynamoCap := max(0, left) / d.ResponderWRU
 		out := min(backlog+a, min(lambdaCap, dynamoCap)*dt)
 		if backlog+a-out > eps {
@@ -296,6 +301,7 @@ func Simulate(c Config) (Result, error) {
 		left -= out / dt * d.ResponderWRU
 
 		// Human queues: hand-offs arrive as the responder drains; agents serve overdue first, then by priority.
+		start := queue
 		for _, p := range priority.All {
 			in := out * (1 - c.RoutineShare) * c.Mix[p]
 			human[p].add(in)
@@ -340,7 +346,7 @@ func Simulate(c Config) (Result, error) {
 			if x > 0 {
 				s := served[p]
 				w := &r.Waits[p]
-				if head := mid - human[p].when(s); head > w.MaxWait {
+				if head := mid - human[p].when(s); start[p] > eps && head > w.MaxWait {
 					w.MaxWait, w.MaxAt = head, mid
 				}
 				waitSum[p] += x * max(0, mid-human[p].when(s+x/2))

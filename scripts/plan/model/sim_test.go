@@ -133,13 +133,29 @@ func TestLimits(t *testing.T) {
 			name:   "a new table refuses what it cannot write",
 			change: func(c *Config) { c.Dynamo.StartWRU = 1000 },
 			check: func(t *testing.T, r Result) {
-				if r.Refused == 0 || r.DynamoBound == 0 {
-					t.Errorf("refused %g, DynamoDB-bound %gs; want both", r.Refused, r.DynamoBound)
+				// Intake and the responder share the 1,000 WRU/s: 250 contacts a second get through.
+				if got, want := r.Refused, 750.0*1200; math.Abs(got-want) > 0.01*want {
+					t.Errorf("refused = %g, want about %g", got, want)
 				}
 				for _, s := range r.Samples {
 					if s.WRU > s.WriteLimit+1e-6 {
 						t.Fatalf("at %gs WRU %g over the limit %g", s.T, s.WRU, s.WriteLimit)
 					}
+				}
+			},
+		},
+		{
+			name: "responder writes alone over the limit hold a backlog",
+			change: func(c *Config) {
+				c.Dynamo.StartWRU = 1500
+				c.Dynamo.IntakeWRU = 0
+			},
+			check: func(t *testing.T, r Result) {
+				if r.Refused != 0 || r.DynamoBound == 0 || r.LambdaBound != 0 {
+					t.Errorf("refused %g, DynamoDB-bound %gs, Lambda-bound %gs; want only DynamoDB-bound", r.Refused, r.DynamoBound, r.LambdaBound)
+				}
+				if got, want := r.PeakBacklog, 250.0*1200; math.Abs(got-want) > 0.01*want {
+					t.Errorf("peak backlog = %g, want about %g", got, want)
 				}
 			},
 		},
