@@ -1,0 +1,65 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// agentsGroup is the Cognito group whose members may use the agent routes; the agent function checks the claim.
+const agentsGroup = "agents"
+
+// agents is who may answer handed-off contacts: a user pool, its agents group and the console's app client.
+type agents struct {
+	Pool   awscognito.UserPool
+	Client awscognito.UserPoolClient
+}
+
+// newAgents creates the user pool agents sign in to. Ops create agents (no self sign-up); the console is a public
+// browser client, so its app client has no secret and signs in with USER_PASSWORD_AUTH or SRP.
+func newAgents(scope constructs.Construct, cfg config) *agents {
+	scope = constructs.NewConstruct(scope, jsii.String("Agents"))
+	pool := awscognito.NewUserPool(scope, jsii.String("Pool"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(false),
+		SignInAliases:     &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:            jsii.Number(12),
+			RequireLowercase:     jsii.Bool(true),
+			RequireUppercase:     jsii.Bool(true),
+			RequireDigits:        jsii.Bool(true),
+			RequireSymbols:       jsii.Bool(true),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
+		},
+		// Agents may enrol an authenticator app; see the AwsSolutions-COG2 suppression for why it is not required.
+		Mfa:                awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		DeletionProtection: jsii.Bool(cfg.prod()),
+		RemovalPolicy:      removalPolicy(cfg),
+	})
+	pool.AddGroup(jsii.String("Group"), &awscognito.UserPoolGroupOptions{
+		GroupName:   jsii.String(agentsGroup),
+		Description: jsii.String("May claim and answer handed-off contacts"),
+	})
+	client := pool.AddClient(jsii.String("Console"), &awscognito.UserPoolClientOptions{
+		GenerateSecret: jsii.Bool(false),
+		AuthFlows: &awscognito.AuthFlow{
+			UserPassword: jsii.Bool(true),
+			UserSrp:      jsii.Bool(true),
+		},
+		DisableOAuth:               jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Hours(jsii.Number(12)), // one shift
+	})
+	suppress(pool, "AwsSolutions-COG2",
+		"MFA is optional, not required: the agent console signs in with USER_PASSWORD_AUTH and does not yet answer the SOFTWARE_TOKEN_MFA challenge; agents can enrol TOTP now, and prod should switch to Mfa_REQUIRED once the console handles the challenge.")
+	plus := "Threat protection (advanced security) needs the Plus feature plan, billed per monthly active user; the pool has no self sign-up, only ops-created agents with a 12-character password policy, and the API throttles the stage."
+	suppress(pool, "AwsSolutions-COG3", plus)
+	suppress(pool, "AwsSolutions-COG8", plus)
+	return &agents{Pool: pool, Client: client}
+}

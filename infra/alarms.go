@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+)
+
+// alarms wake someone when contacts pile up, wait too long or land in a dead-letter queue.
+type alarms struct {
+	Topic  awssns.Topic
+	Alarms []awscloudwatch.Alarm
+}
+
+// humanQueueMetric is a metric the metrics function publishes per priority in Embedded Metric Format.
+func humanQueueMetric(name string, p priority.Priority, stat string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(topology.MetricsNamespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{topology.DimensionPriority: jsii.String(p.String())},
+		Statistic:     jsii.String(stat),
+		Period:        duration(topology.MetricsSchedule),
+	})
+}
+
+// newAlarms creates the alarm topic and every alarm. Missing data is "not breaching" throughout: SQS stops
+// reporting an idle queue, Lambda reports no Errors for a function nobody calls, and the metrics function
+// publishes nothing for a priority that has no one waiting; in every case no data means nothing is wrong.
+// A metrics function that stops running is caught by its own Errors alarm and by the schedule's DLQ alarm.
+func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedule, fns functions) *alarms {
+	// SNS has no AWS-owned encryption, and CloudWatch cannot use the aws/sns key: a customer key that lets
+	// CloudWatch encrypt what it publishes.
+	scope = constructs.NewConstruct(scope, jsii.String("Alarms"))
+	key := awskms.NewKey(scope, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts Breakwater's alarm notifications"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(cfg),
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"), // in a key policy "*" means this key
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Stack_Of(scope).Account()},
+		},
+	}), jsii.Bool(true))
+	topic := awssns.NewTopic(scope, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Breakwater " + cfg.Stage + " alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if cfg.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
+	}
+
+	a := &alarms{Topic: topic}
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	add := func(id, description string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, periods int) {
+		alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(description),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: op,
+			EvaluationPeriods:  jsii.Number(periods),
+			DatapointsToAlarm:  jsii.Number(periods),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+		alarm.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
+		a.Alarms = append(a.Alarms, alarm)
+	}
+	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+	above := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	max := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
+
+	dlqs := []struct {
+		id, what string
+		q        awssqs.Queue
+	}{
+		{"IntakeDLQMessages", "Contacts failed the responder " + fmt.Sprint(topology.Intake.MaxReceiveCount) + " times and wait in the intake DLQ: fix the cause, then redrive.", in.DLQ},
+		{"MetricsScheduleDLQMessages", "EventBridge could not invoke the metrics function: human-queue depth and wait are not being published.", sched.DLQ},
+	}
+	for _, d := range dlqs {
+		add(d.id, d.what, d.q.MetricApproximateNumberOfMessagesVisible(max), 1, atLeast, 1)
+	}
+	add("IntakeOldestMessageAge", fmt.Sprintf("The oldest contact in the intake queue waited more than %.0f s: the responder is not keeping up.", cfg.IntakeAgeAlarm.Seconds()),
+		in.Queue.MetricApproximateAgeOfOldestMessage(max), cfg.IntakeAgeAlarm.Seconds(), above, 1)
+
+	targets := priority.DefaultTargets()
+	for _, p := range priority.All {
+		add("HumanQueueWait"+exported(p.String()),
+			fmt.Sprintf("A %s contact has waited more than its %s target for an agent.", p, targets[p]),
+			humanQueueMetric(topology.MetricOldestWait, p, "Maximum"), targets[p].Seconds(), above, 1)
+	}
+	for _, def := range topology.Functions {
+		fn := fns[def.Name]
+		add(exported(def.Name)+"Errors", fmt.Sprintf("The %s function failed invocations.", def.Name),
+			fn.MetricErrors(sum), 1, atLeast, 1)
+	}
+	add("ResponderThrottles", "The responder was throttled: account concurrency is exhausted below the event source's maximum concurrency.",
+		fns[intakeConsumer].MetricThrottles(sum), 1, atLeast, 1)
+	return a
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"breakwater/shared/topology"
+)
+
+// stackName is the CloudFormation stack of a stage.
+func stackName(stage string) string { return "Breakwater-" + stage }
+
+// newStack composes Breakwater for one stage. The stack is environment-agnostic (no account or region, no
+// lookups), so `cdk synth` needs no credentials; `cdk deploy` takes both from the caller's profile.
+func newStack(scope constructs.Construct, cfg config) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(stackName(cfg.Stage)), &awscdk.StackProps{
+		StackName:   jsii.String(stackName(cfg.Stage)),
+		Description: jsii.String("Breakwater " + cfg.Stage + ": peak-traffic overflow responder for customer service"),
+	})
+	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("breakwater"), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
+
+	data := newTables(stack, cfg)
+	in := newIntake(stack, cfg)
+	pool := newAgents(stack, cfg)
+	fns := newFunctions(stack, cfg, data, in, pool)
+	web := newAPI(stack, cfg, fns, pool)
+	sched := newSchedule(stack, cfg, fns[metricsFunction])
+	al := newAlarms(stack, cfg, in, sched, fns)
+	newDashboard(stack, cfg, in, fns, al)
+
+	out := func(id, description string, value *string) {
+		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	out("ApiUrl", "Shopper chat page and API (POST /contacts)", web.Stage.Url())
+	out("ConsoleUrl", "Agent console", web.consoleURL())
+	out("UserPoolId", "Cognito user pool agents sign in to", pool.Pool.UserPoolId())
+	out("UserPoolClientId", "App client the console signs in with", pool.Client.UserPoolClientId())
+	out("AgentsGroup", "Cognito group an agent must belong to", jsii.String(agentsGroup))
+	out("ContactsTableName", topology.Contacts.EnvVar, data[topology.Contacts.ID].TableName())
+	out("CatalogTableName", topology.Catalog.EnvVar+" (seed templates here)", data[topology.Catalog.ID].TableName())
+	out("IntakeQueueUrl", topology.Intake.EnvVar, in.Queue.QueueUrl())
+	out("IntakeDLQUrl", "Contacts the responder failed on; redrive after a fix", in.DLQ.QueueUrl())
+	out("MetricsScheduleDLQUrl", "Metrics schedule deliveries that failed", sched.DLQ.QueueUrl())
+	out("AlarmTopicArn", "SNS topic every alarm notifies", al.Topic.TopicArn())
+	return stack
+}
+
+// removalPolicy keeps prod's data (tables, queues, users, keys, logs) when a resource leaves the stack or the
+// stack is deleted; other stages are disposable, and retained tables would only collect cost and block re-creation.
+func removalPolicy(cfg config) awscdk.RemovalPolicy {
+	if cfg.prod() {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}

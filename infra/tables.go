@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"breakwater/shared/topology"
+)
+
+// tables are the DynamoDB tables of topology, by topology ID.
+type tables map[string]awsdynamodb.Table
+
+// newTables creates the Contacts and Catalog tables exactly as topology describes them.
+// Their logical ids are the topology IDs, so refactoring the construct tree never replaces a table.
+func newTables(scope constructs.Construct, cfg config) tables {
+	scope = constructs.NewConstruct(scope, jsii.String("Data"))
+	t := tables{}
+	for _, def := range []topology.Table{topology.Contacts, topology.Catalog} {
+		t[def.ID] = newTable(scope, cfg, def)
+	}
+	return t
+}
+
+func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdynamodb.Table {
+	props := &awsdynamodb.TableProps{
+		PartitionKey: attribute(def.PartitionKey),
+		// On-demand: a surge is exactly the load that provisioned capacity gets wrong.
+		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		// The aws/dynamodb KMS key: encryption with a key CloudTrail can show being used, at no key cost.
+		Encryption: awsdynamodb.TableEncryption_AWS_MANAGED,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(def.PointInTimeRecovery),
+		},
+		DeletionProtection: jsii.Bool(cfg.prod()),
+		RemovalPolicy:      removalPolicy(cfg),
+	}
+	if def.SortKey.Name != "" {
+		props.SortKey = attribute(def.SortKey)
+	}
+	if def.TTLAttribute != "" {
+		props.TimeToLiveAttribute = jsii.String(def.TTLAttribute)
+	}
+	table := awsdynamodb.NewTable(scope, jsii.String(def.ID), props)
+	for _, ix := range def.Indexes {
+		gsi := &awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   attribute(ix.PartitionKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		}
+		if ix.SortKey.Name != "" {
+			gsi.SortKey = attribute(ix.SortKey)
+		}
+		table.AddGlobalSecondaryIndex(gsi)
+	}
+	table.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(def.ID))
+	if !def.PointInTimeRecovery {
+		suppress(table, "AwsSolutions-DDB3", fmt.Sprintf(
+			"%s holds short-lived contacts that expire by TTL; restoring them to an earlier second has no use, and PITR would bill for every write of the surge.", def.ID))
+	}
+	return table
+}
+
+func attribute(a topology.Attr) *awsdynamodb.Attribute {
+	t := awsdynamodb.AttributeType_STRING
+	switch a.Type {
+	case "N":
+		t = awsdynamodb.AttributeType_NUMBER
+	case "B":
+		t = awsdynamodb.AttributeType_BINARY
+	}
+	return &awsdynamodb.Attribute{Name: jsii.String(a.Name), Type: t}
+}
