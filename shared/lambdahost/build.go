@@ -16,12 +16,22 @@ func Build(ctx context.Context, root, name, outDir string) (string, error) {
 }
 
 // BuildPackage compiles the main package pkg (relative to root) into out with -tags lambda.norpc.
+// The binary is built beside out and renamed over it, so a process starting out (another test binary building the same function) never runs a half-written file.
 func BuildPackage(ctx context.Context, root, pkg, out string) (string, error) {
 	out, err := filepath.Abs(out)
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".build-")
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, filepath.Base(out))
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", bin, pkg)
 	cmd.Dir = root
 	// Static like the provided.al2023 bootstrap.
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -29,6 +39,9 @@ func BuildPackage(ctx context.Context, root, pkg, out string) (string, error) {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build %s into %s: %w\n%s", pkg, out, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	if err := os.Rename(bin, out); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return out, nil
 }

@@ -280,6 +280,48 @@ func TestPoolOnInvokeKill(t *testing.T) {
 	}
 }
 
+func TestPoolClosed(t *testing.T) {
+	ctx := context.Background()
+	pool, err := NewPool(ctx, echoFunction(time.Second), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Invoke(ctx, []byte(`{}`)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("invoke after Close: err = %v, want ErrClosed", err)
+	}
+}
+
+// TestConcurrentBuilds builds the same function into the same path at once, as two test binaries may.
+func TestConcurrentBuilds(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "echo")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for n := range errs {
+		wg.Go(func() {
+			_, errs[n] = BuildPackage(context.Background(), root, "./shared/lambdahost/testdata/echo", out)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fn := echoFunction(time.Second)
+	fn.Path = out
+	inst := start(t, fn)
+	if _, err := inst.Invoke(context.Background(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func BenchmarkInvokeWarm(b *testing.B) {
 	inst := start(b, echoFunction(5*time.Second))
 	payload := []byte(`{"action":"echo","value":{"id":"c-1","text":"where is my parcel"}}`)

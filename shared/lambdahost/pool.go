@@ -49,6 +49,12 @@ func NewPool(ctx context.Context, fn Function, size int) (*Pool, error) {
 }
 
 func (p *Pool) start(ctx context.Context) (*Instance, error) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("start %s: %w", p.fn.Name, ErrClosed)
+	}
 	inst, err := Start(ctx, p.fn)
 	if err != nil {
 		return nil, err
@@ -105,10 +111,16 @@ func (p *Pool) replace(ctx context.Context, dead *Instance) (*Instance, error) {
 // KillAll kills every environment's process, as if they all crashed; the pool replaces them on the next invocations.
 func (p *Pool) KillAll() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	all := make([]*Instance, 0, len(p.all))
 	for inst := range p.all {
-		inst.Kill()
+		all = append(all, inst)
 	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, inst := range all {
+		wg.Go(inst.Kill)
+	}
+	wg.Wait()
 }
 
 // ColdStarts lists the cold start of every environment the pool has started, replacements included.
