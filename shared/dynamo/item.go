@@ -41,7 +41,7 @@ type contactItem struct {
 	QS         string   `dynamodbav:"qs,omitempty"`
 	LeaseHash  string   `dynamodbav:"leaseHash,omitempty"`
 	LeaseUntil int64    `dynamodbav:"leaseUntil,omitempty"`
-	Agent      string   `dynamodbav:"agent,omitempty"`
+	Agent      string   `dynamodbav:"agentId,omitempty"`
 }
 
 func contactKey(id string) string { return "C#" + id }

@@ -103,7 +103,7 @@ func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now ti
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      key(contactKey(h.ID)),
-		UpdateExpression:         aws.String("SET #s = :claimed, qs = :until, leaseHash = :h, leaseUntil = :u, agent = :a, updatedAt = :now"),
+		UpdateExpression:         aws.String("SET #s = :claimed, qs = :until, leaseHash = :h, leaseUntil = :u, agentId = :a, updatedAt = :now"),
 		ConditionExpression:      aws.String("qs = :seen"),
 		ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -174,7 +174,7 @@ func (s *Contacts) Release(ctx context.Context, id, lease string) (contact.Recor
 		return contact.Record{}, err
 	}
 	return s.leased(ctx, id, lease,
-		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agent",
+		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId",
 		map[string]types.AttributeValue{":queued": str(string(contact.Queued)), ":place": str(queueKey(fromMillis(it.EnqueuedAt), id))})
 }
 
@@ -202,7 +202,7 @@ func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.P
 		return contact.Record{}, fmt.Errorf("escalate contact %s from %s to %s: %w", id, cur, to, contact.ErrNotHigher)
 	}
 	return s.leased(ctx, id, lease,
-		"SET #s = :queued, priority = :p, qp = :p, qs = :place, reasons = list_append(if_not_exists(reasons, :empty), :why), updatedAt = :nowms REMOVE leaseHash, leaseUntil, agent",
+		"SET #s = :queued, priority = :p, qp = :p, qs = :place, reasons = list_append(if_not_exists(reasons, :empty), :why), updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId",
 		map[string]types.AttributeValue{
 			":queued": str(string(contact.Queued)), ":p": str(to.String()),
 			":place": str(queueKey(fromMillis(it.EnqueuedAt), id)),

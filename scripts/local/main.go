@@ -1,0 +1,111 @@
+// Command local runs the whole of Breakwater on this machine: DynamoDB Local, the SQS emulator, every function
+// behind the Lambda Runtime API, the SQS event source and the HTTP API on 127.0.0.1:8080.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"breakwater/shared/localenv"
+	"breakwater/shared/localstack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:8080", "HTTP API listen address (keep it on loopback)")
+	token := flag.String("agent-token", os.Getenv("BREAKWATER_AGENT_TOKEN"), "agents' bearer token (random when empty; env BREAKWATER_AGENT_TOKEN)")
+	concurrency := flag.Int("concurrency", 0, "responder batches in flight (MaximumConcurrency); default from the topology, at most 16 locally")
+	killEvery := flag.Int("kill-responder-every", 0, "kill the responder process mid-batch each time this many more messages were handed to it (crash simulation)")
+	visibility := flag.Duration("visibility", 0, "override the intake queue's visibility timeout (default as deployed: 6x the responder timeout)")
+	refresh := flag.Duration("template-refresh", 0, "how often the responder checks for template edits (default 30s)")
+	verbose := flag.Bool("v", false, "print function and emulator logs here instead of .breakwater/local.log")
+	flag.Parse()
+
+	root, err := localenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	var logw io.Writer = os.Stderr
+	logPath := filepath.Join(root, ".breakwater", "local.log")
+	if !*verbose {
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+			return fmt.Errorf("make log folder: %w", err)
+		}
+		f, err := os.Create(logPath)
+		if err != nil {
+			return fmt.Errorf("open log: %w", err)
+		}
+		defer f.Close()
+		logw = f
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(os.Stderr, "Starting Breakwater locally (first run installs the pinned npm packages and builds the functions)...")
+	begin := time.Now()
+	s, err := localstack.Start(ctx, localstack.Options{
+		Root: root, Addr: *addr, AgentToken: *token, Concurrency: *concurrency, KillResponderEvery: *killEvery,
+		Visibility: *visibility, TemplateRefresh: *refresh, Log: logw, Prefix: "breakwater-local-",
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(os.Stderr, "\nStopping: HTTP API, responder, functions, emulators...")
+		if err := errors.Join(s.Close(), localenv.RemoveState(root)); err != nil {
+			fmt.Fprintln(os.Stderr, "local: stop:", err)
+		}
+		fmt.Fprintln(os.Stderr, "Stopped.")
+	}()
+	if err := localenv.WriteState(root, localenv.State{URL: s.URL, AgentToken: s.AgentToken, Env: s.Env}); err != nil {
+		return err
+	}
+	printWelcome(s, time.Since(begin), logPath, *verbose)
+	<-ctx.Done()
+	return nil
+}
+
+func printWelcome(s *localstack.Stack, took time.Duration, logPath string, verbose bool) {
+	logs := logPath
+	if verbose {
+		logs = "this terminal"
+	}
+	fmt.Printf(`
+Breakwater is running (ready in %s).
+
+  Shopper chat page   %[2]s/
+  Agent console       %[2]s/console
+  Agent token         %[3]s
+  DynamoDB Local      %[4]s
+  SQS emulator        %[5]s
+  Logs                %[6]s
+
+Try it:
+  curl -s -X POST %[2]s/contacts -H 'Content-Type: application/json' \
+    -d '{"merchant":"m1","shopper":{"id":"s1","tier":"gold"},"text":"Where is my order?","context":{"order":{"id":"A100","carrier":"SF Express","trackingNumber":"SF123456","estimatedDelivery":"2026-11-25"}}}'
+  curl -s %[2]s/contacts/<id> -H 'X-Contact-Token: <token>'
+  curl -s -X POST %[2]s/contacts -H 'Content-Type: application/json' \
+    -d '{"merchant":"m1","shopper":{"id":"s2","tier":"standard"},"text":"我被扣了两次款，转人工！"}'
+  curl -s %[2]s/agent/queues -H 'Authorization: Bearer %[3]s'
+  curl -s -X POST %[2]s/agent/claim -H 'Authorization: Bearer %[3]s'
+  go run ./scripts/invoke responder events/responder/batch-mixed.json
+
+Press Ctrl-C to stop everything.
+`, took.Round(100*time.Millisecond), s.URL, s.AgentToken, s.Emulators.DynamoDB, s.Emulators.SQS, logs)
+}

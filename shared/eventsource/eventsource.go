@@ -1,0 +1,203 @@
+// Package eventsource feeds an SQS queue to a function the way Lambda's SQS event source mapping does:
+// long polling, batches, a cap on concurrent batches, and partial batch responses.
+package eventsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// queueAPI is the part of *sqs.Client the mapping uses.
+type queueAPI interface {
+	ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+// invoker runs the function with one event and returns its response.
+type invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// Mapping is one event source mapping: a queue feeding a function.
+type Mapping struct {
+	SQS       queueAPI
+	QueueURL  string
+	QueueARN  string
+	Function  invoker
+	BatchSize int
+	// Window is how long to gather a batch larger than one receive (10 messages) before invoking.
+	Window time.Duration
+	// Concurrency caps batches in flight (MaximumConcurrency).
+	Concurrency int
+	// Wait is the long-poll wait of each receive.
+	Wait time.Duration
+	Log  *slog.Logger
+
+	invocations, failedInvocations, deleted, retried atomic.Int64
+}
+
+// Stats counts what the mapping did.
+type Stats struct {
+	Invocations       int64 // batches handed to the function
+	FailedInvocations int64 // batches whose invocation failed as a whole (error, crash, timeout)
+	Deleted           int64 // messages processed and deleted
+	Retried           int64 // messages left on the queue for redelivery
+}
+
+// Stats returns the counts so far.
+func (m *Mapping) Stats() Stats {
+	return Stats{m.invocations.Load(), m.failedInvocations.Load(), m.deleted.Load(), m.retried.Load()}
+}
+
+// Run polls until ctx ends, with Concurrency pollers.
+func (m *Mapping) Run(ctx context.Context) {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	if m.Wait == 0 {
+		m.Wait = time.Second
+	}
+	var wg sync.WaitGroup
+	for range max(1, m.Concurrency) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if err := m.poll(ctx); err != nil && ctx.Err() == nil {
+					m.Log.Warn("event source poll failed", "queue", m.QueueURL, "err", err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(200 * time.Millisecond):
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (m *Mapping) receive(ctx context.Context, n int, wait time.Duration) ([]types.Message, error) {
+	out, err := m.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    &m.QueueURL,
+		MaxNumberOfMessages:         int32(min(n, 10)),
+		WaitTimeSeconds:             int32(wait / time.Second),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", m.QueueURL, err)
+	}
+	return out.Messages, nil
+}
+
+// poll gathers one batch and runs it through the function.
+func (m *Mapping) poll(ctx context.Context) error {
+	batch, err := m.receive(ctx, m.BatchSize, m.Wait)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	deadline := time.Now().Add(m.Window)
+	for len(batch) < m.BatchSize && time.Now().Before(deadline) {
+		more, err := m.receive(ctx, m.BatchSize-len(batch), 0)
+		if err != nil {
+			return err
+		}
+		if len(more) == 0 {
+			time.Sleep(min(50*time.Millisecond, time.Until(deadline)))
+		}
+		batch = append(batch, more...)
+	}
+	return m.process(ctx, batch)
+}
+
+func (m *Mapping) process(ctx context.Context, batch []types.Message) error {
+	ev := m.event(batch)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode SQS event: %w", err)
+	}
+	m.invocations.Add(1)
+	out, err := m.Function.Invoke(ctx, payload)
+	if err != nil {
+		// The whole batch becomes visible again after the visibility timeout, as with Lambda.
+		m.failedInvocations.Add(1)
+		m.retried.Add(int64(len(batch)))
+		return fmt.Errorf("invoke with %d messages: %w", len(batch), err)
+	}
+	failed, err := failures(out, batch)
+	if err != nil {
+		m.failedInvocations.Add(1)
+		m.retried.Add(int64(len(batch)))
+		return err
+	}
+	var entries []types.DeleteMessageBatchRequestEntry
+	for i, msg := range batch {
+		if !failed[aws.ToString(msg.MessageId)] {
+			entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle})
+		}
+	}
+	m.retried.Add(int64(len(batch) - len(entries)))
+	if len(entries) == 0 {
+		return nil
+	}
+	res, err := m.SQS.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: &m.QueueURL, Entries: entries})
+	if err != nil {
+		return fmt.Errorf("delete %d processed messages: %w", len(entries), err)
+	}
+	m.deleted.Add(int64(len(res.Successful)))
+	if len(res.Failed) > 0 {
+		return fmt.Errorf("delete processed messages: %d of %d failed, they will be delivered again", len(res.Failed), len(entries))
+	}
+	return nil
+}
+
+// failures reads a partial batch response. An unreadable response, or one naming a message not in the batch,
+// fails the whole batch, as Lambda does.
+func failures(out []byte, batch []types.Message) (map[string]bool, error) {
+	failed := map[string]bool{}
+	if len(out) == 0 || string(out) == "null" {
+		return failed, nil
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return nil, fmt.Errorf("read partial batch response: %w", err)
+	}
+	ids := make(map[string]bool, len(batch))
+	for _, msg := range batch {
+		ids[aws.ToString(msg.MessageId)] = true
+	}
+	for _, f := range resp.BatchItemFailures {
+		if !ids[f.ItemIdentifier] {
+			return nil, errors.New("partial batch response names a message not in the batch; retrying the whole batch")
+		}
+		failed[f.ItemIdentifier] = true
+	}
+	return failed, nil
+}
+
+func (m *Mapping) event(batch []types.Message) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(batch))}
+	for i, msg := range batch {
+		attrs := make(map[string]events.SQSMessageAttribute, len(msg.MessageAttributes))
+		for k, v := range msg.MessageAttributes {
+			attrs[k] = events.SQSMessageAttribute{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
+		}
+		ev.Records[i] = events.SQSMessage{
+			MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle),
+			Body: aws.ToString(msg.Body), Md5OfBody: aws.ToString(msg.MD5OfBody), Md5OfMessageAttributes: aws.ToString(msg.MD5OfMessageAttributes),
+			Attributes: msg.Attributes, MessageAttributes: attrs,
+			EventSource: "aws:sqs", EventSourceARN: m.QueueARN, AWSRegion: "us-east-1",
+		}
+	}
+	return ev
+}

@@ -1,0 +1,346 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"breakwater/shared/answer"
+	"breakwater/shared/answer/pack"
+	"breakwater/shared/awsclient"
+	"breakwater/shared/contact"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/eventsource"
+	"breakwater/shared/lambdahost"
+	"breakwater/shared/localenv"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+)
+
+// invoker runs a function with one event.
+type invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// Options configures Start. The zero value runs the stack as the CDK stack declares it, on a free port.
+type Options struct {
+	Root string // repo root; found from the working directory when empty
+	Addr string // HTTP listen address; 127.0.0.1:0 when empty
+	// AgentToken is the agents' bearer token; random when empty.
+	AgentToken string
+	// Emulators to use; Start starts its own (and Close stops them) when nil.
+	Emulators *localenv.Emulators
+	// Prefix names the tables and queues; Start picks a unique one when empty, so stacks can share emulators.
+	Prefix string
+	// Concurrency caps concurrent responder batches (MaximumConcurrency); topology's value when zero, capped at 16 locally.
+	Concurrency int
+	// Visibility overrides the intake queue's visibility timeout (tests use seconds, not minutes, to see redelivery).
+	Visibility time.Duration
+	// TemplateRefresh is how often the responder checks the catalog version; 30 s when zero.
+	TemplateRefresh time.Duration
+	// KillResponderEvery kills the responder process serving the batch that brings the count of messages
+	// handed to it past each multiple of this number, mid-invocation (crash simulation). Zero never kills.
+	KillResponderEvery int
+	// ResponderTimeout overrides the function timeout (tests simulate Lambda timeouts with it).
+	ResponderTimeout time.Duration
+	// ExtraEnv is added to every function's environment (for example fault-injection endpoints).
+	ExtraEnv map[string]string
+	// MetricsEvery is how often the metrics function runs; topology.MetricsSchedule when zero, never when negative.
+	MetricsEvery time.Duration
+	Log          io.Writer // function and emulator output; discarded when nil
+}
+
+// Stack is a running local Breakwater.
+type Stack struct {
+	URL        string
+	AgentToken string
+	Env        map[string]string // the functions' environment
+	Resources  Resources
+	Emulators  *localenv.Emulators
+	Mapping    *eventsource.Mapping
+
+	pools    map[string]*lambdahost.Pool
+	stops    []func() error
+	kills    atomic.Int64
+	closeErr error
+	once     sync.Once
+}
+
+// Kills is how many responder processes the crash simulation has killed.
+func (s *Stack) Kills() int64 { return s.kills.Load() }
+
+var prefixSeq atomic.Int64
+
+// Start brings up the whole system and returns once the HTTP API answers.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if o.Root == "" {
+		if o.Root, err = localenv.RepoRoot(); err != nil {
+			return nil, fmt.Errorf("start local stack: %w", err)
+		}
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.AgentToken == "" {
+		o.AgentToken = contact.NewSecret()
+	}
+	if o.Prefix == "" {
+		o.Prefix = fmt.Sprintf("breakwater-%d-%d-", os.Getpid(), prefixSeq.Add(1))
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = min(topology.IntakeSource.MaxConcurrency, 16)
+	}
+	if o.TemplateRefresh == 0 {
+		o.TemplateRefresh = 30 * time.Second
+	}
+	if o.MetricsEvery == 0 {
+		o.MetricsEvery = topology.MetricsSchedule
+	}
+	s := &Stack{AgentToken: o.AgentToken, pools: map[string]*lambdahost.Pool{}}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	log := slog.New(slog.NewTextHandler(o.Log, nil))
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stops = append(s.stops, func() error { cancel(); return nil })
+
+	if s.Emulators = o.Emulators; s.Emulators == nil {
+		if s.Emulators, err = localenv.Start(ctx, localenv.Options{Root: o.Root, Log: o.Log}); err != nil {
+			return nil, err
+		}
+		s.stops = append(s.stops, s.Emulators.Close)
+	}
+	cfg, err := s.Emulators.AWSConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start local stack: %w", err)
+	}
+	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+	s.Resources.Tables = map[string]string{}
+	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+		name := o.Prefix + t.ID
+		if err := CreateTable(ctx, db, name, t); err != nil {
+			return nil, fmt.Errorf("start local stack: %w", err)
+		}
+		s.Resources.Tables[t.ID] = name
+	}
+	q, err := CreateQueue(ctx, sq, o.Prefix+"intake", topology.Intake, o.Visibility)
+	if err != nil {
+		return nil, fmt.Errorf("start local stack: %w", err)
+	}
+	q.Tables = s.Resources.Tables
+	s.Resources = q
+	if err := seed(ctx, dynamo.NewCatalog(db, s.Resources.Tables[topology.Catalog.ID])); err != nil {
+		return nil, fmt.Errorf("start local stack: %w", err)
+	}
+
+	s.Env = s.Emulators.EnvMap()
+	s.Env[topology.Contacts.EnvVar] = s.Resources.Tables[topology.Contacts.ID]
+	s.Env[topology.Catalog.EnvVar] = s.Resources.Tables[topology.Catalog.ID]
+	s.Env[topology.Intake.EnvVar] = s.Resources.QueueURL
+	s.Env[topology.EnvAgentAuth] = "token"
+	s.Env[topology.EnvAgentToken] = o.AgentToken
+	s.Env[topology.EnvTemplateTTL] = o.TemplateRefresh.String()
+	for k, v := range o.ExtraEnv {
+		s.Env[k] = v
+	}
+	if err := s.startFunctions(ctx, o); err != nil {
+		return nil, err
+	}
+
+	s.Mapping = &eventsource.Mapping{
+		SQS: sq, QueueURL: s.Resources.QueueURL, QueueARN: s.Resources.QueueARN,
+		Function: s.responder(o), BatchSize: topology.IntakeSource.BatchSize, Window: topology.IntakeSource.MaxBatchingWindow,
+		Concurrency: o.Concurrency, Log: log,
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Mapping.Run(runCtx) })
+	s.stops = append(s.stops, func() error { cancel(); wg.Wait(); return nil })
+	if o.MetricsEvery > 0 {
+		wg.Go(func() { s.runMetrics(runCtx, o.MetricsEvery, log) })
+	}
+
+	fns := map[string]invoker{}
+	for name, p := range s.pools {
+		fns[name] = p
+	}
+	url, stop, err := Serve(runCtx, o.Addr, NewGateway(topology.Routes, fns, log))
+	if err != nil {
+		return nil, fmt.Errorf("start local stack: %w", err)
+	}
+	s.URL = url
+	s.stops = append(s.stops, stop)
+	return s, nil
+}
+
+func seed(ctx context.Context, cat *dynamo.Catalog) error {
+	ts, err := pack.Default()
+	if err != nil {
+		return fmt.Errorf("seed templates: %w", err)
+	}
+	if err := cat.PutTemplates(ctx, ts); err != nil {
+		return fmt.Errorf("seed templates: %w", err)
+	}
+	return cat.PutRules(ctx, answer.Platform, priority.DefaultRules())
+}
+
+func (s *Stack) startFunctions(ctx context.Context, o Options) error {
+	bin := filepath.Join(o.Root, ".breakwater", "bin")
+	sizes := map[string]int{"intake": 4, "agent": 2, "responder": o.Concurrency, "metrics": 1}
+	env := localenv.State{Env: s.Env}.Environ()
+	var mu sync.Mutex
+	errs := make([]error, len(topology.Functions))
+	var wg sync.WaitGroup
+	for i, f := range topology.Functions {
+		wg.Go(func() {
+			path, err := lambdahost.Build(ctx, o.Root, f.Name, bin)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			timeout := f.Timeout
+			if f.Name == "responder" && o.ResponderTimeout > 0 {
+				timeout = o.ResponderTimeout
+			}
+			p, err := lambdahost.NewPool(ctx, lambdahost.Function{Name: f.Name, Path: path, Env: env, Timeout: timeout, MemoryMB: f.MemoryMB, Log: o.Log}, sizes[f.Name])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			mu.Lock()
+			s.pools[f.Name] = p
+			s.stops = append(s.stops, p.Close)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("start functions: %w", err)
+	}
+	return nil
+}
+
+// responder is the responder pool, wrapped by the crash simulation when asked for.
+func (s *Stack) responder(o Options) invoker {
+	p := s.pools["responder"]
+	if o.KillResponderEvery <= 0 {
+		return p
+	}
+	var handed atomic.Int64
+	return invokeFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+		n := int64(countRecords(payload))
+		after := handed.Add(n)
+		every := int64(o.KillResponderEvery)
+		if after/every == (after-n)/every {
+			return p.Invoke(ctx, payload)
+		}
+		// This batch crosses a multiple: kill its process while it works on the batch.
+		done := make(chan struct{})
+		var out []byte
+		var err error
+		go func() { out, err = p.Invoke(ctx, payload); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Duration(2+after%7) * time.Millisecond):
+			p.KillAll()
+			s.kills.Add(1)
+			<-done
+		}
+		return out, err
+	})
+}
+
+type invokeFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+func (f invokeFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f(ctx, payload)
+}
+
+func countRecords(payload []byte) int {
+	var ev struct {
+		Records []struct{} `json:"Records"`
+	}
+	_ = json.Unmarshal(payload, &ev)
+	return len(ev.Records)
+}
+
+func (s *Stack) runMetrics(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.pools["metrics"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
+				log.Warn("metrics run failed", "err", err)
+			}
+		}
+	}
+}
+
+// Invoke runs one function of the stack with payload, through its pool.
+func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	p, ok := s.pools[function]
+	if !ok {
+		return nil, fmt.Errorf("invoke %s: no such function", function)
+	}
+	return p.Invoke(ctx, payload)
+}
+
+// DLQDepth counts the messages in the intake dead-letter queue (visible and in flight).
+func (s *Stack) DLQDepth(ctx context.Context) (int, error) {
+	return s.queueDepth(ctx, s.Resources.DLQURL)
+}
+
+// IntakeDepth counts the messages still on the intake queue (visible and in flight).
+func (s *Stack) IntakeDepth(ctx context.Context) (int, error) {
+	return s.queueDepth(ctx, s.Resources.QueueURL)
+}
+
+func (s *Stack) queueDepth(ctx context.Context, url string) (int, error) {
+	cfg, err := s.Emulators.AWSConfig(ctx)
+	if err != nil {
+		return 0, err
+	}
+	out, err := awsclient.SQS(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		return 0, fmt.Errorf("read depth of %s: %w", url, err)
+	}
+	total := 0
+	for _, a := range []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible} {
+		n, _ := strconv.Atoi(out.Attributes[string(a)])
+		total += n
+	}
+	return total, nil
+}
+
+// Close stops everything Start started, newest first.
+func (s *Stack) Close() error {
+	s.once.Do(func() {
+		var errs []error
+		for i := len(s.stops) - 1; i >= 0; i-- {
+			errs = append(errs, s.stops[i]())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
