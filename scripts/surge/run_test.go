@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"breakwater/shared/contact"
+	"breakwater/shared/triage"
+)
+
+// fakeAPI imitates POST /contacts and GET /contacts/{id}: a contact settles on its settleAfter-th poll, answered
+// unless its text carries a hand-off cue; pendingForever contacts never settle.
+type fakeAPI struct {
+	settleAfter    int
+	pendingForever func(n int) bool // by order of acceptance
+	failFirst      func(n int) bool // by order of POSTs: answer 503 once
+
+	mu       sync.Mutex
+	posts    int
+	accepted int
+	contacts map[string]*fakeContact
+	keys     map[string]string // idempotency key -> id
+}
+
+type fakeContact struct {
+	token   string
+	polls   int
+	status  string
+	queueTo string
+	forever bool
+}
+
+func newFakeAPI(t *testing.T, f *fakeAPI) *httptest.Server {
+	f.contacts, f.keys = map[string]*fakeContact{}, map[string]string{}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/contacts":
+		f.posts++
+		if f.failFirst != nil && f.failFirst(f.posts) {
+			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		req, err := contact.Decode(body)
+		var c contact.Contact
+		if err == nil {
+			c, err = contact.New(req, time.Now())
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":{"code":"invalid_field","message":%q}}`, err.Error())
+			return
+		}
+		key := r.Header.Get("Idempotency-Key")
+		id, seen := f.keys[key]
+		if !seen || key == "" {
+			f.accepted++
+			id = fmt.Sprintf("c_%06d", f.accepted)
+			fc := &fakeContact{token: "tok-" + id, status: "answered"}
+			if sig := triage.Inspect(c.Text, c.Locale); len(sig.Reasons) > 0 {
+				fc.status, fc.queueTo = "queued", "high"
+			}
+			if f.pendingForever != nil && f.pendingForever(f.accepted) {
+				fc.forever = true
+			}
+			f.contacts[id] = fc
+			f.keys[key] = id
+		}
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(map[string]string{"id": id, "status": "pending", "token": f.contacts[id].token})
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/contacts/"):
+		id := strings.TrimPrefix(r.URL.Path, "/contacts/")
+		c, ok := f.contacts[id]
+		if !ok || r.Header.Get("X-Contact-Token") != c.token {
+			http.Error(w, `{"error":{"code":"not_found"}}`, http.StatusNotFound)
+			return
+		}
+		c.polls++
+		st := map[string]any{"id": id, "status": "pending"}
+		if !c.forever && c.polls >= f.settleAfter {
+			st["status"] = c.status
+			if c.queueTo != "" {
+				st["queue"] = map[string]any{"priority": c.queueTo, "position": 3}
+			}
+		}
+		json.NewEncoder(w).Encode(st)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func testOptions(url string, n int) Options {
+	return Options{
+		URL: url, N: n, Concurrency: 8, Pollers: 8, PollInterval: time.Millisecond, Timeout: 20 * time.Second,
+		Seed: 5, Idempotency: true, Mix: DefaultMix(),
+	}
+}
+
+func TestRunSettlesEveryContact(t *testing.T) {
+	f := &fakeAPI{settleAfter: 3, failFirst: func(n int) bool { return n%10 == 0 }}
+	srv := newFakeAPI(t, f)
+	res, err := Run(context.Background(), testOptions(srv.URL, 400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Accepted, 400; got != want {
+		t.Fatalf("accepted = %d, want %d (errors %v)", got, want, res.HTTPErrors)
+	}
+	if got, want := f.accepted, 400; got != want {
+		t.Fatalf("server made %d contacts, want %d: a retry duplicated one", got, want)
+	}
+	if got, want := res.Lost, 0; got != want {
+		t.Fatalf("lost = %d, want %d", got, want)
+	}
+	queued := 0
+	for _, k := range res.Queued {
+		queued += k
+	}
+	if got, want := res.Answered+queued, 400; got != want {
+		t.Fatalf("answered %d + queued %d = %d, want %d", res.Answered, queued, got, want)
+	}
+	if res.Answered < 300 || queued < 20 {
+		t.Fatalf("answered %d, queued %d: want mostly answered and some queued", res.Answered, queued)
+	}
+	if got, want := res.Retries, res.HTTPErrors["POST 503"]; got != want || got == 0 {
+		t.Fatalf("retries = %d, 503s = %d: want every 503 retried", got, want)
+	}
+	if got, want := res.Polls, 3*400; got < want {
+		t.Fatalf("polls = %d, want at least %d", got, want)
+	}
+	if res.SettleMillis.P50 <= 0 || res.SettleMillis.P99 < res.SettleMillis.P50 || res.SettleMillis.Max < res.SettleMillis.P99 {
+		t.Fatalf("settle percentiles %+v are not ordered", res.SettleMillis)
+	}
+	if res.AcceptedPerSec <= 0 || res.SettledPerSec <= 0 {
+		t.Fatalf("throughput accepted %g/s, settled %g/s", res.AcceptedPerSec, res.SettledPerSec)
+	}
+	if got := res.Outcomes[Routine]["answered"]; got < 300 {
+		t.Fatalf("routine answered = %d, want most of them", got)
+	}
+}
+
+func TestRunCountsLostContacts(t *testing.T) {
+	f := &fakeAPI{settleAfter: 1, pendingForever: func(n int) bool { return n%25 == 0 }}
+	srv := newFakeAPI(t, f)
+	// The timeout is what is under test: long enough for the other 48 to settle many times over, even under -race.
+	opt := testOptions(srv.URL, 50)
+	opt.Timeout = 1500 * time.Millisecond
+	opt.PollInterval = 20 * time.Millisecond
+	res, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Lost, 2; got != want {
+		t.Fatalf("lost = %d, want %d", got, want)
+	}
+	if got, want := res.Settled, 48; got != want {
+		t.Fatalf("settled = %d, want %d", got, want)
+	}
+	if !res.TimedOut {
+		t.Fatalf("timed out = false, want true")
+	}
+}
+
+func TestRunDoesNotRetryBadRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"code":"invalid_field","field":"text"}}`, http.StatusBadRequest)
+	}))
+	t.Cleanup(srv.Close)
+	res, err := Run(context.Background(), testOptions(srv.URL, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.HTTPErrors["POST 400"], 20; got != want {
+		t.Fatalf("POST 400 = %d, want %d", got, want)
+	}
+	if got, want := res.Retries, 0; got != want {
+		t.Fatalf("retries = %d, want %d", got, want)
+	}
+	if got, want := res.NotAccepted, 20; got != want {
+		t.Fatalf("not accepted = %d, want %d", got, want)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	f := &fakeAPI{settleAfter: 2}
+	srv := newFakeAPI(t, f)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"text", []string{"-n", "50", "-rate", "5000", "-poll-interval", "1ms"}, 0, []string{"accepted           50", "lost                0", "time to settle", "outcome by what was sent"}},
+		{"json", []string{"-n", "30", "-json", "-poll-interval", "1ms"}, 0, []string{`"accepted": 30`, `"lost": 0`, `"settleMillis"`}},
+		{"bad url", []string{"-url", "ftp://x"}, 2, nil},
+		{"too many", []string{"-n", "2000000"}, 2, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-url", srv.URL}, tt.args...)
+			code, err := run(context.Background(), args, &stdout, &stderr)
+			if got, want := code, tt.code; got != want {
+				t.Fatalf("exit code = %d, want %d (err %v)\n%s", got, want, err, stdout.String())
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			if tt.code == 0 && !strings.Contains(stderr.String(), "\r[") {
+				t.Errorf("no progress line on stderr: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	got := percentiles(ds)
+	want := Percentiles{P50: 50, P95: 95, P99: 99, Max: 100}
+	if got != want {
+		t.Fatalf("percentiles = %+v, want %+v", got, want)
+	}
+}
