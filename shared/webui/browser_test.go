@@ -1,0 +1,358 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"breakwater/shared/localenv"
+)
+
+// browser starts a fresh headless Chromium for one test and returns the context of its first tab.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("BREAKWATER_CHROMIUM")
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if path != "" {
+			break
+		}
+		if _, err := os.Stat(p); err == nil {
+			path = p
+		}
+	}
+	if path == "" {
+		if p, err := exec.LookPath("chromium"); err == nil {
+			path = p
+		}
+	}
+	if path == "" {
+		t.Fatal("Chromium not found: apt-get install -y chromium, or set BREAKWATER_CHROMIUM")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start chromium %s: %v", path, err)
+	}
+	watchConsole(t, ctx, "shopper")
+	return ctx
+}
+
+// tab opens another tab, in its own window so it keeps getting animation frames, in the browser of ctx.
+func tab(t *testing.T, ctx context.Context, name string) context.Context {
+	t.Helper()
+	tctx, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("open tab %s: %v", name, err)
+	}
+	watchConsole(t, tctx, name)
+	return tctx
+}
+
+// watchConsole fails the test on any script exception or Content-Security-Policy violation in the tab,
+// and logs the tab's console errors and warnings, so a broken hash or script shows up by name.
+func watchConsole(t *testing.T, ctx context.Context, name string) {
+	var (
+		mu   sync.Mutex
+		msgs []chromedp.ConsoleMessage
+	)
+	seq := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range seq {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}
+	}()
+	// Registered after the browser's cleanup, so it runs first, while the test may still log.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			switch {
+			case m.Type == chromedp.ConsoleException:
+				t.Errorf("%s: uncaught exception: %s", name, m.Text)
+			case strings.Contains(m.Text, "Content Security Policy"):
+				t.Errorf("%s: CSP violation: %s", name, m.Text)
+			case m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning:
+				t.Logf("%s: console %s: %s", name, m.Type, m.Text)
+			}
+		}
+	})
+}
+
+// do runs steps in the tab of ctx, bounded by a minute, and fails the test with what was being done.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := get(ctx, chromedp.Steps(steps...)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs one action that returns a value, bounded by a minute.
+func get[T any](ctx context.Context, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return chromedp.Run(ctx, a)
+}
+
+// must runs a that returns a value and fails the test with what was being done.
+func must[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := get(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// waitJS waits until expr, evaluated in the page, is true.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Minute))
+}
+
+// artifacts returns the folder test artifacts go to: $BREAKWATER_ARTIFACTS or test-artifacts/ at the repo root.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("BREAKWATER_ARTIFACTS")
+	if dir == "" {
+		root, err := localenv.RepoRoot()
+		if err != nil {
+			t.Fatalf("find repo root for test artifacts: %v", err)
+		}
+		dir = filepath.Join(root, "test-artifacts")
+	}
+	dir = filepath.Join(dir, "webui")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("make artifacts folder %s: %v", dir, err)
+	}
+	return dir
+}
+
+// screenshot saves a full-page PNG of ctx's page as an artifact; a readme one also goes to screenshots/, which the
+// README shows, when BREAKWATER_UPDATE_SCREENSHOTS is set.
+func screenshot(t *testing.T, ctx context.Context, name string, readme bool) {
+	t.Helper()
+	png := must(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	dirs := []string{artifacts(t)}
+	if readme && os.Getenv("BREAKWATER_UPDATE_SCREENSHOTS") != "" {
+		dirs = append(dirs, "screenshots")
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("make %s: %v", dir, err)
+		}
+		p := filepath.Join(dir, name+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatalf("write screenshot %s: %v", p, err)
+		}
+		t.Logf("screenshot %s", p)
+	}
+}
+
+// openShopper loads the shopper page in English with the demo order attached or not.
+func openShopper(t *testing.T, ctx context.Context, base string, withOrder bool) {
+	t.Helper()
+	do(t, ctx, "open the shopper page",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("text")),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			const set = (id, v, prop) => { const e = document.getElementById(id); e[prop] = v; e.dispatchEvent(new Event("change")); };
+			set("locale", "en", "value"); set("withOrder", %t, "checked");
+		})()`, withOrder)),
+	)
+}
+
+// ask types a question into the shopper page and sends it with Enter.
+func ask(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	do(t, ctx, "ask "+text,
+		chromedp.SendKeys(chromedp.ID("text"), text),
+		chromedp.KeyEvent("\r"),
+	)
+}
+
+// signIn opens the console and signs in with the local agent token.
+func signIn(t *testing.T, ctx context.Context, base, token string) {
+	t.Helper()
+	do(t, ctx, "open the console", chromedp.Navigate(base+"/console"), chromedp.WaitVisible(chromedp.ID("token")))
+	do(t, ctx, "switch the console to English", chromedp.Evaluate[chromedp.Void](`localStorage.setItem("bw.lang", "en")`), chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("token")))
+	do(t, ctx, "type the token", chromedp.SendKeys(chromedp.ID("token"), token+"\r"))
+	do(t, ctx, "await the queues", chromedp.WaitVisible(chromedp.CSS("#queues .q")))
+}
+
+// takeNext waits until a contact waits, presses N and returns the text the console shows.
+func takeNext(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	do(t, ctx, "take the next contact with N",
+		waitJS(`[...document.querySelectorAll("#queues .q .depth")].some(e => e.textContent !== "0")`),
+		chromedp.KeyEvent("n"),
+		chromedp.WaitVisible(chromedp.ID("contact")),
+	)
+	return must(t, ctx, "read the contact's text", chromedp.TextContent(chromedp.ID("cText")))
+}
+
+func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
+	base, _ := startSystem(t, nil)
+	ctx := browser(t)
+	openShopper(t, ctx, base, true)
+	ask(t, ctx, "Where is my order?")
+	do(t, ctx, "await the automatic answer", chromedp.WaitVisible(chromedp.CSS(".msg.bot .body")))
+	answer := must(t, ctx, "read the answer", chromedp.TextContent(chromedp.CSS(".msg.bot .body")))
+	for _, want := range []string{"SF1234567890"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("answer %q lacks %q", answer, want)
+		}
+	}
+	screenshot(t, ctx, "shopper", true)
+}
+
+func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
+	base, token := startSystem(t, nil)
+	// Others wait too, at lower priorities, so the overview shows more than one queue and N must pick the complaint.
+	for i, c := range []struct{ tier, text string }{
+		{"standard", "Do you sell replacement lids for the ceramic teapot?"},
+		{"gold", "Is the oolong from this year's spring harvest?"},
+		{"standard", "Can I get the gift box engraved with a name?"},
+	} {
+		post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"bg-%d","tier":%q},"locale":"en","text":%q}`, i, c.tier, c.text))
+	}
+	shopper := browser(t)
+	openShopper(t, shopper, base, true)
+	complaint := "This is unacceptable, I want to complain: the tea box arrived crushed and I want my money back."
+	ask(t, shopper, complaint)
+	do(t, shopper, "await the queue position", chromedp.WaitVisible(chromedp.CSS(".status.queued")))
+
+	console := tab(t, shopper, "console")
+	signIn(t, console, base, token)
+	if got := takeNext(t, console); got != complaint {
+		t.Fatalf("console shows %q, want %q", got, complaint)
+	}
+	reasons := must(t, console, "read hand-off reasons", chromedp.TextContent(chromedp.ID("cReasons")))
+	if !strings.Contains(reasons, "Complaint") {
+		t.Errorf("reasons %q lack the readable label Complaint", reasons)
+	}
+	screenshot(t, console, "console", true)
+	screenshot(t, shopper, "shopper-queued", false)
+
+	reply := "I'm sorry the box arrived damaged. I have refunded order A1001 in full."
+	do(t, console, "reply with Ctrl+Enter",
+		chromedp.SendKeys(chromedp.ID("reply"), reply),
+		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.WaitVisible(chromedp.CSS("#banner.ok")),
+	)
+	do(t, shopper, "shopper sees the reply", chromedp.WaitVisible(chromedp.CSS(".msg.agent .body")))
+	if got := must(t, shopper, "read the reply", chromedp.TextContent(chromedp.CSS(".msg.agent .body"))); got != reply {
+		t.Errorf("shopper sees %q, want %q", got, reply)
+	}
+}
+
+func TestHTMLAndScriptAreShownAsText(t *testing.T) {
+	base, token := startSystem(t, nil)
+	shopper := browser(t)
+	payload := `I want to complain <img src=x onerror="window.__pwned='img'"><script>window.__pwned='script'</script> about my order`
+	openShopper(t, shopper, base, false)
+	ask(t, shopper, payload)
+	do(t, shopper, "await the queued contact", chromedp.WaitVisible(chromedp.CSS(".status.queued")))
+	if got := must(t, shopper, "read the shopper's bubble", chromedp.TextContent(chromedp.CSS(".msg.me .body"))); got != payload {
+		t.Errorf("shopper page shows %q, want the text %q", got, payload)
+	}
+
+	console := tab(t, shopper, "console")
+	signIn(t, console, base, token)
+	if got := takeNext(t, console); got != payload {
+		t.Errorf("console shows %q, want the text %q", got, payload)
+	}
+	reply := `<b>bold</b><img src=x onerror="window.__pwned='reply'"> done`
+	do(t, console, "reply with markup",
+		chromedp.SetValue(chromedp.ID("reply"), reply),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS("#banner.ok")),
+	)
+	do(t, shopper, "shopper sees the reply", chromedp.WaitVisible(chromedp.CSS(".msg.agent .body")))
+	if got := must(t, shopper, "read the reply", chromedp.TextContent(chromedp.CSS(".msg.agent .body"))); got != reply {
+		t.Errorf("shopper sees %q, want the text %q", got, reply)
+	}
+	for name, ctx := range map[string]context.Context{"shopper": shopper, "console": console} {
+		ran := must(t, ctx, "check "+name+" ran nothing", chromedp.Evaluate[bool](`window.__pwned !== undefined`))
+		injected := must(t, ctx, "count injected elements", chromedp.Evaluate[int](`document.querySelectorAll("#log img, #log b, #log script, #contact img, #contact b, #contact script").length`))
+		if ran || injected != 0 {
+			t.Errorf("%s: window.__pwned set = %t, injected elements = %d; want false and 0", name, ran, injected)
+		}
+	}
+}
+
+// post sends a contact straight to the API, as another shopper would.
+func post(t *testing.T, base, body string) {
+	t.Helper()
+	resp, err := http.Post(base+"/contacts", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("post contact %s: %v", body, err)
+	}
+	resp.Body.Close()
+	if got, want := resp.StatusCode, http.StatusAccepted; got != want {
+		t.Fatalf("post contact %s: status %d, want %d", body, got, want)
+	}
+}
+
+func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
+	base, token := startSystem(t, map[string]string{"LEASE_SECONDS": "16"})
+	post(t, base, `{"merchant":"demo-shop","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
+	ctx := browser(t)
+	signIn(t, ctx, base, token)
+	takeNext(t, ctx)
+	first := must(t, ctx, "read the lease expiry", chromedp.Evaluate[int64](`+document.getElementById("lease").dataset.expires`))
+	// Pressing N was activity: before the lease runs out the page extends it by itself.
+	do(t, ctx, "await the automatic extension",
+		waitJS(fmt.Sprintf(`+document.getElementById("lease").dataset.expires > %d`, first)))
+	do(t, ctx, "await the warning banner", chromedp.WaitVisible(chromedp.CSS("#banner.warn")))
+	warning := must(t, ctx, "read the warning", chromedp.TextContent(chromedp.ID("bannerText")))
+	if !strings.Contains(warning, "ends in") {
+		t.Errorf("warning banner says %q, want it to say the lease ends in some seconds", warning)
+	}
+	// Another agent's view of the lease: the server refuses a wrong token with 409, and the page says the contact is lost.
+	do(t, ctx, "replace the lease token and reload",
+		chromedp.Evaluate[chromedp.Void](`(() => { const c = JSON.parse(sessionStorage.getItem("bw.claim")); c.lease.token = "not-the-lease"; sessionStorage.setItem("bw.claim", JSON.stringify(c)); })()`),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("contact")),
+		chromedp.SendKeys(chromedp.ID("reply"), "Hello"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.CSS("#banner.bad")),
+	)
+	lost := must(t, ctx, "read the loss banner", chromedp.TextContent(chromedp.ID("bannerText")))
+	if !strings.Contains(lost, "no longer hold") {
+		t.Errorf("banner says %q, want it to say the agent no longer holds the contact", lost)
+	}
+	if disabled := must(t, ctx, "check the reply button", chromedp.Evaluate[bool](`document.getElementById("send").disabled`)); !disabled {
+		t.Error("reply button is enabled after the lease was lost")
+	}
+}
