@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -133,21 +134,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
 	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
-	s.Resources.Tables = map[string]string{}
-	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
-		name := o.Prefix + t.ID
-		if err := CreateTable(ctx, db, name, t); err != nil {
-			return nil, fmt.Errorf("start local stack: %w", err)
-		}
-		s.Resources.Tables[t.ID] = name
-	}
-	q, err := CreateQueue(ctx, sq, o.Prefix+"intake", topology.Intake, o.Visibility)
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
-	q.Tables = s.Resources.Tables
-	s.Resources = q
-	if err := seed(ctx, dynamo.NewCatalog(db, s.Resources.Tables[topology.Catalog.ID])); err != nil {
+	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
 
@@ -188,6 +175,25 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.URL = url
 	s.stops = append(s.stops, stop)
 	return s, nil
+}
+
+// Provision makes the tables and the intake queue as the CDK stack declares them, named with prefix,
+// and seeds the default templates and rules.
+func Provision(ctx context.Context, db *dynamodb.Client, sq *sqs.Client, prefix string, visibility time.Duration) (Resources, error) {
+	tables := map[string]string{}
+	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+		name := prefix + t.ID
+		if err := CreateTable(ctx, db, name, t); err != nil {
+			return Resources{}, err
+		}
+		tables[t.ID] = name
+	}
+	r, err := CreateQueue(ctx, sq, prefix+"intake", topology.Intake, visibility)
+	if err != nil {
+		return Resources{}, err
+	}
+	r.Tables = tables
+	return r, seed(ctx, dynamo.NewCatalog(db, tables[topology.Catalog.ID]))
 }
 
 func seed(ctx context.Context, cat *dynamo.Catalog) error {
