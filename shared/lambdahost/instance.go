@@ -34,8 +34,8 @@ var (
 // DefaultTimeout is Lambda's default function timeout, used when Function.Timeout is zero.
 const DefaultTimeout = 3 * time.Second
 
-// initTimeout is Lambda's limit on the init phase: process start until the first /next call.
-const initTimeout = 10 * time.Second
+// DefaultInitTimeout is Lambda's limit on the init phase (process start until the first /next call), used when Function.InitTimeout is zero.
+const DefaultInitTimeout = 10 * time.Second
 
 // Region is the AWS_REGION a function gets unless Function.Env sets one.
 const Region = "us-east-1"
@@ -52,12 +52,14 @@ func (e *FunctionError) Error() string {
 
 // Function is one Lambda function as the host runs it.
 type Function struct {
-	Name     string
-	Path     string        // the compiled binary (bootstrap)
-	Env      []string      // KEY=VALUE, added to the Lambda-provided variables and winning over them
-	Timeout  time.Duration // DefaultTimeout when zero
-	MemoryMB int           // reported in AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 128 when zero
-	Log      io.Writer     // the process's stdout and stderr; discarded when nil
+	Name    string
+	Path    string        // the compiled binary (bootstrap)
+	Env     []string      // KEY=VALUE, added to the Lambda-provided variables and winning over them
+	Timeout time.Duration // DefaultTimeout when zero
+	// InitTimeout bounds process start until the first /next call; DefaultInitTimeout when zero.
+	InitTimeout time.Duration
+	MemoryMB    int       // reported in AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 128 when zero
+	Log         io.Writer // the process's stdout and stderr; discarded when nil
 }
 
 // Instance is one execution environment: a Runtime API endpoint and the function process polling it.
@@ -103,6 +105,9 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	if fn.Timeout == 0 {
 		fn.Timeout = DefaultTimeout
 	}
+	if fn.InitTimeout == 0 {
+		fn.InitTimeout = DefaultInitTimeout
+	}
 	if fn.MemoryMB == 0 {
 		fn.MemoryMB = 128
 	}
@@ -147,7 +152,7 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 		close(i.exited)
 	}()
 
-	timer := time.NewTimer(initTimeout)
+	timer := time.NewTimer(fn.InitTimeout)
 	defer timer.Stop()
 	select {
 	case <-i.ready:
@@ -160,7 +165,7 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 		}
 		i.mu.Unlock()
 	case <-timer.C:
-		err = fmt.Errorf("start %s: no /next call within %s of process start: %w", fn.Name, initTimeout, ErrTimeout)
+		err = fmt.Errorf("start %s: no /next call within %s of process start: %w", fn.Name, fn.InitTimeout, ErrTimeout)
 	case <-ctx.Done():
 		err = fmt.Errorf("start %s: %w", fn.Name, ctx.Err())
 	}

