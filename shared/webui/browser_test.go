@@ -2,8 +2,12 @@ package webui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
 	"breakwater/shared/localenv"
@@ -45,6 +50,8 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("lang", "en-US"),
+		// The pages may only reach the local stack: every other host name fails to resolve.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
@@ -354,5 +361,90 @@ func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
 	}
 	if disabled := must(t, ctx, "check the reply button", chromedp.Evaluate[bool](`document.getElementById("send").disabled`)); !disabled {
 		t.Error("reply button is enabled after the lease was lost")
+	}
+}
+
+func TestConsoleSignsInWithCognito(t *testing.T) {
+	base, token := startSystem(t, nil)
+	// The deployed console: the jwt config and its CSP, served in front of the real local API.
+	cfg := ConsoleConfig{Auth: AuthJWT, Region: "eu-central-1", ClientID: "console-client-id"}
+	api, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse stack URL %s: %v", base, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range cfg.Headers() {
+			w.Header().Set(k, v)
+		}
+		w.Write(Console(cfg))
+	})
+	mux.Handle("/", httputil.NewSingleHostReverseProxy(api))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	// Cognito answers from the test: the id token it returns is the local stack's agent token, so the API accepts it.
+	ctx := browser(t)
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "https://cognito-idp.*"}}}); err != nil {
+		t.Fatalf("intercept Cognito: %v", err)
+	}
+	type call struct {
+		URL, Method, Target string
+		Body                map[string]any
+	}
+	calls := make(chan call, 10)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			c := call{URL: ev.Request.URL, Method: ev.Request.Method, Target: fmt.Sprint(ev.Request.Headers["X-Amz-Target"])}
+			var body []byte
+			for _, e := range ev.Request.PostDataEntries {
+				body = append(body, e.Bytes...)
+			}
+			json.Unmarshal(body, &c.Body)
+			cors := []*fetch.HeaderEntry{
+				{Name: "Access-Control-Allow-Origin", Value: srv.URL},
+				{Name: "Access-Control-Allow-Headers", Value: "content-type, x-amz-target, x-amz-user-agent"},
+				{Name: "Access-Control-Allow-Methods", Value: "POST"},
+			}
+			p := fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 204, ResponseHeaders: cors}
+			if c.Method == http.MethodPost {
+				calls <- c
+				p.ResponseCode = 200
+				p.ResponseHeaders = append(cors, &fetch.HeaderEntry{Name: "Content-Type", Value: "application/x-amz-json-1.1"})
+				p.Body, _ = json.Marshal(map[string]any{"AuthenticationResult": map[string]any{
+					"IdToken": token, "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}})
+			}
+			chromedp.Call(ctx, fetch.FulfillRequest, p)
+		}
+	}()
+
+	do(t, ctx, "sign in with user name and password",
+		chromedp.Navigate(srv.URL+"/console"),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), "mei"),
+		chromedp.SendKeys(chromedp.ID("pass"), "correct horse battery staple\r"),
+		chromedp.WaitVisible(chromedp.CSS("#queues .q")),
+	)
+	select {
+	case c := <-calls:
+		if got, want := c.URL, "https://cognito-idp.eu-central-1.amazonaws.com/"; got != want {
+			t.Errorf("sign-in went to %s, want %s", got, want)
+		}
+		if got, want := c.Target, "AWSCognitoIdentityProviderService.InitiateAuth"; got != want {
+			t.Errorf("X-Amz-Target = %q, want %q", got, want)
+		}
+		params, _ := c.Body["AuthParameters"].(map[string]any)
+		if c.Body["AuthFlow"] != "USER_PASSWORD_AUTH" || c.Body["ClientId"] != cfg.ClientID || params["USERNAME"] != "mei" || params["PASSWORD"] != "correct horse battery staple" {
+			t.Errorf("InitiateAuth body = %v, want USER_PASSWORD_AUTH for client %s with the typed user name and password", c.Body, cfg.ClientID)
+		}
+	default:
+		t.Fatal("the console reached its queues without calling Cognito")
+	}
+	if who := must(t, ctx, "read who is signed in", chromedp.TextContent(chromedp.ID("who"))); who != "mei" {
+		t.Errorf("header shows %q signed in, want mei", who)
 	}
 }
