@@ -73,7 +73,7 @@ func plot(w io.Writer, p plan, r model.Result) error {
 		},
 	}
 	if r.Refused > 0 {
-		traffic.series = append(traffic.series[:1], append([]series{{name: "accepted by intake", color: "#bcbd22", y: pick(func(s model.Sample) float64 { return s.Accepted })}}, traffic.series[1:]...)...)
+		traffic.series = append(traffic.series, series{name: "refused at intake", color: "#d62728", y: pick(func(s model.Sample) float64 { return s.Arrivals - s.Accepted })})
 	}
 	backlog := pick(func(s model.Sample) float64 { return s.Backlog })
 	queue := panel{
@@ -83,6 +83,9 @@ func plot(w io.Writer, p plan, r model.Result) error {
 	}
 	if r.PeakBacklog == 0 {
 		queue.note = "no backlog: the responder kept up"
+		if r.Refused > 0 {
+			queue.note = fmt.Sprintf("no backlog, but intake refused %.0f%% of contacts (write limit or concurrency)", 100*r.Refused/r.Arrived)
+		}
 	}
 	waits := panel{
 		title:  "Waiting time (log scale)",

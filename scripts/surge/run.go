@@ -325,6 +325,7 @@ func (s *surge) poll(ctx context.Context, pending chan *tracked, outstanding *sy
 			case <-t.C:
 			}
 		}
+		sentAt := time.Now()
 		st, ok := s.status(ctx, tr)
 		now := time.Now()
 		if ok && settledStatus(contact.Status(st.Status)) {
@@ -350,7 +351,7 @@ func (s *surge) poll(ctx context.Context, pending chan *tracked, outstanding *sy
 			continue
 		}
 		if ok {
-			tr.lastPoll = now
+			tr.lastPoll = sentAt // it was still pending at some moment after this
 		}
 		tr.next = now.Add(s.opt.PollInterval)
 		pending <- tr // never blocks: the channel holds every contact
