@@ -58,7 +58,13 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 			if q := r.Queues[0]; q.Priority != "urgent" || q.Depth != 1 || q.Overdue != 1 || q.OldestWaitSeconds < 119 {
 				t.Errorf("urgent queue = %+v, want depth 1, overdue 1, oldest wait about 120 s", q)
 			}
-			if got := strings.Count(out.String(), topology.MetricOldestWait); got != 4 {
+			lines := 0
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.Contains(l, `"`+topology.MetricOldestWait+`":`) {
+					lines++
+				}
+			}
+			if got := lines; got != 4 {
 				t.Errorf("EMF records with %s = %d, want 4:\n%s", topology.MetricOldestWait, got, out.String())
 			}
 		})
