@@ -86,6 +86,8 @@ func parse(args []string) (plan, error) {
 		batch     = fs.Int("batch", p.Sim.Lambda.BatchSize, "responder batch size")
 		batchMS   = fs.Float64("batch-ms", p.Sim.Lambda.BatchMillis, "measured responder time per batch, ms, including its DynamoDB transaction")
 		maxConc   = fs.Int("max-concurrency", p.Sim.Lambda.MaxConcurrency, "event source MaximumConcurrency (2-1000)")
+		initial   = fs.Int("initial-batches", p.Sim.Lambda.InitialConcurrency, "concurrent batches the SQS event source starts with")
+		scale     = fs.Float64("scale-per-minute", p.Sim.Lambda.ScalePerMinute, "concurrent invocations the SQS event source adds a minute")
 		account   = fs.Int("account-concurrency", p.Sim.Lambda.AccountConcurrency, "Lambda concurrency of the account and region, shared with intake")
 		intakeMS  = fs.Float64("intake-ms", p.Calls.IntakeMillis, "intake function time per HTTP request, ms")
 		polls     = fs.Float64("polls", p.Calls.Polls, "GET /contacts/{id} polls per contact by the shopper's page")
@@ -152,6 +154,7 @@ func parse(args []string) (plan, error) {
 		{"responder-wru", &p.Sim.Dynamo.ResponderWRU, *respWRU},
 		{"agent-wru", &p.Sim.Dynamo.AgentWRU, *agentWRU},
 		{"service-level", &p.Level, *level},
+		{"scale-per-minute", &p.Sim.Lambda.ScalePerMinute, *scale},
 	}
 	for _, f := range floats {
 		if set[f.name] {
@@ -166,6 +169,7 @@ func parse(args []string) (plan, error) {
 		{"batch", &p.Sim.Lambda.BatchSize, *batch},
 		{"max-concurrency", &p.Sim.Lambda.MaxConcurrency, *maxConc},
 		{"account-concurrency", &p.Sim.Lambda.AccountConcurrency, *account},
+		{"initial-batches", &p.Sim.Lambda.InitialConcurrency, *initial},
 	}
 	for _, f := range ints {
 		if set[f.name] {

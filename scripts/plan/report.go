@@ -54,10 +54,10 @@ func report(w io.Writer, p plan, r model.Result) {
 		count(c.Profile.Total()), duration(c.Profile.End()), 100*c.RoutineShare, count(c.Profile.Total()*(1-c.RoutineShare)))
 
 	perInv := c.Lambda.PerInvocation()
-	capConc := min(c.Lambda.MaxConcurrency, c.Lambda.AccountConcurrency)
+	capConc := max(0, min(float64(c.Lambda.MaxConcurrency), float64(c.Lambda.AccountConcurrency)-n.IntakeConc))
 	out("Intake queue and responder\n")
-	out("  responder: %s contacts/s per concurrent batch (%d per %g ms); cap %d batches = %s contacts/s; peak needs %d\n",
-		count(perInv), c.Lambda.BatchSize, c.Lambda.BatchMillis, capConc, count(float64(capConc)*perInv), n.Concurrency)
+	out("  responder: %s contacts/s per concurrent batch (%d per %g ms); MaximumConcurrency %d; at the peak %s batches = %s contacts/s; peak needs %d\n",
+		count(perInv), c.Lambda.BatchSize, c.Lambda.BatchMillis, c.Lambda.MaxConcurrency, count(math.Floor(capConc)), count(math.Floor(capConc)*perInv), n.Concurrency)
 	out("  event source scaling: starts at %d batches, +%g a minute; account concurrency %d, of which intake takes %s at the peak\n",
 		c.Lambda.InitialConcurrency, c.Lambda.ScalePerMinute, c.Lambda.AccountConcurrency, count(n.IntakeConc))
 	out("  DynamoDB Contacts table: takes %s WRU/s at once, twice a peak once it held for %s; the peak needs %s WRU/s (%g intake + %g responder per contact)\n",
@@ -108,7 +108,15 @@ func report(w io.Writer, p plan, r model.Result) {
 	}
 	fmt.Fprintf(tw, "  total\t%.2f\t\t%s\t\t\t\t\n", sum(n.HandedPerSec), count(float64(n.StaffingTotal)))
 	tw.Flush()
-	out("  (each priority as its own pool; one shared pool serving in priority order needs no more than the total)\n\n")
+	out("  (each priority as its own pool, steady state at the peak rate)\n")
+	search := c
+	search.Step = max(c.Step, 10)
+	if pooled, err := model.MinPooledAgents(search, p.Level, max(2*n.StaffingTotal, 10)); err == nil && pooled >= 0 {
+		out("  one shared pool, serving overdue contacts first and then by priority, meets every target (at least %.0f%% within it,\n", 100*p.Level)
+		out("  none left waiting) with %s agents in this simulation: it rides the peak on backlog that drains after it, and\n", count(float64(pooled)))
+		out("  sees no random bunching (fluid, %s steps), so add the Erlang C margin for a steady peak\n", duration(search.Step))
+	}
+	out("\n")
 
 	lines := model.CostPerMillion(p.Calls, model.ListPrices())
 	var total float64

@@ -20,7 +20,7 @@ const (
 	innerW   = plotW - left - legendW
 	panelH   = 190
 	panelGap = 78
-	top      = 78
+	top      = 96
 )
 
 var priorityColor = map[priority.Priority]string{
@@ -114,9 +114,11 @@ func plot(w io.Writer, p plan, r model.Result) error {
 	if r.PeakBacklog > 0 {
 		backlogNote = fmt.Sprintf("peak backlog %s at %s, oldest message %s", count(r.PeakBacklog), clock(r.PeakBacklogAt), duration(r.MaxOldestAge))
 	}
-	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s · cap %d batches · table %s WRU/s at once · %s agents (Erlang C asks %s)</text>`+"\n",
-		left, count(p.Sim.Profile.Peak()), backlogNote, p.Sim.Lambda.MaxConcurrency, count(p.Sim.Dynamo.StartWRU),
-		agentsShort(p.Sim.Agents), count(float64(n.StaffingTotal)))
+	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s</text>`+"\n",
+		left, count(p.Sim.Profile.Peak()), backlogNote)
+	fmt.Fprintf(bw, `<text x="%d" y="68" font-size="12" fill="#333">responder: %d ms a batch of %d, MaximumConcurrency %d · table takes %s WRU/s at once · %s agents, %s handle time (Erlang C asks %s)</text>`+"\n",
+		left, int(p.Sim.Lambda.BatchMillis), p.Sim.Lambda.BatchSize, p.Sim.Lambda.MaxConcurrency, count(p.Sim.Dynamo.StartWRU),
+		agentsShort(p.Sim.Agents), duration(p.Sim.Agents.HandleSeconds), count(float64(n.StaffingTotal)))
 	for i, pn := range panels {
 		y0 := top + i*(panelH+panelGap) + 22
 		drawPanel(bw, pn, xs, end, float64(y0), i == len(panels)-1)

@@ -416,3 +416,45 @@ func agentCapacity(a Agents, dt float64) [4]float64 {
 	}
 	return out
 }
+
+// MinPooledAgents finds, by bisection over whole simulations, the fewest agents in one shared pool for which every
+// priority has at most 1-level of its contacts waiting past the target and none left waiting at the end. It is a
+// fluid answer: it sees the backlog a peak builds, not the random bunching Erlang C adds on top.
+func MinPooledAgents(c Config, level float64, most int) (int, error) {
+	c.Agents.Dedicated = nil
+	ok := func(n int) (bool, error) {
+		c.Agents.Pooled = n
+		r, err := Simulate(c)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range priority.All {
+			if w := r.Waits[p]; w.Left > 0 || w.OverTarget > 1-level {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	if good, err := ok(most); err != nil || !good {
+		return -1, err
+	}
+	lo, hi := 0, most // lo fails or is 0, hi meets every target
+	if good, err := ok(0); err != nil {
+		return -1, err
+	} else if good {
+		return 0, nil
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		good, err := ok(mid)
+		if err != nil {
+			return -1, err
+		}
+		if good {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi, nil
+}

@@ -221,3 +221,33 @@ func TestLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestMinPooledAgents(t *testing.T) {
+	c := roomy()
+	c.Profile = Profile{{0, 100}, {30, 100}} // 5 hand-offs a second for half an hour
+	c.Step = 10
+	n, err := MinPooledAgents(c, 0.8, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 a second at 240 s each keeps 1,200 agents busy; over a 30-minute peak the longer targets and the 20% allowed
+	// past them let a backlog build and drain afterwards, so fewer do.
+	if n < 500 || n >= 1200 {
+		t.Fatalf("agents = %d, want between 500 and 1200", n)
+	}
+	c.Agents.Pooled = n - 1
+	r, err := Simulate(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	met := true
+	for _, p := range priority.All {
+		met = met && r.Waits[p].OverTarget <= 0.2 && r.Waits[p].Left == 0
+	}
+	if met {
+		t.Fatalf("%d agents already meet every target: not the fewest", n-1)
+	}
+	if got, err := MinPooledAgents(c, 0.8, 10); err != nil || got != -1 {
+		t.Fatalf("with at most 10 agents: got %d, %v; want -1 (none meets the targets)", got, err)
+	}
+}
