@@ -189,13 +189,19 @@ func screenshot(t *testing.T, ctx context.Context, name string, readme bool) {
 // openShopper loads the shopper page in English with the demo order attached or not.
 func openShopper(t *testing.T, ctx context.Context, base string, withOrder bool) {
 	t.Helper()
+	openShopperIn(t, ctx, base, "en", withOrder)
+}
+
+// openShopperIn loads the shopper page in locale with the demo order attached or not.
+func openShopperIn(t *testing.T, ctx context.Context, base, locale string, withOrder bool) {
+	t.Helper()
 	do(t, ctx, "open the shopper page",
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("text")),
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
 			const set = (id, v, prop) => { const e = document.getElementById(id); e[prop] = v; e.dispatchEvent(new Event("change")); };
-			set("locale", "en", "value"); set("withOrder", %t, "checked");
-		})()`, withOrder)),
+			set("locale", %q, "value"); set("withOrder", %t, "checked");
+		})()`, locale, withOrder)),
 	)
 }
 
@@ -447,4 +453,30 @@ func TestConsoleSignsInWithCognito(t *testing.T) {
 	if who := must(t, ctx, "read who is signed in", chromedp.TextContent(chromedp.ID("who"))); who != "mei" {
 		t.Errorf("header shows %q signed in, want mei", who)
 	}
+}
+
+func TestChineseInterface(t *testing.T) {
+	base, token := startSystem(t, nil)
+	shopper := browser(t)
+	openShopperIn(t, shopper, base, "zh-CN", true)
+	if got, want := must(t, shopper, "read the send button", chromedp.TextContent(chromedp.ID("send"))), "发送"; got != want {
+		t.Errorf("send button says %q, want %q", got, want)
+	}
+	ask(t, shopper, "我的订单到哪了？")
+	do(t, shopper, "await the automatic answer", chromedp.WaitVisible(chromedp.CSS(".msg.bot .body")))
+	answer := must(t, shopper, "read the answer", chromedp.TextContent(chromedp.CSS(".msg.bot .body")))
+	if !strings.Contains(answer, "SF1234567890") || !strings.ContainsFunc(answer, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+		t.Errorf("answer %q: want Chinese text with the tracking number SF1234567890", answer)
+	}
+	screenshot(t, shopper, "shopper-zh", false)
+
+	console := tab(t, shopper, "console")
+	signIn(t, console, base, token)
+	do(t, console, "switch the console to Chinese", chromedp.Click(chromedp.ID("lang")))
+	for sel, want := range map[string]string{"h1": "客服工作台", "#take span": "接入下一位", `#queues .q[data-priority="urgent"] .name`: "紧急"} {
+		if got := must(t, console, "read "+sel, chromedp.TextContent(chromedp.CSS(sel))); got != want {
+			t.Errorf("%s says %q, want %q", sel, got, want)
+		}
+	}
+	screenshot(t, console, "console-zh", false)
 }
