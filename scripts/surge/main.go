@@ -47,7 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		fmt.Fprintf(stderr, "Usage: go run ./scripts/surge [flags]\n\nSends -n realistic contacts to POST /contacts and polls each until it settles.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0, err
+	} else if err != nil {
 		return 2, err
 	}
 	if fs.NArg() > 0 {
@@ -121,10 +123,16 @@ func printResult(w io.Writer, opt Options, r Result) {
 		names = append(names, fmt.Sprintf("%s: %d", k, v))
 	}
 	slices.Sort(names)
-	out("  HTTP errors   %7d  %s\n", errs, strings.Join(names, ", "))
+	if len(names) > 0 {
+		out("  HTTP errors   %7d  (%s)\n", errs, strings.Join(names, ", "))
+	} else {
+		out("  HTTP errors   %7d\n", errs)
+	}
 	out("  retries       %7d\n", r.Retries)
 	s := r.SettleMillis
 	out("  time to settle (202 to the first poll that shows it settled): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", s.P50, s.P95, s.P99, s.Max)
+	a := r.AnswerMillis
+	out("  time to answer (answered contacts only):                     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", a.P50, a.P95, a.P99, a.Max)
 	g := r.PollGapMillis
 	out("  polling: %d GETs, each contact at most every %.0f ms; the settling poll came p50 %.0f ms, p95 %.0f ms after the last pending one (the resolution of the times above)\n",
 		r.Polls, r.PollIntervalMS, g.P50, g.P95)

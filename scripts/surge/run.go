@@ -62,6 +62,7 @@ type Result struct {
 	AcceptedPerSec float64                 `json:"acceptedPerSecond"`
 	SettledPerSec  float64                 `json:"settledPerSecond"`
 	SettleMillis   Percentiles             `json:"settleMillis"`
+	AnswerMillis   Percentiles             `json:"answerMillis"` // answered contacts only
 	// PollGapMillis is the time between the last poll that saw a contact pending and the one that saw it settled:
 	// the resolution of SettleMillis.
 	PollGapMillis  Percentiles `json:"pollGapMillis"`
@@ -121,6 +122,7 @@ type surge struct {
 	mu         sync.Mutex
 	res        Result
 	settle     []time.Duration
+	answer     []time.Duration
 	gaps       []time.Duration
 	lastAccept time.Time
 	lastSettle time.Time
@@ -332,6 +334,9 @@ func (s *surge) poll(ctx context.Context, pending chan *tracked, outstanding *sy
 			s.settled.Add(1)
 			s.mu.Lock()
 			s.settle = append(s.settle, now.Sub(tr.accepted))
+			if st.Status == string(contact.Answered) {
+				s.answer = append(s.answer, now.Sub(tr.accepted))
+			}
 			s.gaps = append(s.gaps, now.Sub(tr.lastPoll))
 			s.lastSettle = now
 			s.res.Statuses[st.Status]++
@@ -432,6 +437,7 @@ func (s *surge) result(timedOut bool) Result {
 		r.SettledPerSec = float64(r.Settled) / max(r.SettleSeconds, 1e-3)
 	}
 	r.SettleMillis = percentiles(s.settle)
+	r.AnswerMillis = percentiles(s.answer)
 	r.PollGapMillis = percentiles(s.gaps)
 	return r
 }

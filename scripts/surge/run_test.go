@@ -147,6 +147,9 @@ func TestRunSettlesEveryContact(t *testing.T) {
 	if res.SettleMillis.P50 <= 0 || res.SettleMillis.P99 < res.SettleMillis.P50 || res.SettleMillis.Max < res.SettleMillis.P99 {
 		t.Fatalf("settle percentiles %+v are not ordered", res.SettleMillis)
 	}
+	if res.AnswerMillis.P50 <= 0 || res.AnswerMillis.Max > res.SettleMillis.Max {
+		t.Fatalf("answer percentiles %+v against settle %+v", res.AnswerMillis, res.SettleMillis)
+	}
 	if res.AcceptedPerSec <= 0 || res.SettledPerSec <= 0 {
 		t.Fatalf("throughput accepted %g/s, settled %g/s", res.AcceptedPerSec, res.SettledPerSec)
 	}
@@ -209,6 +212,7 @@ func TestCommand(t *testing.T) {
 		{"text", []string{"-n", "50", "-rate", "5000", "-poll-interval", "1ms"}, 0, []string{"accepted           50", "lost                0", "time to settle", "outcome by what was sent"}},
 		{"json", []string{"-n", "30", "-json", "-poll-interval", "1ms"}, 0, []string{`"accepted": 30`, `"lost": 0`, `"settleMillis"`}},
 		{"bad url", []string{"-url", "ftp://x"}, 2, nil},
+		{"help", []string{"-h"}, 0, nil},
 		{"too many", []string{"-n", "2000000"}, 2, nil},
 	}
 	for _, tt := range tests {
@@ -224,7 +228,7 @@ func TestCommand(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", want, stdout.String())
 				}
 			}
-			if tt.code == 0 && !strings.Contains(stderr.String(), "\r[") {
+			if tt.code == 0 && tt.contains != nil && !strings.Contains(stderr.String(), "\r[") {
 				t.Errorf("no progress line on stderr: %q", stderr.String())
 			}
 		})
