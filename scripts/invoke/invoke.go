@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"breakwater/shared/eventfile"
 	"breakwater/shared/lambdahost"
 	"breakwater/shared/localenv"
 	"breakwater/shared/topology"
@@ -65,6 +66,12 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	env, err := v.localEnv(ctx)
 	if err != nil {
 		return err
+	}
+	// Sample agent events carry a placeholder for the running stack's agent token.
+	for _, kv := range env {
+		if token, ok := strings.CutPrefix(kv, topology.EnvAgentToken+"="); ok {
+			payload = eventfile.WithToken(payload, token)
+		}
 	}
 	out, err := v.invoke(ctx, fn, env, payload)
 	var fe *lambdahost.FunctionError
