@@ -18,12 +18,11 @@ import (
 
 // plan is the whole question: the simulation's config plus what only the report and the cost need.
 type plan struct {
-	Name    string
-	Sim     model.Config
-	Calls   model.Calls
-	Level   float64 // service level for Erlang C: the share answered within the target
-	SVG     string
-	Profile string
+	Name  string
+	Sim   model.Config
+	Calls model.Calls
+	Level float64 // service level for Erlang C: the share answered within the target
+	SVG   string
 }
 
 // profileFile is the JSON a -profile file holds; every field is optional and overrides the default.
@@ -118,12 +117,10 @@ func parse(args []string) (plan, error) {
 		return p, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
-	p.Sim.Profile = trapezoid(*peak, *ramp, *hold, *down)
 	if *profile != "" {
 		if err := p.load(*profile); err != nil {
 			return p, err
 		}
-		p.Profile = *profile
 	}
 	var errs []error
 	check := func(err error) {
@@ -188,7 +185,7 @@ func parse(args []string) (plan, error) {
 		p.Sim.Agents.HandleSeconds = aht.Seconds()
 	}
 	if set["targets"] {
-		t, err := parseTargets(*targets)
+		t, err := parseTargets(*targets, p.Sim.Targets)
 		check(err)
 		p.Sim.Targets = t
 	}
@@ -337,12 +334,16 @@ func parseShares(s string) (map[priority.Priority]float64, error) {
 	return out, nil
 }
 
-func parseTargets(s string) (priority.Targets, error) {
+// parseTargets reads "urgent=30s,low=2h" over base, leaving the priorities it does not name as they were.
+func parseTargets(s string, base priority.Targets) (priority.Targets, error) {
 	kv, err := pairs(s)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	t := priority.DefaultTargets()
+	t := priority.Targets{}
+	for p, d := range base {
+		t[p] = d
+	}
 	for p, v := range kv {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
