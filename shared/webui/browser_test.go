@@ -205,12 +205,12 @@ func openShopperIn(t *testing.T, ctx context.Context, base, locale string, withO
 	)
 }
 
-// ask types a question into the shopper page and sends it with Enter.
+// ask types a question into the shopper page and sends it.
 func ask(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
 	do(t, ctx, "ask "+text,
 		chromedp.SendKeys(chromedp.ID("text"), text),
-		chromedp.KeyEvent("\r"),
+		chromedp.Click(chromedp.ID("send")),
 	)
 }
 

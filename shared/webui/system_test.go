@@ -26,11 +26,13 @@ func startSystem(t *testing.T, env map[string]string) (string, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	start := time.Now()
 	st, err := localstack.Start(ctx, localstack.Options{Emulators: emu, Concurrency: 2, ExtraEnv: env, Log: logFile})
 	if err != nil {
 		logFile.Close()
 		t.Fatalf("start local stack (log in %s): %v", logPath, err)
 	}
+	t.Logf("local stack up at %s in %s", st.URL, time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
 			t.Errorf("close local stack: %v", err)
