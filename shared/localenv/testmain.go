@@ -23,7 +23,7 @@ func Shared(tb testing.TB) *Emulators {
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // room for a first npm ci
 		defer cancel()
-		shared.emu, shared.err = Start(ctx, Options{Log: testLog()})
+		shared.emu, shared.err = Start(ctx, Options{Log: testLog(), FastStart: true})
 	})
 	if shared.err != nil {
 		tb.Fatalf("local emulators: %v", shared.err)
