@@ -125,21 +125,25 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 	return Accepted{ID: c.ID, Token: token}, nil
 }
 
-// Withdraw removes a pending contact that could not be put on the intake queue, so it is not left half-accepted.
+// Withdraw marks a pending contact that could not be put on the intake queue as withdrawn, so it is not left
+// half-accepted, and forgets its idempotency key so a retry is accepted afresh. The item stays (without the
+// shopper's text) until TTL as a tombstone: a message that reached the queue after all (SQS did the work but its
+// answer was lost) then finds the contact settled and is dropped, instead of answering a contact no one can read.
 func (s *Contacts) Withdraw(ctx context.Context, c contact.Contact, idemKey string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(contactKey(c.ID)),
+		UpdateExpression:          aws.String("SET #s = :withdrawn, updatedAt = :now REMOVE #t, #c"),
+		ConditionExpression:       aws.String("#s = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status", "#t": "text", "#c": "ctx"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(contact.Pending)), ":withdrawn": str(string(contact.Withdrawn)), ":now": num(s.Now().UnixMilli())},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("withdraw contact %s: %w", c.ID, translate(err))
+	}
 	if idemKey != "" {
 		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key("I#" + c.Merchant + "#" + c.Shopper.ID + "#" + idemKey)}); err != nil {
 			return fmt.Errorf("withdraw idempotency key of contact %s: %w", c.ID, translate(err))
 		}
-	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key(contactKey(c.ID)),
-		ConditionExpression:       aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(contact.Pending))},
-	})
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("withdraw contact %s: %w", c.ID, translate(err))
 	}
 	return nil
 }

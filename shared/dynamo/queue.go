@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -281,16 +282,20 @@ func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit fun
 	}
 }
 
-// Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher ones.
+// Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher
+// ones. It counts with key conditions and Select COUNT, so a poll reads index keys, not whole queues of items.
 func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) {
 	own, err := priority.Parse(r.Priority)
 	if err != nil {
 		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
 	}
-	now := s.Now()
-	bound, mine := queueKeyBound(now), queueKey(r.EnqueuedAt, r.ID)
-	ahead := 0
-	for _, p := range priority.All {
+	bound, mine := queueKeyBound(s.Now()), queueKey(r.EnqueuedAt, r.ID)
+	var (
+		wg    sync.WaitGroup
+		total atomic.Int64
+		errs  = make([]error, len(priority.All))
+	)
+	for i, p := range priority.All {
 		if p < own {
 			break
 		}
@@ -298,14 +303,41 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 		if p == own {
 			upTo = mine
 		}
-		err := s.scanQueue(ctx, p, func(it contactItem) {
-			if it.QS < upTo {
-				ahead++
-			}
+		wg.Go(func() {
+			n, err := s.countBefore(ctx, p, upTo)
+			total.Add(int64(n))
+			errs[i] = err
 		})
-		if err != nil {
-			return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
-		}
 	}
-	return ahead, nil
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
+	}
+	return int(total.Load()), nil
+}
+
+// maxCountPages bounds a count: past it the position is reported as at least what was counted.
+const maxCountPages = 8
+
+func (s *Contacts) countBefore(ctx context.Context, p priority.Priority, upTo string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(topology.QueueIndex),
+		KeyConditionExpression:    aws.String("qp = :p AND qs < :upTo"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String()), ":upTo": str(upTo)},
+		Select:                    types.SelectCount,
+	}
+	n := 0
+	for range maxCountPages {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return n, fmt.Errorf("count %s queue: %w", p, translate(err))
+		}
+		n += int(out.Count)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	return n, nil
 }
