@@ -1,9 +1,11 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -236,6 +238,8 @@ func takeNext(t *testing.T, ctx context.Context) string {
 
 func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	base, _ := startSystem(t, nil)
+	checkServed(t, base+"/", Shopper(), Headers())
+	checkServed(t, base+"/console", Console(ConsoleConfig{Auth: AuthToken}), ConsoleConfig{Auth: AuthToken}.Headers())
 	ctx := browser(t)
 	openShopper(t, ctx, base, true)
 	ask(t, ctx, "Where is my order?")
@@ -479,4 +483,29 @@ func TestChineseInterface(t *testing.T) {
 		}
 	}
 	screenshot(t, console, "console-zh", false)
+}
+
+// checkServed fetches a page from the local stack and checks the function serves exactly this package's page and headers.
+func checkServed(t *testing.T, url string, page []byte, headers map[string]string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("get %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", url, err)
+	}
+	if got, want := resp.StatusCode, http.StatusOK; got != want {
+		t.Fatalf("get %s: status %d, want %d", url, got, want)
+	}
+	if !bytes.Equal(body, page) {
+		t.Errorf("get %s: body differs from the embedded page (%d bytes, want %d)", url, len(body), len(page))
+	}
+	for k, want := range headers {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("get %s: %s = %q, want %q", url, k, got, want)
+		}
+	}
 }
