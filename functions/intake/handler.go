@@ -38,9 +38,17 @@ type handler struct {
 	handleSeconds int
 	// agents is how many agents are assumed to work the queues when none is known to be busy.
 	agents int
+	// margin is kept free before the Lambda deadline, so a contact that could not be queued is still withdrawn
+	// (and the shopper told to retry) before the function would be cut off with the contact half accepted.
+	margin time.Duration
 }
 
 func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	if deadline, ok := ctx.Deadline(); ok && h.margin > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.margin))
+		defer cancel()
+	}
 	switch httpapi.Route(req) {
 	case "GET /":
 		return httpapi.Page(h.page, h.pageH), nil
@@ -111,17 +119,53 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string)
 		return unavailable()
 	}
 	if got.Replay {
-		return httpapi.JSON(http.StatusAccepted, accepted{ID: got.ID, Status: string(contact.Pending), Token: got.Token})
+		return h.replay(ctx, got, idemKey)
 	}
 	if err := h.queue.Send(ctx, c); err != nil {
 		slog.ErrorContext(ctx, "contact not queued; withdrawing it", "contact", c.ID, "err", err)
-		if werr := h.store.Withdraw(context.WithoutCancel(ctx), c, idemKey); werr != nil {
+		wctx, cancel := h.afterDeadline(ctx)
+		defer cancel()
+		if werr := h.store.Withdraw(wctx, c, idemKey); werr != nil {
 			slog.ErrorContext(ctx, "contact not withdrawn; it stays pending until TTL", "contact", c.ID, "err", werr)
 		}
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", repeat)
 	return httpapi.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+}
+
+// afterDeadline is a context for clean-up once ctx has run out: it lasts the margin kept before the Lambda deadline.
+func (h *handler) afterDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.margin <= 0 {
+		return context.WithoutCancel(ctx), func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), h.margin*3/4)
+}
+
+// replay answers a repeated post with the first contact. The first attempt may have died between storing the
+// contact and queueing it (a function timeout, a lost answer from SQS), so a contact still pending is queued again:
+// the responder settles a contact once however often it is delivered, and a 202 must never leave a contact unqueued.
+func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey string) httpapi.Response {
+	first, err := h.store.Get(ctx, got.ID)
+	if err != nil {
+		slog.ErrorContext(ctx, "replayed contact not read", "contact", got.ID, "err", err)
+		return unavailable()
+	}
+	switch first.Status {
+	case contact.Withdrawn:
+		// The key outlived its contact's withdrawal; clear it so the next attempt is accepted afresh.
+		if err := h.store.Withdraw(ctx, first.Contact, idemKey); err != nil {
+			slog.ErrorContext(ctx, "idempotency key of a withdrawn contact not cleared", "contact", got.ID, "err", err)
+		}
+		return unavailable()
+	case contact.Pending:
+		if err := h.queue.Send(ctx, first.Contact); err != nil {
+			slog.ErrorContext(ctx, "replayed contact not queued", "contact", got.ID, "err", err)
+			return unavailable()
+		}
+	}
+	slog.InfoContext(ctx, "contact replayed", "contact", got.ID, "status", first.Status)
+	return httpapi.JSON(http.StatusAccepted, accepted{ID: got.ID, Status: string(contact.Pending), Token: got.Token})
 }
 
 func unavailable() httpapi.Response {
@@ -149,7 +193,7 @@ func (h *handler) get(ctx context.Context, req httpapi.Request) httpapi.Response
 		return notFound
 	}
 	r, err := h.store.Get(ctx, id)
-	if errors.Is(err, contact.ErrNotFound) || (err == nil && !contact.SecretMatches(token, r.TokenHash)) {
+	if errors.Is(err, contact.ErrNotFound) || (err == nil && (!contact.SecretMatches(token, r.TokenHash) || r.Status == contact.Withdrawn)) {
 		return notFound
 	}
 	if err != nil {

@@ -49,6 +49,7 @@ func run(ctx context.Context) error {
 		now:           time.Now,
 		handleSeconds: handleSeconds,
 		agents:        agents,
+		margin:        2 * time.Second,
 	}
 	lambda.Start(h.handle)
 	return nil

@@ -39,6 +39,9 @@ const (
 	Claimed  Status = "claimed"
 	Resolved Status = "resolved"
 	Rejected Status = "rejected"
+	// Withdrawn marks a stored contact the intake could not queue: the shopper was told to try again (503), and a
+	// late delivery of its message must not answer it. No one can read it; TTL removes it.
+	Withdrawn Status = "withdrawn"
 )
 
 // Shopper identifies who wrote.

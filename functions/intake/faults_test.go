@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"breakwater/shared/contact"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/httpapi"
+	"breakwater/shared/queue"
+)
+
+// queueFunc is a fake intake queue.
+type queueFunc func(ctx context.Context, c contact.Contact) error
+
+func (f queueFunc) Send(ctx context.Context, c contact.Contact) error { return f(ctx, c) }
+
+// A first attempt can die after storing the contact and before queueing it (a function timeout): the retry with
+// the same Idempotency-Key must queue it, or the shopper holds a 202 for a contact nobody will ever see.
+func TestReplayQueuesAContactTheFirstAttemptNeverQueued(t *testing.T) {
+	h, f := newHandler(t)
+	store := h.store.(*dynamo.Contacts)
+	r, err := contact.Decode([]byte(`{"merchant":"m1","shopper":{"id":"s7"},"text":"where is my order"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := contact.New(r, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ID, c.TokenHash = contact.NewID(), contact.HashSecret("first-token")
+	if _, err := store.Accept(context.Background(), c, "first-token", "order-77-attempt"); err != nil {
+		t.Fatal(err)
+	}
+	code, a := post(t, h, `{"merchant":"m1","shopper":{"id":"s7"},"text":"where is my order"}`, map[string]string{"Idempotency-Key": "order-77-attempt"})
+	if code != http.StatusAccepted || a.ID != c.ID || a.Token != "first-token" {
+		t.Fatalf("replay = %d %+v, want 202 with the first contact %s", code, a, c.ID)
+	}
+	msgs, err := f.SQS.ReceiveMessage(context.Background(), receiveAll(f.QueueURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Messages) != 1 {
+		t.Fatalf("intake queue holds %d messages, want the replayed contact", len(msgs.Messages))
+	}
+	if got, err := queue.Decode(*msgs.Messages[0].Body); err != nil || got.ID != c.ID {
+		t.Errorf("queued %+v (%v), want contact %s", got.ID, err, c.ID)
+	}
+}
+
+// When the queue cannot take a contact, the shopper gets 503 and the contact is withdrawn before the Lambda deadline;
+// a late delivery of its message (SQS did the work but the answer was lost) must not answer it.
+func TestFailedSendWithdrawsBeforeTheDeadline(t *testing.T) {
+	h, f := newHandler(t)
+	h.margin = 2 * time.Second
+	var sendDeadline time.Time
+	var sent contact.Contact
+	h.queue = queueFunc(func(ctx context.Context, c contact.Contact) error {
+		sendDeadline, _ = ctx.Deadline()
+		sent = c
+		<-ctx.Done() // SQS never answers
+		return ctx.Err()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	lambdaDeadline, _ := ctx.Deadline()
+	resp, err := h.handle(ctx, postRequest(`{"merchant":"m1","shopper":{"id":"s8"},"text":"where is my order"}`, map[string]string{"idempotency-key": "order-78-attempt"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resp.StatusCode, http.StatusServiceUnavailable; got != want {
+		t.Fatalf("status = %d, want %d", got, want)
+	}
+	if got, want := sendDeadline, lambdaDeadline.Add(-h.margin); !got.Equal(want) {
+		t.Errorf("send deadline = %s, want the Lambda deadline less the margin, %s", got, want)
+	}
+	store := h.store.(*dynamo.Contacts)
+	rec, err := store.Get(context.Background(), sent.ID)
+	if err != nil {
+		t.Fatalf("read withdrawn contact: %v", err)
+	}
+	if rec.Status != contact.Withdrawn || rec.Text != "" {
+		t.Errorf("contact after a failed send = %s with text %q, want withdrawn without text", rec.Status, rec.Text)
+	}
+	// The message arrives after all: the responder's settle finds the contact already settled.
+	res := store.Settle(context.Background(), []contact.Record{{Contact: sent, Status: contact.Answered, Answer: "late", UpdatedAt: time.Now()}})
+	if len(res.Duplicate) != 1 {
+		t.Errorf("settle of a withdrawn contact = %+v, want a duplicate", res)
+	}
+	if rec, _ := store.Get(context.Background(), sent.ID); rec.Status != contact.Withdrawn {
+		t.Errorf("a late message turned the withdrawn contact into %s", rec.Status)
+	}
+	// The key was forgotten: the storefront's retry makes a fresh contact, which is queued.
+	h.queue = queue.NewIntake(f.SQS, f.QueueURL)
+	code, a := post(t, h, `{"merchant":"m1","shopper":{"id":"s8"},"text":"where is my order"}`, map[string]string{"idempotency-key": "order-78-attempt"})
+	if code != http.StatusAccepted || a.ID == sent.ID {
+		t.Errorf("retry = %d %+v, want 202 with a new contact", code, a)
+	}
+	// Nobody can read a withdrawn contact.
+	if code := getStatus(t, h, sent.ID, "any-token"); code != http.StatusNotFound {
+		t.Errorf("GET withdrawn contact = %d, want 404", code)
+	}
+}
+
+func postRequest(body string, headers map[string]string) (req httpapi.Request) {
+	req.RouteKey, req.RawPath, req.Body, req.Headers = "POST /contacts", "/contacts", body, headers
+	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = "POST", "/contacts"
+	return req
+}
+
+func getStatus(t *testing.T, h *handler, id, token string) int {
+	t.Helper()
+	var req httpapi.Request
+	req.RouteKey, req.RawPath = "GET /contacts/{id}", "/contacts/"+id
+	req.PathParameters = map[string]string{"id": id}
+	req.Headers = map[string]string{"x-contact-token": token}
+	req.RequestContext.HTTP.Method = "GET"
+	resp, err := h.handle(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
+}
