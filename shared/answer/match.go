@@ -1,11 +1,11 @@
 package answer
 
 import (
+	"cmp"
 	"math"
-	"sort"
-	"strings"
+	"slices"
+	"sync"
 	"time"
-	"unicode"
 )
 
 // Candidate is a template that fits a question, with a confidence in [0, 1].
@@ -15,130 +15,250 @@ type Candidate struct {
 }
 
 // Index finds the templates whose example questions are closest to a shopper's text.
+//
+// Every example question, and every template's examples taken together, is a TF-IDF vector of Latin words,
+// Latin character trigrams (typo tolerance), Han characters and Han bigrams (no segmenter needed); IDF counts
+// templates, not examples, so words typical of one intent weigh more than words spread over many.
+// A template's score blends the cosine of its closest example with the cosine of all its examples.
 // It is built once per template load and is safe for concurrent use.
 type Index struct {
 	templates []Template
-	docs      []doc
-	df        map[string]int
-	avgLen    float64
+	// docs[i] is the template of document i; documents [0, len(templates)) are the templates' combined
+	// examples, the rest single examples.
+	docs     []int32
+	terms    map[uint64]term
+	postings []posting
+	oovIDF   float32
+	model    model
+	scratch  sync.Pool
+	// real counts the given templates; the rest of templates are the out-of-scope pseudo-templates.
+	real int
+	// merchants that have templates of their own, which may hide platform ones.
+	merchants map[string]bool
 }
 
-type doc struct {
+type term struct {
+	idf        float32
+	start, end int32 // postings[start:end]
+	id         int32 // row of the term in model.weights
+}
+
+type posting struct {
+	doc    int32
+	weight float32
+}
+
+type scratch struct {
+	feats  []feature
+	word   []rune
+	scores []float32
+	best   []float32
+	logits []float32
+	picks  []pick
+}
+
+// minScore drops candidates too unlikely to be worth listing.
+const minScore = 0.001
+
+// pick is the template that stands for a class in one match, and its cosine similarity.
+type pick struct {
 	template int
-	terms    map[string]int
-	length   int
+	cos      float32
 }
 
 // NewIndex indexes the example questions of ts.
-func NewIndex(ts []Template) *Index {
-	ix := &Index{templates: ts, df: map[string]int{}}
-	total := 0
-	for i, t := range ts {
-		for _, ex := range t.Examples {
-			terms := Terms(ex)
-			d := doc{template: i, terms: map[string]int{}, length: len(terms)}
-			for _, term := range terms {
-				d.terms[term]++
-			}
-			for term := range d.terms {
-				ix.df[term]++
-			}
-			total += len(terms)
-			ix.docs = append(ix.docs, d)
+func NewIndex(templates []Template) *Index {
+	ts := append(slices.Clip(templates), outOfScope...)
+	ix := &Index{templates: ts, real: len(templates), merchants: map[string]bool{}}
+	for _, t := range templates {
+		if t.Merchant != Platform {
+			ix.merchants[t.Merchant] = true
 		}
 	}
-	if len(ix.docs) > 0 {
-		ix.avgLen = float64(total) / float64(len(ix.docs))
+	type docTerms map[uint64]float32
+	var vecs []docTerms
+	var buf []feature
+	var word []rune
+	combined := make([]docTerms, len(ts))
+	for i := range ts {
+		combined[i] = docTerms{}
+		ix.docs = append(ix.docs, int32(i))
+	}
+	vecs = append(vecs, combined...)
+	df := map[uint64]int{}
+	for i, t := range ts {
+		seen := map[uint64]bool{}
+		for _, ex := range t.Examples {
+			buf, word = appendFeatures(buf[:0], ex, word)
+			d := docTerms{}
+			for _, f := range buf {
+				d[f.hash] += f.weight
+				combined[i][f.hash] += f.weight
+				if !seen[f.hash] {
+					seen[f.hash] = true
+					df[f.hash]++
+				}
+			}
+			vecs = append(vecs, d)
+			ix.docs = append(ix.docs, int32(i))
+		}
+	}
+	n := float64(max(1, len(ts)))
+	idf := func(h uint64) float64 { return math.Log(1 + n/float64(df[h])) }
+	ix.oovIDF = float32(math.Log(1 + n/0.5))
+	// Sublinear term frequency and unit length, so long examples do not dominate.
+	byTerm := map[uint64][]posting{}
+	for d, v := range vecs {
+		var norm float64
+		w := make(map[uint64]float64, len(v))
+		for h, tf := range v {
+			x := (1 + math.Log(max(1, float64(tf)))) * min(1, float64(tf)) * idf(h)
+			w[h] = x
+			norm += x * x
+		}
+		norm = math.Sqrt(norm)
+		if norm == 0 {
+			continue
+		}
+		for h, x := range w {
+			byTerm[h] = append(byTerm[h], posting{doc: int32(d), weight: float32(x / norm)})
+		}
+	}
+	ix.terms = make(map[uint64]term, len(byTerm))
+	hashes := make([]uint64, 0, len(byTerm))
+	for h := range byTerm {
+		hashes = append(hashes, h)
+	}
+	slices.Sort(hashes)
+	examples := make([][]entry, len(vecs))
+	for id, h := range hashes {
+		ps := byTerm[h]
+		slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) })
+		start := int32(len(ix.postings))
+		ix.postings = append(ix.postings, ps...)
+		ix.terms[h] = term{idf: float32(idf(h)), start: start, end: int32(len(ix.postings)), id: int32(id)}
+		for _, p := range ps {
+			examples[p.doc] = append(examples[p.doc], entry{term: int32(id), x: p.weight})
+		}
+	}
+	ix.model = train(ts, ix.docs, examples, len(hashes))
+	ix.scratch.New = func() any {
+		return &scratch{scores: make([]float32, len(ix.docs)), best: make([]float32, len(ts)),
+			logits: make([]float32, len(ix.model.classes)), picks: make([]pick, len(ix.model.classes))}
 	}
 	return ix
 }
 
 // Templates returns the indexed templates.
-func (ix *Index) Templates() []Template { return ix.templates }
+func (ix *Index) Templates() []Template { return ix.templates[:ix.real:ix.real] }
 
 // Match returns the active templates for merchant and locale that fit text, best first, at most one per intent.
-// A merchant's template hides the platform template of the same intent and locale.
+// A merchant's active template hides the platform templates of the same intent and locale.
 func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate {
-	q := Terms(text)
-	if len(q) == 0 {
+	s := ix.scratch.Get().(*scratch)
+	defer ix.scratch.Put(s)
+	s.feats, s.word = appendFeatures(s.feats[:0], text, s.word)
+	if len(s.feats) == 0 {
 		return nil
 	}
-	const k1, b = 1.2, 0.75
-	best := map[int]float64{}
-	n := float64(len(ix.docs))
-	var maxScore float64
-	for _, d := range ix.docs {
-		t := &ix.templates[d.template]
+	q := s.feats
+	slices.SortFunc(q, func(a, b feature) int { return cmp.Compare(a.hash, b.hash) })
+	clear(s.scores)
+	clear(s.logits)
+	nc := len(ix.model.classes)
+	var qnorm float64
+	for i := 0; i < len(q); {
+		j := i
+		var w float32
+		for ; j < len(q) && q[j].hash == q[i].hash; j++ {
+			w += q[j].weight
+		}
+		t, known := ix.terms[q[i].hash]
+		if !known {
+			x := float64(min(w, 1) * ix.oovIDF * oovFactor)
+			qnorm += x * x
+			i = j
+			continue
+		}
+		x := float32((1+math.Log(max(1, float64(w))))*float64(min(w, 1))) * t.idf
+		qnorm += float64(x * x)
+		for _, p := range ix.postings[t.start:t.end] {
+			s.scores[p.doc] += x * p.weight
+		}
+		row := ix.model.weights[int(t.id)*nc : int(t.id+1)*nc]
+		for c, w := range row {
+			s.logits[c] += x * w
+		}
+		i = j
+	}
+	if qnorm == 0 {
+		return nil
+	}
+	inv := float32(1 / math.Sqrt(qnorm))
+	clear(s.best)
+	nt := len(ix.templates)
+	for d := nt; d < len(ix.docs); d++ {
+		if t := ix.docs[d]; s.scores[d] > s.best[t] {
+			s.best[t] = s.scores[d]
+		}
+	}
+	for c := range s.picks {
+		s.picks[c] = pick{template: -1}
+	}
+	for i := range ix.templates {
+		t := &ix.templates[i]
 		if t.Locale != locale || (t.Merchant != Platform && t.Merchant != merchant) || !t.Active(now) {
 			continue
 		}
-		var s, self float64
-		for _, term := range q {
-			idf := math.Log(1 + (n-float64(ix.df[term])+0.5)/(float64(ix.df[term])+0.5))
-			self += idf
-			tf := float64(d.terms[term])
-			if tf == 0 {
-				continue
-			}
-			s += idf * tf * (k1 + 1) / (tf + k1*(1-b+b*float64(d.length)/ix.avgLen))
+		if i < ix.real && t.Merchant == Platform && ix.merchants[merchant] && ix.overridden(t, merchant, now) {
+			continue
 		}
-		if self > 0 {
-			s /= self * (k1 + 1) / (1 + k1*(1-b+b*float64(len(q))/ix.avgLen))
-		}
-		if s > best[d.template] {
-			best[d.template] = s
-		}
-		maxScore = max(maxScore, s)
-	}
-	byIntent := map[string]Candidate{}
-	for i, s := range best {
-		t := &ix.templates[i]
-		c, seen := byIntent[t.Intent]
-		if !seen || (t.Merchant != Platform && c.Template.Merchant == Platform) || (t.Merchant == c.Template.Merchant && s > c.Score) {
-			byIntent[t.Intent] = Candidate{Template: t, Score: min(1, s)}
+		cos := inv * (exampleShare*s.best[i] + (1-exampleShare)*s.scores[i])
+		c := ix.model.ofTemplate[i]
+		if p := &s.picks[c]; p.template < 0 || cos > p.cos {
+			*p = pick{template: i, cos: cos}
 		}
 	}
-	out := make([]Candidate, 0, len(byIntent))
-	for _, c := range byIntent {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
+	top := float32(math.Inf(-1))
+	for c, p := range s.picks {
+		if p.template >= 0 {
+			s.logits[c] = ix.model.bias[c] + inv*s.logits[c]
+			top = max(top, s.logits[c])
 		}
-		return out[i].Template.ID < out[j].Template.ID
+	}
+	var sum float64
+	for c, p := range s.picks {
+		if p.template >= 0 {
+			sum += math.Exp(float64(s.logits[c] - top))
+		}
+	}
+	var out []Candidate
+	for c, p := range s.picks {
+		if p.template < 0 || p.template >= ix.real {
+			continue
+		}
+		score := math.Exp(float64(s.logits[c]-top)) / sum
+		if score < minScore {
+			continue
+		}
+		out = append(out, Candidate{Template: &ix.templates[p.template], Score: min(1, score)})
+	}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Template.ID, b.Template.ID)
 	})
 	return out
 }
 
-// Terms splits text into lower-cased words and, for Han text, character unigrams and bigrams.
-func Terms(text string) []string {
-	var terms []string
-	var word []rune
-	var prevHan rune
-	flush := func() {
-		if len(word) > 0 {
-			terms = append(terms, string(word))
-			word = word[:0]
+// overridden reports whether merchant has an active template of t's intent and locale.
+func (ix *Index) overridden(t *Template, merchant string, now time.Time) bool {
+	for i := range ix.templates[:ix.real] {
+		o := &ix.templates[i]
+		if o.Merchant == merchant && o.Intent == t.Intent && o.Locale == t.Locale && o.Active(now) {
+			return true
 		}
 	}
-	for _, r := range strings.ToLower(text) {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			flush()
-			terms = append(terms, string(r))
-			if prevHan != 0 {
-				terms = append(terms, string([]rune{prevHan, r}))
-			}
-			prevHan = r
-			continue
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			word = append(word, r)
-		default:
-			flush()
-		}
-		prevHan = 0
-	}
-	flush()
-	return terms
+	return false
 }

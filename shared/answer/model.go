@@ -1,0 +1,146 @@
+package answer
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// model is a multinomial logistic regression over (locale, intent) classes, trained on the example questions:
+// it learns which terms tell similar intents apart ("subscription" against "order" for a cancellation),
+// which nearest-example similarity alone does not.
+type model struct {
+	classes []class
+	// weights[term*len(classes)+c] is term's weight for class c.
+	weights []float32
+	bias    []float32
+	// ofTemplate[i] is the class of template i.
+	ofTemplate []int
+}
+
+type class struct{ locale, intent string }
+
+// entry is one term of a unit-length example vector.
+type entry struct {
+	term int32
+	x    float32
+}
+
+// Training settings: few epochs suffice on a few hundred short examples per locale; L2 keeps weights small so
+// unfamiliar text yields flat, low-confidence probabilities.
+const (
+	epochs = 40
+	rate   = 2.0
+	l2     = 0.0001
+)
+
+func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
+	var m model
+	index := map[class]int{}
+	for _, t := range ts {
+		c := class{t.Locale, t.Intent}
+		if _, ok := index[c]; !ok {
+			index[c] = len(m.classes)
+			m.classes = append(m.classes, c)
+		}
+	}
+	// Order classes by locale so a locale's classes are contiguous.
+	slices.SortStableFunc(m.classes, func(a, b class) int {
+		if a.locale != b.locale {
+			if a.locale < b.locale {
+				return -1
+			}
+			return 1
+		}
+		if a.intent < b.intent {
+			return -1
+		}
+		if a.intent > b.intent {
+			return 1
+		}
+		return 0
+	})
+	for i, c := range m.classes {
+		index[c] = i
+	}
+	m.ofTemplate = make([]int, len(ts))
+	for i, t := range ts {
+		m.ofTemplate[i] = index[class{t.Locale, t.Intent}]
+	}
+	nc := len(m.classes)
+	m.weights = make([]float32, nTerms*nc)
+	m.bias = make([]float32, nc)
+	lo, hi := m.localeRanges()
+	// Single examples only: the combined documents at the front would count every example twice.
+	var order []int
+	for d := len(ts); d < len(docs); d++ {
+		if len(examples[d]) > 0 {
+			order = append(order, d)
+		}
+	}
+	rng := rand.New(rand.NewPCG(4, 2))
+	p := make([]float64, nc)
+	for epoch := 0; epoch < epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		lr := rate / (1 + 0.1*float64(epoch))
+		for _, d := range order {
+			y := m.ofTemplate[docs[d]]
+			a, b := lo[y], hi[y]
+			for c := a; c < b; c++ {
+				z := float64(m.bias[c])
+				for _, e := range examples[d] {
+					z += float64(e.x * m.weights[int(e.term)*nc+c])
+				}
+				p[c] = z
+			}
+			softmax(p[a:b])
+			for c := a; c < b; c++ {
+				g := p[c]
+				if c == y {
+					g--
+				}
+				m.bias[c] -= float32(lr * g)
+				for _, e := range examples[d] {
+					w := &m.weights[int(e.term)*nc+c]
+					*w -= float32(lr * (g*float64(e.x) + l2*float64(*w)))
+				}
+			}
+		}
+	}
+	return m
+}
+
+// localeRanges returns, for each class, the bounds of its locale's classes.
+func (m *model) localeRanges() (lo, hi []int) {
+	lo, hi = make([]int, len(m.classes)), make([]int, len(m.classes))
+	start := 0
+	for i := range m.classes {
+		if i > 0 && m.classes[i].locale != m.classes[i-1].locale {
+			start = i
+		}
+		lo[i] = start
+	}
+	end := len(m.classes)
+	for i := len(m.classes) - 1; i >= 0; i-- {
+		if i < len(m.classes)-1 && m.classes[i].locale != m.classes[i+1].locale {
+			end = i + 1
+		}
+		hi[i] = end
+	}
+	return lo, hi
+}
+
+func softmax(z []float64) {
+	if len(z) == 0 {
+		return
+	}
+	top := slices.Max(z)
+	var sum float64
+	for i := range z {
+		z[i] = math.Exp(z[i] - top)
+		sum += z[i]
+	}
+	for i := range z {
+		z[i] /= sum
+	}
+}

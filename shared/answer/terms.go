@@ -1,0 +1,244 @@
+package answer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A feature is one hashed term of a text (a Latin word, a character trigram of a Latin word, a Han character or
+// a Han bigram) with the weight its kind carries. Hashes instead of strings keep matching free of allocations.
+type feature struct {
+	hash   uint64
+	weight float32
+}
+
+// Relative weights of the kinds of feature; tuned on shared/triage/testdata/dev.jsonl.
+const (
+	wordWeight    = 1.0
+	trigramWeight = 0.35
+	hanBigram     = 1.0
+	hanUnigram    = 0.3
+	numberWeight  = 0.5
+	// oovFactor scales the weight of query terms no example has; they lower the query's similarity to everything.
+	oovFactor = 1.0
+	// exampleShare is how much of a template's similarity comes from its closest example, the rest from all its
+	// examples together; it picks between templates of one intent (a promotion against the standing rules).
+	exampleShare = 0.5
+)
+
+// Tags keep features of different kinds apart when hashed.
+const (
+	tagWord byte = iota + 1
+	tagTrigram
+	tagHan1
+	tagHan2
+	tagNumber
+)
+
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func hashRunes(tag byte, rs []rune) uint64 {
+	h := fnvOffset
+	h ^= uint64(tag)
+	h *= fnvPrime
+	for _, r := range rs {
+		for r != 0 {
+			h ^= uint64(r & 0xff)
+			h *= fnvPrime
+			r >>= 8
+		}
+		h ^= 0xff
+		h *= fnvPrime
+	}
+	return h
+}
+
+// stopWords carry no meaning for matching: greetings and politeness, articles, filler.
+var stopWords = map[string]bool{
+	"a": true, "an": true, "the": true, "hi": true, "hello": true, "hey": true, "thanks": true, "thank": true,
+	"thx": true, "please": true, "pls": true, "plz": true, "just": true, "um": true, "uh": true, "ok": true,
+	"okay": true, "guys": true, "there": true, "quick": true, "question": true, "dear": true, "team": true,
+}
+
+// hanStop are Han characters too common to mean anything alone (they still count inside bigrams).
+var hanStop = map[rune]bool{
+	'的': true, '了': true, '吗': true, '呢': true, '啊': true, '呀': true, '吧': true, '哦': true, '么': true,
+	'嘛': true, '亲': true, '你': true, '我': true, '是': true, '在': true, '有': true, '一': true, '下': true,
+	'个': true, '好': true, '请': true, '问': true, '谢': true, '哈': true, '嗯': true, '们': true,
+}
+
+// hanBigramStop are bigrams of greetings and politeness.
+var hanBigramStop = map[[2]rune]bool{
+	{'你', '好'}: true, {'请', '问'}: true, {'谢', '谢'}: true, {'麻', '烦'}: true, {'您', '好'}: true,
+}
+
+// normalizeRune folds full-width ASCII to ASCII and letters to lower case.
+func normalizeRune(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		r -= 0xFEE0
+	}
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+func isHan(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF || r >= 0x3400 && r <= 0x4DBF || unicode.Is(unicode.Han, r)
+}
+
+// appendFeatures appends the features of text to dst; word is scratch space for the current word, returned for reuse.
+func appendFeatures(dst []feature, text string, word []rune) ([]feature, []rune) {
+	word = word[:0]
+	var prevHan rune
+	for _, r := range text {
+		r = normalizeRune(r)
+		switch {
+		case isHan(r):
+			if len(word) > 0 {
+				dst = appendWord(dst, word)
+				word = word[:0]
+			}
+			if !hanStop[r] {
+				dst = append(dst, feature{hashRunes(tagHan1, []rune{r}), hanUnigram})
+			}
+			if prevHan != 0 && !hanBigramStop[[2]rune{prevHan, r}] {
+				dst = append(dst, feature{hashRunes(tagHan2, []rune{prevHan, r}), hanBigram})
+			}
+			prevHan = r
+			continue
+		case r == '\'' || r == '’':
+			// don't -> dont, what's -> whats
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			word = append(word, r)
+		default:
+			if len(word) > 0 {
+				dst = appendWord(dst, word)
+				word = word[:0]
+			}
+		}
+		prevHan = 0
+	}
+	if len(word) > 0 {
+		dst = appendWord(dst, word)
+	}
+	return dst, word
+}
+
+func appendWord(dst []feature, word []rune) []feature {
+	digits := 0
+	for _, r := range word {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+	}
+	if digits >= 4 {
+		// Order, tracking and phone numbers: that there is one matters, not which.
+		return append(dst, feature{hashRunes(tagNumber, nil), numberWeight})
+	}
+	if len(word) <= 8 && stopWords[string(word)] {
+		return dst
+	}
+	word = stem(word)
+	dst = append(dst, feature{hashRunes(tagWord, word), wordWeight})
+	if len(word) < 3 {
+		return dst
+	}
+	// Trigrams of #word# tolerate typos: "cancle" shares #ca, can with "cancel".
+	var tri [3]rune
+	padded := len(word) + 2
+	at := func(i int) rune {
+		if i == 0 || i == padded-1 {
+			return '#'
+		}
+		return word[i-1]
+	}
+	for i := 0; i+3 <= padded; i++ {
+		tri[0], tri[1], tri[2] = at(i), at(i+1), at(i+2)
+		dst = append(dst, feature{hashRunes(tagTrigram, tri[:]), trigramWeight})
+	}
+	return dst
+}
+
+// stem strips the commonest English inflections so "orders", "ordered" and "ordering" meet "order".
+func stem(w []rune) []rune {
+	n := len(w)
+	switch {
+	case n > 5 && string(w[n-3:]) == "ing":
+		return w[:n-3]
+	case n > 4 && string(w[n-2:]) == "ed":
+		return w[:n-2]
+	case n > 4 && string(w[n-3:]) == "ies":
+		return append(w[:n-3], 'y')
+	case n > 3 && w[n-1] == 's' && w[n-2] != 's' && w[n-2] != 'u':
+		return w[:n-1]
+	}
+	return w
+}
+
+// Terms lists the features of text in readable form, for explaining matches.
+func Terms(text string) []string {
+	var out []string
+	var word []rune
+	var prevHan rune
+	flush := func() {
+		if len(word) > 0 {
+			digits := 0
+			for _, r := range word {
+				if unicode.IsDigit(r) {
+					digits++
+				}
+			}
+			switch {
+			case digits >= 4:
+				out = append(out, "<number>")
+			case stopWords[string(word)]:
+			default:
+				out = append(out, string(stem(word)))
+			}
+			word = word[:0]
+		}
+	}
+	for _, r := range text {
+		r = normalizeRune(r)
+		switch {
+		case isHan(r):
+			flush()
+			if !hanStop[r] {
+				out = append(out, string(r))
+			}
+			if prevHan != 0 && !hanBigramStop[[2]rune{prevHan, r}] {
+				out = append(out, string([]rune{prevHan, r}))
+			}
+			prevHan = r
+			continue
+		case r == '\'' || r == '’':
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			word = append(word, r)
+		default:
+			flush()
+		}
+		prevHan = 0
+	}
+	flush()
+	return out
+}
+
+// Normalize folds text for comparing example sentences: lower case, full-width to ASCII, punctuation and spaces dropped.
+func Normalize(text string) string {
+	var b strings.Builder
+	for _, r := range text {
+		r = normalizeRune(r)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
