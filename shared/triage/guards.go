@@ -2,40 +2,374 @@ package triage
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 	"breakwater/shared/priority"
 )
 
-// cues maps each hand-off reason to phrases that signal it, in both locales.
-var cues = map[string][]string{
-	intent.HumanRequest:   {"转人工", "人工客服", "人工", "真人", "real person", "human", "agent", "representative", "speak to someone", "talk to someone"},
-	intent.Complaint:      {"投诉", "差评", "太差", "太慢", "垃圾", "complain", "complaint", "terrible", "worst", "unacceptable", "ridiculous"},
-	intent.PaymentProblem: {"扣了两次", "重复扣款", "付了款", "已付款", "charged twice", "double charged", "paid but", "payment failed"},
-	intent.Dispute:        {"律师", "起诉", "消协", "lawyer", "sue", "chargeback", "dispute"},
-	intent.Fraud:          {"诈骗", "骗子", "盗刷", "scam", "fraud", "stolen card", "phishing"},
+// A rule signals a hand-off reason (or strong negative sentiment when reason is "") when one of Any matches, or
+// when every group of All has a match, and none of Unless matches.
+//
+// Phrases are lower case. Latin phrases must start at a word boundary and end at one unless they end in "*".
+// Han phrases match anywhere. A phrase right after a negation ("not", "no", "never", 不, 没, 别 …) does not count,
+// so "no complaints, just a question" and "不用转人工" stay routine; phrases that are negative themselves
+// ("not happy", 不满意) start with the negation and so still count.
+type rule struct {
+	reason string
+	any    []string
+	all    [][]string
+	unless []string
 }
 
-var negative = []string{"!!!", "！！", "气死", "愤怒", "angry", "furious", "hate", "disgusting"}
+// negativeSentiment marks strong anger; it is set alongside reasons and also on its own.
+const negativeSentiment = ""
+
+var rules = []rule{
+	{reason: intent.HumanRequest, any: []string{
+		"real person", "real human", "real agent", "real people", "actual person", "actual human", "human being",
+		"a human", "the human", "to human", "human please", "human support", "human agent", "humans", "a person",
+		"live agent", "live person", "live chat with", "agent", "agents", "representative", "rep", "operator",
+		"manager", "supervisor", "speak to someone", "talk to someone", "speak with someone", "talk with someone",
+		"speak to somebody", "talk to somebody", "someone real", "someone call me", "call me back", "on the phone",
+		"staff member", "advisor", "someone from your team", "get me someone", "not a machine", "not a bot",
+		"a bot?", "a bot ?", "are you a bot", "stop the bot", "bot isn't", "bot isnt", "bot is not", "escalate",
+		"someone contact me", "someone to call", "person please", "transfer me", "connect me",
+		"转人工", "人工", "真人", "活人", "机器人", "转接", "经理", "主管", "负责人", "店长", "客服出来",
+		"小姐姐", "工作人员", "客服专员", "找个人", "换个人", "换真人", "找人", "打电话给我", "人来",
+	}, unless: []string{
+		"扫地机器人", "机器人玩具",
+		"user agent", "shipping agent", "customs agent", "travel agent", "password manager", "account manager",
+		"人工智能", "人工客服什么时候", "人工客服几点", "人工几点", "人工客服上班", "人工客服的时间", "人工服务时间",
+	}},
+	{reason: intent.Complaint, any: []string{
+		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
+		"disappoint*", "not happy", "unhappy", "fed up", "frustrat*", "annoy*", "angry", "upset", "pissed",
+		"disgust*", "pathetic", "this is a joke", "what a joke", "joke of a", "rip off", "ripoff", "rip-off",
+		"garbage", "trash", "crap", "crappy", "rubbish", "hate", "never buying", "never order*", "never again",
+		"never shop*", "poor quality", "bad quality", "low quality", "cheap quality", "1 star",
+		"one star", "bad review", "negative review", "compensat*", "demand", "wtf", "the hell", "damn", "fuck*",
+		"shit*", "bullshit", "liar", "lied", "lying", "rude", "runaround", "excuses", "nobody cares",
+		"nobody replies", "nobody answers", "no one answers", "no answer", "no reply", "no response",
+		"had enough", "sick of", "how many times", "third time", "fourth time", "second time", "again?",
+		"arrived broken", "came broken", "broken when", "was broken", "arrived damaged", "came damaged",
+		"damaged", "smashed", "shattered", "crushed", "cracked", "scratched", "dented", "torn", "ripped",
+		"stained", "a stain", "stains", "hole in", "a hole", "defective", "faulty", "dead on arrival", "came dead", "arrived dead",
+		"doesn't turn on", "doesnt turn on", "won't turn on", "fell apart", "came apart", "falling apart",
+		"wrong item", "wrong product", "used item", "second hand", "secondhand", "only had", "only 1 of",
+		"only 2 of", "only two of", "only one of", "half empty", "half my order", "half of my order", "you forgot",
+		"they forgot", "forgot to include", "forgot to send", "wasn't in the box", "not in the box",
+		"problems with", "nothing but", "a problem with", "an issue with", "a mess",
+		"my third", "my fourth", "times now", "no money back", "click a link", "click the link", "suspended",
+		"not what i ordered", "different product", "different item", "someone else's order", "someone elses order",
+		"missing", "only got", "only received", "only one", "empty box", "empty package", "never arrived",
+		"never received", "never got", "marked delivered", "marked as delivered",
+		"says delivered", "shows delivered", "delivered but", "stolen from", "items stolen", "spoiled",
+		"rotten", "ruined", "soaked", "smells", "fake", "counterfeit", "misleading", "false advertising",
+		"taking forever", "takes forever", "waiting forever", "been waiting", "so slow", "too slow", "slow as",
+		"very slow", "painfully slow", "weeks late", "days late", "late again", "so late", "still not shipped",
+		"still nothing", "still no ", "not shipped yet", "overcharged", "without telling", "rejected for no reason",
+		"lost my package", "lost my parcel", "lost the package", "lost the parcel", "lost my return",
+		"lost my order", "package lost", "parcel lost", "left my parcel", "left my package", "threw",
+		"投诉", "差评", "太差", "很差", "真差", "极差", "差劲", "太慢", "好慢", "慢死", "慢得", "又慢", "垃圾",
+		"破服务", "什么破", "气死", "生气", "愤怒", "失望", "不满意", "无语", "恶心", "坑", "骗", "假货", "过分",
+		"受够", "搞什么", "搞笑吗", "什么情况", "烂", "敷衍", "态度差", "态度恶劣", "态度太差", "踢皮球", "没人理", "不回消息", "不回复",
+		"催了", "曝光", "破损", "破了", "破洞", "碎了", "碎的", "压坏", "压扁", "摔坏", "裂", "划痕", "污渍",
+		"漏发", "少发", "错发", "发错", "少了", "缺了", "只收到", "只来了", "空盒", "二手", "色差",
+		"货不对板", "不符", "质量问题", "质量太差", "质量差", "质量不行", "质量真不行", "这质量", "什么质量",
+		"根本不能用", "就不能用", "就是坏的", "就坏了", "坏的", "怪味", "异味", "漏水", "泡了", "淋湿", "丢了", "弄丢",
+		"延误", "延迟", "耽误", "不通知", "凭什么", "莫名其妙", "他妈", "妈的", "tmd", "卧槽", "我靠", "靠！",
+		"再也不", "什么态度", "不给解决", "不解决", "没解决", "太让人", "到底", "什么意思", "乱签收",
+		"骂人", "拖着", "被拒", "有色差", "根本没收到", "根本没有", "两只尺码", "尺码不一样", "赠品没有",
+		"没给赠品", "第三次", "第四次", "好几次了", "多少次", "没人解决", "还是没人", "说好的", "承诺",
+		"这么慢", "还这么", "怎么办吧", "你们说怎么办", "虚假", "你们怎么回事", "一直不发", "一直没", "明明",
+		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
+		"图片差", "是旧的",
+	}, all: [][]string{
+		{"wrong", "instead of", "different"},
+		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
+	}, unless: []string{
+		"没有问题", "what if", "如果", "what happens if",
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"签收", "送到了", "显示送达", "已送达"},
+		{"没收到", "没有收到", "没看到", "没有", "东西呢"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"两周", "一周", "几周", "星期", "个月", "半个月", "十天", "十几天", "二十天", "好几天", "好久", "很久",
+			"weeks", "a month", "10 days", "ten days"},
+		{"还没", "还不", "没到", "没发", "不发", "没收到", "没动静", "没人", "还是没", "也没",
+			"still", "nothing", "not arrived", "hasn't", "hasnt", "nobody", "no one"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"expired", "过期"},
+		{"food", "arrived", "received", "milk", "product", "medicine", "item", "食品", "吃", "食物", "零食", "牛奶",
+			"药", "收到", "到手", "商品"},
+	}, unless: []string{"券", "coupon", "voucher", "link", "链接", "code", "码"}},
+	{reason: intent.Complaint, all: [][]string{
+		{"!!", "?!", "!?", "！！", "？！"},
+		{"still", "been", "days", "weeks", "not", "no", "never", "why", "where", "还", "没", "不", "天", "怎么回事"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"never came", "never showed", "never turned up"},
+		{"package", "parcel", "order", "item", "delivery", "shipment", "stuff"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"收到", "寄来", "发来", "到手", "送来"},
+		{"不对", "不一样", "错"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"坏了"},
+		{"收到", "刚到", "到手", "拆开", "你们"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"买的", "要的", "订的", "拍的", "ordered"},
+		{"给我发", "发了", "发成", "收到的是", "寄来", "sent me", "received", "got"},
+	}, unless: []string{"什么时候", "多久", "when", "how long", "where"}},
+	{reason: intent.PaymentProblem, all: [][]string{
+		{"paid", "付了", "付款了", "已付款", "付过", "已经付"},
+		{"but", "still", "unpaid", "again", "no order", "not", "但", "还", "没", "显示", "未", "又"},
+	}, unless: []string{"can i", "how", "能", "可以", "吗"}},
+	{reason: intent.PaymentProblem, all: [][]string{
+		{"余额", "balance", "积分"},
+		{"不见", "没了", "disappeared", "gone"},
+	}},
+	{reason: intent.Complaint, all: [][]string{
+		{"lost"},
+		{"package", "parcel", "order", "shipment", "return", "item"},
+	}},
+	{reason: intent.PaymentProblem, any: []string{
+		"charged twice", "charged me twice", "double charged", "double-charged", "charged two times",
+		"charged 2 times", "charged three times", "charged 3 times", "billed twice", "billed two times",
+		"two charges", "2 charges", "charges for one", "charged me", "charged for", "charged full",
+		"charged more", "charged the wrong", "still charged", "was charged", "got charged", "been charged",
+		"payment went through but", "money was taken",
+		"took my money", "take money", "money left", "deducted", "debited", "wrong amount", "declined",
+		"payment failed", "payment fails", "payment error", "payment not going through",
+		"payment didn't go through", "payment did not go through", "payment is stuck", "payment stuck",
+		"payment pending", "awaiting payment", "unpaid", "pay again", "billed for", "charge from you",
+		"balance disappeared", "amount charged", "charged my card", "charge on my card",
+		"扣了两次", "扣两次", "两次钱", "重复扣", "多扣", "两笔", "扣了三次", "扣了我", "被扣", "扣了钱",
+		"钱扣了", "钱被扣", "扣款金额", "还在扣", "还被扣", "又扣", "未付款", "待付款", "付款失败",
+		"支付失败", "提示失败", "付款一直", "付了钱", "已经付了", "付过钱", "钱付了", "没生成", "没有订单",
+		"订单没显示", "钱没退", "原价扣", "扣的钱", "付款显示异常", "付款页面卡", "钱已经付了",
+		"扣款了", "支付一直", "扣款比", "多收", "多付",
+	}, unless: []string{"how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
+	{reason: intent.Dispute, any: []string{
+		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
+		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
+		"consumer affairs", "consumer law", "trading standards", "ombudsman", "authorities", "report you",
+		"reporting you", "report your", "reversing the payment", "violat*", "illegal",
+		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
+		"争议", "仲裁", "黑猫投诉", "举报", "打官司", "权益保护", "违法",
+	}, unless: []string{"工商银行"}},
+	{reason: intent.Fraud, any: []string{
+		"scam*", "fraud*", "phishing", "hacked", "hacker", "stolen", "stole", "unauthori*", "didn't make",
+		"did not make", "didn't place", "did not place", "not mine", "aren't mine", "wasn't me",
+		"identity theft", "in my name", "pretending", "impersonat*", "fake website", "fake seller", "fake site",
+		"suspicious", "legit?", "legit ?", "is this real", "is that real", "from you real",
+		"asked for my verification code", "asking for my verification code", "asks for my verification code",
+		"give my verification code", "share my verification code",
+		"outside the platform", "someone used", "someone logged", "someone changed", "someone ordered",
+		"someone is using", "someone has", "unknown login", "gift card was used", "my points were",
+		"诈骗", "骗子", "被骗", "盗刷", "被盗", "盗用", "盗号", "冒充", "假冒", "钓鱼", "点链接", "链接是你们",
+		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "要验证码", "问我要", "让我转账",
+		"要我转账", "叫我转账", "转账给",
+		"扫码退款", "不是我买", "没下过", "不是我下", "假网站", "身份信息", "以你们名义", "密码被改",
+		"有人用我", "不是我的订单", "加我微信",
+	}},
+	{reason: negativeSentiment, any: []string{
+		"angry", "furious", "hate", "disgust*", "wtf", "the hell", "damn", "fuck*", "shit*",
+		"bullshit", "pissed", "ridiculous", "unacceptable", "pathetic", "worst", "useless", "horrible",
+		"气死", "愤怒", "生气", "他妈", "妈的", "tmd", "卧槽", "垃圾", "恶心", "受够", "太过分", "无语",
+		"搞什么",
+	}},
+}
+
+// phrase is one compiled phrase of a rule.
+type phrase struct {
+	text   string
+	prefix bool // may continue into a longer word
+	latin  bool // must start at a word boundary
+	rule   int
+	group  int // index in rule.all, -1 for any, -2 for unless
+}
+
+// guardIndex finds phrases by their first rune (Han) or first byte (Latin) in one pass over the text.
+type guardIndex struct {
+	byFirst map[rune][]int
+	phrases []phrase
+}
+
+var guards = compile(rules)
+
+func compile(rs []rule) guardIndex {
+	g := guardIndex{byFirst: map[rune][]int{}}
+	add := func(text string, ri, group int) {
+		p := phrase{text: text, rule: ri, group: group}
+		if strings.HasSuffix(text, "*") {
+			p.text, p.prefix = strings.TrimSuffix(text, "*"), true
+		}
+		first, _ := utf8.DecodeRuneInString(p.text)
+		p.latin = first < utf8.RuneSelf && (unicode.IsLetter(first) || unicode.IsDigit(first))
+		g.byFirst[first] = append(g.byFirst[first], len(g.phrases))
+		g.phrases = append(g.phrases, p)
+	}
+	for ri, r := range rs {
+		for _, t := range r.any {
+			add(t, ri, -1)
+		}
+		for gi, grp := range r.all {
+			for _, t := range grp {
+				add(t, ri, gi)
+			}
+		}
+		for _, t := range r.unless {
+			add(t, ri, -2)
+		}
+	}
+	return g
+}
+
+// Words before an English phrase, and characters before a Chinese one, that negate it.
+var negators = map[string]bool{
+	"not": true, "no": true, "never": true, "dont": true, "don't": true, "didnt": true, "didn't": true,
+	"without": true, "isnt": true, "isn't": true, "wasnt": true, "wasn't": true, "nothing": true, "none": true,
+	"arent": true, "aren't": true, "doesnt": true, "doesn't": true, "wont": true, "won't": true,
+}
+
+var hanNegators = map[rune]bool{'不': true, '没': true, '别': true, '无': true, '非': true, '未': true}
+
+func negated(text string, at int, latin bool) bool {
+	before := text[:at]
+	if latin {
+		// The one or two words before the phrase.
+		words := 0
+		end := len(before)
+		for i := len(before) - 1; i >= -1 && words < 2; i-- {
+			if i >= 0 && isWordByte(before[i]) {
+				continue
+			}
+			if w := before[i+1 : end]; w != "" {
+				if negators[w] {
+					return true
+				}
+				words++
+			}
+			if i >= 0 && before[i] != ' ' && before[i] != '\'' {
+				return false // punctuation ends the clause
+			}
+			end = i
+		}
+		return false
+	}
+	for n := 0; n < 3 && before != ""; n++ {
+		r, size := utf8.DecodeLastRuneInString(before)
+		if hanNegators[r] {
+			// 能不能, 有没有, 是不是 ask a question; they do not negate.
+			prev, _ := utf8.DecodeLastRuneInString(before[:len(before)-size])
+			next, _ := utf8.DecodeRuneInString(text[len(before):])
+			return prev != next
+		}
+		if !isHanRune(r) {
+			return false
+		}
+		before = before[:len(before)-size]
+	}
+	return false
+}
+
+func isWordByte(b byte) bool {
+	return b == '\'' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
+}
+
+func isHanRune(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+func boundaryBefore(text string, at int) bool {
+	if at == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:at])
+	return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+}
+
+func boundaryAfter(text string, end int) bool {
+	if end >= len(text) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(text[end:])
+	return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+}
+
+// fold lower-cases text and folds full-width ASCII, so "ＡＧＥＮＴ！！" reads as "agent!!".
+func fold(text string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFEE0
+		}
+		if r == '’' {
+			return '\''
+		}
+		return unicode.ToLower(r)
+	}, text)
+}
 
 // Inspect finds the hand-off reasons and strong negative sentiment in text.
 func Inspect(text string, _ contact.Locale) priority.Signals {
-	lower := strings.ToLower(text)
-	var s priority.Signals
-	for _, reason := range intent.Reasons {
-		for _, cue := range cues[reason] {
-			if strings.Contains(lower, cue) {
-				s.Reasons = append(s.Reasons, reason)
-				break
+	lower := fold(text)
+	// hits[rule] has bit 0 for any, bit 1+g for all-group g, and bit 63 for unless.
+	var hits [64]uint64
+	for at, r := range lower {
+		for _, pi := range guards.byFirst[r] {
+			p := &guards.phrases[pi]
+			if !strings.HasPrefix(lower[at:], p.text) {
+				continue
+			}
+			end := at + len(p.text)
+			if p.latin && (!boundaryBefore(lower, at) || (!p.prefix && !boundaryAfter(lower, end))) {
+				continue
+			}
+			switch {
+			case p.group == -2:
+				hits[p.rule] |= 1 << 63
+			case negated(lower, at, p.latin):
+			case p.group == -1:
+				hits[p.rule] |= 1
+			default:
+				hits[p.rule] |= 1 << (1 + p.group)
 			}
 		}
 	}
-	for _, cue := range negative {
-		if strings.Contains(lower, cue) {
+	var s priority.Signals
+	for ri, r := range rules {
+		h := hits[ri]
+		if h == 0 || h&(1<<63) != 0 {
+			continue
+		}
+		fired := h&1 != 0
+		if !fired && len(r.all) > 0 {
+			want := uint64(1)<<(1+len(r.all)) - 2
+			fired = h&want == want
+		}
+		if !fired {
+			continue
+		}
+		if r.reason == negativeSentiment {
 			s.Negative = true
-			break
+		} else if !contains(s.Reasons, r.reason) {
+			s.Reasons = append(s.Reasons, r.reason)
 		}
 	}
 	return s
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
