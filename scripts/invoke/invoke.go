@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -37,6 +38,7 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(v.stderr)
 	list := fs.Bool("list", false, "list the sample events in events/<function>/ instead of invoking")
+	bodyOnly := fs.Bool("body", false, "print only the body of an HTTP API response (decoded), for piping to jq")
 	fs.Usage = func() {
 		fmt.Fprintf(v.stderr, "usage: go run ./scripts/invoke <function> <event.json | events/<function>/ name | ->\n       go run ./scripts/invoke -list <function>\nfunctions: %s\n", strings.Join(v.names(), ", "))
 		fs.PrintDefaults()
@@ -84,8 +86,28 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *bodyOnly {
+		if out, err = httpBody(out); err != nil {
+			return fmt.Errorf("%s response: %w", fn.Name, err)
+		}
+	}
 	v.stdout.Write(pretty(out))
 	return nil
+}
+
+// httpBody is the body of an API Gateway HTTP API response.
+func httpBody(out []byte) ([]byte, error) {
+	var resp struct {
+		Body            *string `json:"body"`
+		IsBase64Encoded bool    `json:"isBase64Encoded"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.Body == nil {
+		return nil, errors.New("-body: not an HTTP API response with a body")
+	}
+	if resp.IsBase64Encoded {
+		return base64.StdEncoding.DecodeString(*resp.Body)
+	}
+	return []byte(*resp.Body), nil
 }
 
 func (v invoker) names() []string {
@@ -152,6 +174,9 @@ func (v invoker) readEvent(function, arg string) ([]byte, error) {
 // localEnv is the function environment the running local stack recorded, once its emulators answer.
 func (v invoker) localEnv(ctx context.Context) ([]string, error) {
 	st, err := localenv.ReadState(v.root)
+	if errors.Is(err, localenv.ErrNoState) {
+		return nil, err // says how to start it
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", err, startLocal)
 	}

@@ -33,6 +33,7 @@ func echoInvoker(t *testing.T) (invoker, *bytes.Buffer, *bytes.Buffer) {
 		"hello.json": `{"action":"echo","value":{"a":[1,2]}}`,
 		"fail.json":  `{"action":"error","message":"no such order"}`,
 		"env.json":   `{"action":"env"}`,
+		"http.json":  `{"action":"echo","value":{"statusCode":200,"body":"{\"id\":\"c1\"}"}}`,
 		"notes.txt":  `not an event`,
 	} {
 		if err := os.WriteFile(filepath.Join(events, name), []byte(body), 0o644); err != nil {
@@ -98,6 +99,7 @@ func TestInvoke(t *testing.T) {
 		errIs    func(error) bool
 	}{
 		{name: "event by name", args: []string{"echo", "hello"}, stdout: "{\n  \"a\": [\n    1,\n    2\n  ]\n}\n"},
+		{name: "body only", args: []string{"-body", "echo", "http"}, stdout: "{\n  \"id\": \"c1\"\n}\n"},
 		{name: "stdin", args: []string{"echo", "-"}, stdout: "\"from stdin\"\n"},
 		{name: "state env reaches the function", args: []string{"echo", "env.json"}, contains: `"extra": "from state"`},
 		{name: "function error", args: []string{"echo", "fail.json"}, contains: `"errorMessage": "no such order"`, errIs: func(err error) bool {
@@ -139,7 +141,7 @@ func TestArguments(t *testing.T) {
 		stdout   string
 		contains string
 	}{
-		{name: "list", args: []string{"-list", "echo"}, stdout: "events/echo/env.json\nevents/echo/fail.json\nevents/echo/hello.json\n"},
+		{name: "list", args: []string{"-list", "echo"}, stdout: "events/echo/env.json\nevents/echo/fail.json\nevents/echo/hello.json\nevents/echo/http.json\n"},
 		{name: "unknown function", args: []string{"nope", "x.json"}, contains: `unknown function "nope": want one of echo`},
 		{name: "missing event", args: []string{"echo", "missing.json"}, contains: "-list echo"},
 		{name: "not JSON", args: []string{"echo", "notes.txt"}, contains: "not valid JSON"},
