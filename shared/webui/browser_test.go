@@ -251,6 +251,15 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "shopper", true)
+
+	// The server's validation error is shown next to the message, not swallowed.
+	do(t, ctx, "ask without a merchant",
+		chromedp.Clear(chromedp.ID("merchant")),
+		chromedp.SendKeys(chromedp.ID("text"), "Hello?"),
+		chromedp.Click(chromedp.ID("send")),
+		waitJS(`document.getElementById("err").textContent.includes("merchant")`),
+		chromedp.WaitVisible(chromedp.CSS(".status.bad")),
+	)
 }
 
 func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
