@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,12 @@ var (
 	ErrTimeout = errors.New("function timed out")
 	// ErrClosed means the instance or pool was closed.
 	ErrClosed = errors.New("execution environment closed")
+	// ErrRequestTooLarge means the payload exceeds Lambda's synchronous invocation limit, MaxPayload.
+	ErrRequestTooLarge = errors.New("request payload too large")
 )
+
+// MaxPayload is Lambda's limit on a synchronous invocation's request and response payloads (6 MB).
+const MaxPayload = 6 << 20
 
 // DefaultTimeout is Lambda's default function timeout, used when Function.Timeout is zero.
 const DefaultTimeout = 3 * time.Second
@@ -138,6 +144,7 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	go i.srv.Serve(ln)
 
 	i.cmd = exec.Command(fn.Path)
+	i.cmd.Dir = filepath.Dir(fn.Path) // like /var/task, where Lambda puts the bootstrap
 	i.cmd.Env = append(lambdaEnv(fn, ln.Addr().String()), fn.Env...)
 	out := io.MultiWriter(i.tail, ignoreErrors{fn.Log})
 	i.cmd.Stdout, i.cmd.Stderr = out, out
@@ -187,7 +194,7 @@ func lambdaEnv(fn Function, api string) []string {
 		"AWS_LAMBDA_LOG_STREAM_NAME=local/" + newID(),
 		"AWS_REGION=" + Region,
 		"AWS_DEFAULT_REGION=" + Region,
-		"LAMBDA_TASK_ROOT=/var/task",
+		"LAMBDA_TASK_ROOT=" + filepath.Dir(fn.Path),
 	}
 }
 
@@ -224,6 +231,9 @@ func (i *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case <-i.closing:
 		return nil, fmt.Errorf("invoke %s: %w", i.fn.Name, ErrClosed)
 	default:
+	}
+	if len(payload) > MaxPayload {
+		return nil, fmt.Errorf("invoke %s: %d bytes: %w (limit %d)", i.fn.Name, len(payload), ErrRequestTooLarge, MaxPayload)
 	}
 	inv := &invocation{id: newID(), payload: payload, picked: make(chan time.Time, 1), done: make(chan result, 1)}
 	if !i.Alive() { // checked first: a /next handler may still be waiting for the dead process
@@ -332,7 +342,7 @@ func (i *Instance) take(id string) *invocation {
 }
 
 func (i *Instance) response(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidRequest", "read response body: "+err.Error())
 		return
@@ -340,6 +350,12 @@ func (i *Instance) response(w http.ResponseWriter, r *http.Request) {
 	inv := i.take(r.PathValue("id"))
 	if inv == nil {
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in flight with id "+r.PathValue("id"))
+		return
+	}
+	if len(body) > MaxPayload {
+		msg := fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", MaxPayload)
+		inv.done <- result{err: &FunctionError{Type: "Function.ResponseSizeTooLarge", Message: msg}}
+		writeError(w, http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
 		return
 	}
 	// A streamed response that failed half way reports the error in trailers.

@@ -123,6 +123,25 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+func TestPayloadLimits(t *testing.T) {
+	inst := start(t, echoFunction(5*time.Second))
+	if _, err := inst.Invoke(context.Background(), make([]byte, MaxPayload+1)); !errors.Is(err, ErrRequestTooLarge) {
+		t.Fatalf("oversized request: err = %v, want ErrRequestTooLarge", err)
+	}
+	out, err := inst.Invoke(context.Background(), []byte(`{"action":"big","bytes":1000000}`))
+	if err != nil {
+		t.Fatalf("1 MB response: %v", err)
+	}
+	if got, want := len(out), 1000002; got != want {
+		t.Fatalf("response length = %d, want %d", got, want)
+	}
+	_, err = inst.Invoke(context.Background(), []byte(fmt.Sprintf(`{"action":"big","bytes":%d}`, MaxPayload)))
+	var fe *FunctionError
+	if !errors.As(err, &fe) || fe.Type != "Function.ResponseSizeTooLarge" {
+		t.Fatalf("oversized response: err = %v, want Function.ResponseSizeTooLarge", err)
+	}
+}
+
 func TestPanicEndsEnvironment(t *testing.T) {
 	inst := start(t, echoFunction(5*time.Second))
 	_, err := inst.Invoke(context.Background(), []byte(`{"action":"panic","message":"boom"}`))

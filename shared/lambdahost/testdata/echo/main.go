@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -15,7 +16,8 @@ import (
 )
 
 type request struct {
-	Action  string          `json:"action"` // echo, error, panic, exit, sleep, env, config
+	Action  string          `json:"action"` // echo, error, panic, exit, sleep, env, config, big
+	Bytes   int             `json:"bytes"`
 	Message string          `json:"message"`
 	Millis  int             `json:"ms"`
 	Value   json.RawMessage `json:"value"`
@@ -56,6 +58,8 @@ func handle(ctx context.Context, req request) (any, error) {
 			"extra":     os.Getenv("ECHO_EXTRA"),
 			"pid":       os.Getpid(),
 		}, nil
+	case "big":
+		return strings.Repeat("x", req.Bytes), nil
 	case "config":
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
