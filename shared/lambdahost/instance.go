@@ -108,6 +108,11 @@ type result struct {
 
 // Start starts one execution environment for fn and returns once the function has finished its init phase (its first /next call).
 func Start(ctx context.Context, fn Function) (*Instance, error) {
+	path, err := filepath.Abs(fn.Path)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", fn.Name, err)
+	}
+	fn.Path = path
 	if fn.Timeout == 0 {
 		fn.Timeout = DefaultTimeout
 	}
