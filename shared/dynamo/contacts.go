@@ -87,11 +87,7 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 	if err != nil {
 		return Accepted{}, err
 	}
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return Accepted{}, fmt.Errorf("encode contact %s: %w", c.ID, err)
-	}
-	put := &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	put := &types.Put{TableName: &s.table, Item: it.attributes(), ConditionExpression: aws.String("attribute_not_exists(pk)")}
 	if idemKey == "" {
 		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression}); err != nil {
 			return Accepted{}, fmt.Errorf("store contact %s: %w", c.ID, translate(err))

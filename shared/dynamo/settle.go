@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -114,12 +113,8 @@ func (s *Contacts) settleItem(r contact.Record) (types.TransactWriteItem, error)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("encode contact %s: %w", r.ID, err)
-	}
 	return types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table, Item: av, ConditionExpression: onlyPending,
+		TableName: &s.table, Item: it.attributes(), ConditionExpression: onlyPending,
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(contact.Pending))},
 	}}, nil
