@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"breakwater/shared/awsclient"
+	"breakwater/shared/contact"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/emf"
+	"breakwater/shared/localenv"
+	"breakwater/shared/localstack"
+	"breakwater/shared/queue"
+	"breakwater/shared/topology"
+	"breakwater/shared/triage"
+)
+
+// callCounter counts AWS API calls by service and operation, from SDK middleware on real clients. Calls are counted
+// once in the Initialize step; attempts (retries included, what AWS bills and throttles) after the retry loop.
+type callCounter struct {
+	mu       sync.Mutex
+	calls    map[string]int
+	attempts map[string]int
+}
+
+func newCallCounter() *callCounter {
+	return &callCounter{calls: map[string]int{}, attempts: map[string]int{}}
+}
+
+func (c *callCounter) add(m map[string]int, ctx context.Context) {
+	op := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
+	c.mu.Lock()
+	m[op]++
+	c.mu.Unlock()
+}
+
+// apiOption installs the counters on one client's middleware stack.
+func (c *callCounter) apiOption(stack *middleware.Stack) error {
+	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("CountCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.add(c.calls, ctx)
+			return next.HandleInitialize(ctx, in)
+		}), middleware.Before)
+	if err != nil {
+		return err
+	}
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountAttempts",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.add(c.attempts, ctx)
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+// snapshot returns the counts so far and starts again from zero.
+func (c *callCounter) snapshot() (calls, attempts map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	calls, attempts = c.calls, c.attempts
+	c.calls, c.attempts = map[string]int{}, map[string]int{}
+	return calls, attempts
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func describe(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestCallsPerContact counts the AWS calls the responder makes per contact against DynamoDB Local and fauxqs, with
+// the template cache warm as after a cold start: batches of 10 should cost one transaction each.
+func TestCallsPerContact(t *testing.T) {
+	f := localstack.Provisioned(t)
+	counter := newCallCounter()
+	db := awsclient.DynamoDB(f.Config, localenv.DynamoOptions, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, counter.apiOption)
+	})
+	// The responder has no SQS client: the event source receives the batch and deletes what the function did not
+	// report as failed, outside the function (those polls are SQS requests too, one receive and one delete per batch).
+
+	cache := triage.NewCache(dynamo.NewCatalog(db, f.Tables[topology.Catalog.ID]), 30*time.Second)
+	if _, err := cache.Get(context.Background()); err != nil { // what main does at cold start
+		t.Fatal(err)
+	}
+	coldCalls, _ := counter.snapshot()
+	t.Logf("cold start (template load, index build): %d calls: %s", total(coldCalls), describe(coldCalls))
+
+	h := &handler{triage: cache, store: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour),
+		metrics: emf.New(io.Discard, "test"), now: time.Now, margin: time.Second}
+	// The intake function stores every contact as pending before it queues it; do that with an uncounted client.
+	intake := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
+	msgs := benchMessages(t)
+
+	tests := []struct {
+		name       string
+		want       contact.Status
+		maxPerCall float64
+	}{
+		{"routine", contact.Answered, 0.2},
+		{"handoff", contact.Queued, 0.3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var batches []events.SQSEvent
+			var ids []string
+			for b := range 10 {
+				var ev events.SQSEvent
+				for i := range 10 {
+					m := msgs[tt.name][(b*10+i)%len(msgs[tt.name])]
+					c, err := queue.Decode(m.Body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.ID = fmt.Sprintf("c_%s%02d%02d%s", tt.name[:1], b, i, strings.Repeat("a", 26-5))
+					body, err := queue.Encode(c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := intake.Accept(context.Background(), c, "token", ""); err != nil {
+						t.Fatalf("store pending contact %s: %v", c.ID, err)
+					}
+					ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m-%d-%d", b, i), Body: body})
+					ids = append(ids, c.ID)
+				}
+				batches = append(batches, ev)
+			}
+			counter.snapshot()
+			for i, ev := range batches {
+				resp, err := h.handle(context.Background(), ev)
+				if err != nil || len(resp.BatchItemFailures) > 0 {
+					t.Fatalf("batch %d: %v %+v", i, err, resp)
+				}
+			}
+			calls, attempts := counter.snapshot()
+			perContact := float64(total(calls)) / float64(len(ids))
+			t.Logf("%s: %d contacts in %d batches: %d calls (%.2f per contact): %s; attempts: %s",
+				tt.name, len(ids), len(batches), total(calls), perContact, describe(calls), describe(attempts))
+			if perContact > tt.maxPerCall {
+				t.Errorf("%.2f AWS calls per %s contact, want at most %.1f", perContact, tt.name, tt.maxPerCall)
+			}
+			for _, id := range ids {
+				r, err := intake.Get(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Status != tt.want {
+					t.Errorf("contact %s (%q) = %s, want %s", id, r.Text, r.Status, tt.want)
+				}
+			}
+		})
+	}
+}
