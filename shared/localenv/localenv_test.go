@@ -3,6 +3,7 @@ package localenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -156,5 +157,22 @@ func TestEnv(t *testing.T) {
 	want := "AWS_ACCESS_KEY_ID=local AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1 AWS_ENDPOINT_URL_SQS=http://127.0.0.1:2 AWS_REGION=us-east-1 AWS_SECRET_ACCESS_KEY=local"
 	if got != want {
 		t.Fatalf("Env = %q, want %q", got, want)
+	}
+}
+
+// BenchmarkStart measures Start to both emulators answering, and Close; run with -benchtime=3x.
+func BenchmarkStart(b *testing.B) {
+	for _, fast := range []bool{false, true} {
+		b.Run(fmt.Sprintf("fast=%v", fast), func(b *testing.B) {
+			for b.Loop() {
+				emu, err := Start(context.Background(), Options{FastStart: fast})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := emu.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
