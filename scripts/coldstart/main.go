@@ -1,0 +1,243 @@
+// Command coldstart prints the size of every function binary as deployed (linux/arm64, stripped, lambda.norpc)
+// and the responder's init time (config, clients, template load and index build) against DynamoDB Local.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"breakwater/shared/answer"
+	"breakwater/shared/answer/pack"
+	"breakwater/shared/awsclient"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/lambdahost"
+	"breakwater/shared/localenv"
+	"breakwater/shared/localstack"
+	"breakwater/shared/topology"
+	"breakwater/shared/triage"
+)
+
+// Targets from the performance issue.
+const (
+	maxBinaryMB = 15
+	maxInit     = 100 * time.Millisecond
+)
+
+func main() {
+	runs := flag.Int("runs", 7, "cold starts per catalog size")
+	sizes := flag.String("templates", "42,500", "catalog sizes to measure, comma-separated (the default pack has 42)")
+	skipBuild := flag.Bool("skip-sizes", false, "skip the linux/arm64 build and size table")
+	verbose := flag.Bool("v", false, "show emulator and function output")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *runs, *sizes, !*skipBuild, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "coldstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, runs int, sizeList string, build, verbose bool) error {
+	root, err := localenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	var log io.Writer = io.Discard
+	if verbose {
+		log = os.Stderr
+	}
+	var counts []int
+	for _, s := range strings.Split(sizeList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-templates: %q is not a positive number", s)
+		}
+		counts = append(counts, n)
+	}
+	tmp, err := os.MkdirTemp("", "breakwater-coldstart-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	failed := false
+	if build {
+		ok, err := binarySizes(ctx, root, filepath.Join(tmp, "arm64"))
+		if err != nil {
+			return err
+		}
+		failed = failed || !ok
+	}
+
+	fmt.Println("\nBuilding the responder for this machine and starting DynamoDB Local and fauxqs...")
+	bin, err := lambdahost.Build(ctx, root, "responder", filepath.Join(tmp, "host"))
+	if err != nil {
+		return err
+	}
+	emu, err := localenv.Start(ctx, localenv.Options{Root: root, Log: log})
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	cfg, err := emu.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "templates\truns\tinit min\tinit median\tinit max\tcatalog read\tindex build\ttarget\t\n")
+	for i, n := range counts {
+		res, err := localstack.Provision(ctx, db, sq, fmt.Sprintf("coldstart%d-", i), 0)
+		if err != nil {
+			return err
+		}
+		cat := dynamo.NewCatalog(db, res.Tables[topology.Catalog.ID])
+		if err := seed(ctx, cat, n); err != nil {
+			return err
+		}
+		read, index, err := phases(ctx, cat, n)
+		if err != nil {
+			return err
+		}
+		env := []string{}
+		for k, v := range emu.EnvMap() {
+			env = append(env, k+"="+v)
+		}
+		env = append(env, topology.Contacts.EnvVar+"="+res.Tables[topology.Contacts.ID],
+			topology.Catalog.EnvVar+"="+res.Tables[topology.Catalog.ID])
+		var inits []time.Duration
+		for range runs {
+			// Init is allowed a minute here, so a slow one is measured rather than cut off; Lambda allows 10 s.
+			inst, err := lambdahost.Start(ctx, lambdahost.Function{Name: "responder", Path: bin, Env: env,
+				MemoryMB: 512, InitTimeout: time.Minute, Log: log})
+			if err != nil {
+				return fmt.Errorf("cold start with %d templates: %w", n, err)
+			}
+			inits = append(inits, inst.ColdStart())
+			if err := inst.Close(); err != nil {
+				return err
+			}
+		}
+		slices.Sort(inits)
+		med := inits[len(inits)/2]
+		verdict := "ok"
+		if med > maxInit {
+			verdict = "MISSED"
+			failed = true
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t≤ %s %s\t\n", n, runs, ms(inits[0]), ms(med), ms(inits[len(inits)-1]),
+			ms(read), ms(index), ms(maxInit), verdict)
+	}
+	fmt.Println("\nResponder init (process start to first /next call: config, clients, template load, index build; host arch):")
+	tw.Flush()
+	fmt.Println("catalog read and index build: one in-process run of the same steps (dynamo.Catalog.Load, triage.New).")
+	if failed {
+		return fmt.Errorf("a target was missed")
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+// binarySizes builds every function the way the stack does (scripts/build) and prints their sizes.
+func binarySizes(ctx context.Context, root, out string) (bool, error) {
+	fmt.Println("Building every function for linux/arm64 (go run ./scripts/build: -tags lambda.norpc -trimpath -ldflags=\"-s -w\", CGO_ENABLED=0)...")
+	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/build", "-arch", "arm64", "-out", out)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return false, fmt.Errorf("go run ./scripts/build: %w\n%s", err, msg)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "function\tbootstrap\ttarget\t\n")
+	ok := true
+	for _, f := range topology.Functions {
+		info, err := os.Stat(filepath.Join(out, f.Name, "bootstrap"))
+		if err != nil {
+			return false, fmt.Errorf("size of %s: %w", f.Name, err)
+		}
+		mb := float64(info.Size()) / (1 << 20)
+		verdict := "ok"
+		if mb > maxBinaryMB {
+			verdict, ok = "MISSED", false
+		}
+		fmt.Fprintf(tw, "%s\t%.1f MB (%d bytes)\t≤ %d MB %s\t\n", f.Name, mb, info.Size(), maxBinaryMB, verdict)
+	}
+	return ok, tw.Flush()
+}
+
+// seed makes the catalog hold n templates: the default pack, then copies of it for merchants m001, m002, ...
+// with their own ids and answers, as merchants who override the platform answers would have.
+func seed(ctx context.Context, cat *dynamo.Catalog, n int) error {
+	def, err := pack.Default()
+	if err != nil {
+		return err
+	}
+	if n < len(def) {
+		return fmt.Errorf("%d templates: the catalog starts with the default pack's %d", n, len(def))
+	}
+	ts, err := catalog(n)
+	if err != nil {
+		return err
+	}
+	// The platform pack is already there (Provision seeds it); write the merchants' copies.
+	if len(ts) > len(def) {
+		return cat.PutTemplates(ctx, ts[len(def):])
+	}
+	return nil
+}
+
+// catalog returns n templates built from the default pack (the first len(default) of them are the pack itself).
+func catalog(n int) ([]answer.Template, error) {
+	def, err := pack.Default()
+	if err != nil {
+		return nil, err
+	}
+	if n <= len(def) {
+		return def[:n], nil
+	}
+	ts := slices.Clone(def)
+	for m := 1; len(ts) < n; m++ {
+		merchant := fmt.Sprintf("m%03d", m)
+		for _, t := range def {
+			if len(ts) == n {
+				break
+			}
+			t.ID = t.ID + "." + merchant
+			t.Merchant = merchant
+			t.Answer = t.Answer + " (" + merchant + ")"
+			t.Examples = slices.Clone(t.Examples)
+			ts = append(ts, t)
+		}
+	}
+	return ts, nil
+}
+
+// phases times the template load and the index build in this process.
+func phases(ctx context.Context, cat *dynamo.Catalog, n int) (read, index time.Duration, err error) {
+	start := time.Now()
+	ts, rules, _, err := cat.Load(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	read = time.Since(start)
+	if len(ts) < n {
+		return 0, 0, fmt.Errorf("catalog holds %d templates, want %d", len(ts), n)
+	}
+	start = time.Now()
+	if _, err := triage.New(ts, rules); err != nil {
+		return 0, 0, err
+	}
+	return read, time.Since(start), nil
+}
