@@ -16,11 +16,13 @@ type Candidate struct {
 
 // Index finds the templates whose example questions are closest to a shopper's text.
 //
-// Every example question, and every template's examples taken together, is a TF-IDF vector of Latin words,
-// Latin character trigrams (typo tolerance), Han characters and Han bigrams (no segmenter needed); IDF counts
-// templates, not examples, so words typical of one intent weigh more than words spread over many.
-// A template's score blends the cosine of its closest example with the cosine of all its examples.
-// It is built once per template load and is safe for concurrent use.
+// Every example question is a TF-IDF vector of Latin words, Latin character trigrams (typo tolerance), Han
+// characters and Han bigrams (no segmenter needed); IDF counts templates, not examples, so words typical of one
+// intent weigh more than words spread over many. A logistic regression trained on the examples, with one more
+// class of off-topic questions per locale (outofscope.txt), gives each intent its probability: that is the
+// Score. Within one intent (a promotion beside the standing template) the template whose examples taken
+// together are closest (cosine) stands for it. Unknown query terms count against every intent, so long
+// off-topic text stays unsure. It is built once per template load and is safe for concurrent use.
 type Index struct {
 	templates []Template
 	// docs[i] is the template of document i; documents [0, len(templates)) are the templates' combined
@@ -52,7 +54,6 @@ type scratch struct {
 	feats  []feature
 	word   []rune
 	scores []float32
-	best   []float32
 	logits []float32
 	picks  []pick
 }
@@ -135,15 +136,18 @@ func NewIndex(templates []Template) *Index {
 		ps := byTerm[h]
 		slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) })
 		start := int32(len(ix.postings))
-		ix.postings = append(ix.postings, ps...)
-		ix.terms[h] = term{idf: float32(idf(h)), start: start, end: int32(len(ix.postings)), id: int32(id)}
 		for _, p := range ps {
+			// Matching reads only the templates' combined documents; single examples train the model.
+			if int(p.doc) < len(ts) {
+				ix.postings = append(ix.postings, p)
+			}
 			examples[p.doc] = append(examples[p.doc], entry{term: int32(id), x: p.weight})
 		}
+		ix.terms[h] = term{idf: float32(idf(h)), start: start, end: int32(len(ix.postings)), id: int32(id)}
 	}
 	ix.model = train(ts, ix.docs, examples, len(hashes))
 	ix.scratch.New = func() any {
-		return &scratch{scores: make([]float32, len(ix.docs)), best: make([]float32, len(ts)),
+		return &scratch{scores: make([]float32, len(ts)),
 			logits: make([]float32, len(ix.model.classes)), picks: make([]pick, len(ix.model.classes))}
 	}
 	return ix
@@ -195,13 +199,6 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 		return nil
 	}
 	inv := float32(1 / math.Sqrt(qnorm))
-	clear(s.best)
-	nt := len(ix.templates)
-	for d := nt; d < len(ix.docs); d++ {
-		if t := ix.docs[d]; s.scores[d] > s.best[t] {
-			s.best[t] = s.scores[d]
-		}
-	}
 	for c := range s.picks {
 		s.picks[c] = pick{template: -1}
 	}
@@ -213,7 +210,7 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 		if i < ix.real && t.Merchant == Platform && ix.merchants[merchant] && ix.overridden(t, merchant, now) {
 			continue
 		}
-		cos := inv * (exampleShare*s.best[i] + (1-exampleShare)*s.scores[i])
+		cos := inv * s.scores[i]
 		c := ix.model.ofTemplate[i]
 		if p := &s.picks[c]; p.template < 0 || cos > p.cos {
 			*p = pick{template: i, cos: cos}

@@ -22,9 +22,6 @@ const (
 	numberWeight  = 0.5
 	// oovFactor scales the weight of query terms no example has; they lower the query's similarity to everything.
 	oovFactor = 1.0
-	// exampleShare is how much of a template's similarity comes from its closest example, the rest from all its
-	// examples together; it picks between templates of one intent (a promotion against the standing rules).
-	exampleShare = 0.5
 )
 
 // Tags keep features of different kinds apart when hashed.

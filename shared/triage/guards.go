@@ -322,6 +322,9 @@ func Inspect(text string, _ contact.Locale) priority.Signals {
 	// hits[rule] has bit 0 for any, bit 1+g for all-group g, and bit 63 for unless.
 	var hits [64]uint64
 	for at, r := range lower {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) && !boundaryBefore(lower, at) {
+			continue // Latin phrases start at word boundaries
+		}
 		for _, pi := range guards.byFirst[r] {
 			p := &guards.phrases[pi]
 			if !strings.HasPrefix(lower[at:], p.text) {
