@@ -36,9 +36,10 @@ func humanQueueMetric(name string, p priority.Priority, stat string) awscloudwat
 }
 
 // newAlarms creates the alarm topic and every alarm. Missing data is "not breaching" throughout: SQS stops
-// reporting an idle queue, Lambda reports no Errors for a function nobody calls, and the metrics function
-// publishes nothing for a priority that has no one waiting; in every case no data means nothing is wrong.
-// A metrics function that stops running is caught by its own Errors alarm and by the schedule's DLQ alarm.
+// reporting a queue idle for six hours and Lambda reports no Errors or Throttles for a function nobody calls, so
+// there no data means nothing is wrong. The metrics function publishes every priority every minute, even at
+// zero, so its waits go missing only when it stops running; that is reported once by its Errors alarm or the
+// schedule's DLQ alarm, instead of four wait alarms paging at once with nothing waiting.
 func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedule, fns functions) *alarms {
 	// SNS has no AWS-owned encryption, and CloudWatch cannot use the aws/sns key: a customer key that lets
 	// CloudWatch encrypt what it publishes.

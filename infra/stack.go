@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -13,7 +14,7 @@ func stackName(stage string) string { return "Breakwater-" + stage }
 
 // newStack composes Breakwater for one stage. The stack is environment-agnostic (no account or region, no
 // lookups), so `cdk synth` needs no credentials; `cdk deploy` takes both from the caller's profile.
-func newStack(scope constructs.Construct, cfg config) awscdk.Stack {
+func newStack(scope constructs.Construct, cfg config) *deployment {
 	stack := awscdk.NewStack(scope, jsii.String(stackName(cfg.Stage)), &awscdk.StackProps{
 		StackName:   jsii.String(stackName(cfg.Stage)),
 		Description: jsii.String("Breakwater " + cfg.Stage + ": peak-traffic overflow responder for customer service"),
@@ -28,7 +29,7 @@ func newStack(scope constructs.Construct, cfg config) awscdk.Stack {
 	web := newAPI(stack, cfg, fns, pool)
 	sched := newSchedule(stack, cfg, fns[metricsFunction])
 	al := newAlarms(stack, cfg, in, sched, fns)
-	newDashboard(stack, cfg, in, fns, al)
+	dash := newDashboard(stack, cfg, in, fns, al)
 
 	out := func(id, description string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
@@ -44,7 +45,27 @@ func newStack(scope constructs.Construct, cfg config) awscdk.Stack {
 	out("IntakeDLQUrl", "Contacts the responder failed on; redrive after a fix", in.DLQ.QueueUrl())
 	out("MetricsScheduleDLQUrl", "Metrics schedule deliveries that failed", sched.DLQ.QueueUrl())
 	out("AlarmTopicArn", "SNS topic every alarm notifies", al.Topic.TopicArn())
-	return stack
+	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash}
+}
+
+// deployment is one stage's stack and its parts, for tests to find resources by construct rather than by name.
+type deployment struct {
+	Stack     awscdk.Stack
+	Tables    tables
+	Intake    *intake
+	Agents    *agents
+	Functions functions
+	Web       *api
+	Schedule  *schedule
+	Alarms    *alarms
+	Dashboard awscloudwatch.Dashboard
+}
+
+// logicalID is the CloudFormation logical id of c's default resource.
+func (d *deployment) logicalID(c constructs.IConstruct) string {
+	// Resolving the element's LogicalId token honours OverrideLogicalId, which Stack.GetLogicalId does not.
+	id, _ := d.Stack.Resolve(c.Node().DefaultChild().(awscdk.CfnElement).LogicalId()).(string)
+	return id
 }
 
 // removalPolicy keeps prod's data (tables, queues, users, keys, logs) when a resource leaves the stack or the

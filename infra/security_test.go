@@ -1,0 +1,251 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"breakwater/shared/topology"
+)
+
+// statements returns every IAM policy statement of the template, with the logical id of its policy.
+func (s *synthesized) statements() map[string][]map[string]any {
+	out := map[string][]map[string]any{}
+	for id, p := range s.resources("AWS::IAM::Policy") {
+		for _, st := range asSlice(asMap(p.Properties["PolicyDocument"])["Statement"]) {
+			out[id] = append(out[id], asMap(st))
+		}
+	}
+	return out
+}
+
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func TestNoWildcardActionsOnDataResources(t *testing.T) {
+	dev, _ := stages(t)
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Intake.ID, topology.Intake.ID + "DLQ", dev.logicalID(dev.Schedule.DLQ)}
+	for policy, sts := range dev.statements() {
+		for _, st := range sts {
+			for _, action := range strs(st["Action"]) {
+				if action == "*" || strings.HasSuffix(action, ":*") {
+					t.Errorf("policy %s allows %q", policy, action)
+				}
+				if !strings.Contains(action, "*") {
+					continue
+				}
+				for _, d := range data {
+					if refersTo(st["Resource"], d) {
+						t.Errorf("policy %s allows wildcard action %q on %s", policy, action, d)
+					}
+				}
+			}
+			if js(st["Resource"]) == `"*"` {
+				t.Errorf("policy %s allows %v on every resource", policy, st["Action"])
+			}
+		}
+	}
+	for id, role := range dev.resources("AWS::IAM::Role") {
+		if arns := role.Properties["ManagedPolicyArns"]; arns != nil {
+			t.Errorf("role %s has managed policies %v, want grants only", id, arns)
+		}
+	}
+}
+
+// TestGrantsFollowReadsFrom: each function may touch exactly its log group and the tables and queue topology
+// says it uses; the intake queue's consumer may receive but not send, everyone else send but not receive.
+func TestGrantsFollowReadsFrom(t *testing.T) {
+	dev, _ := stages(t)
+	stmts := dev.statements()
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Intake.ID}
+	for _, def := range topology.Functions {
+		t.Run(def.Name, func(t *testing.T) {
+			role := dev.logicalID(dev.Functions[def.Name].Role())
+			var mine []map[string]any
+			for id, sts := range stmts {
+				if refersTo(dev.resource(t, id).Properties["Roles"], role) {
+					mine = append(mine, sts...)
+				}
+			}
+			actionsOn := map[string][]string{}
+			for _, st := range mine {
+				for _, d := range data {
+					if refersTo(st["Resource"], d) {
+						actionsOn[d] = append(actionsOn[d], strs(st["Action"])...)
+					}
+				}
+			}
+			for _, d := range data {
+				uses := slices.Contains(def.ReadsFrom, d)
+				if got := len(actionsOn[d]) > 0; got != uses {
+					t.Errorf("access to %s = %v, want %v (ReadsFrom %v)", d, got, uses, def.ReadsFrom)
+				}
+			}
+			if !slices.Contains(def.ReadsFrom, topology.Intake.ID) {
+				return
+			}
+			sends, receives := slices.Contains(actionsOn[topology.Intake.ID], "sqs:SendMessage"), slices.Contains(actionsOn[topology.Intake.ID], "sqs:ReceiveMessage")
+			consumer := def.Name == intakeConsumer
+			if sends == consumer || receives != consumer {
+				t.Errorf("on the intake queue: send %v, receive %v; want send %v, receive %v", sends, receives, !consumer, consumer)
+			}
+		})
+	}
+}
+
+func TestEncryptionAndTransport(t *testing.T) {
+	dev, _ := stages(t)
+	queues := dev.resources("AWS::SQS::Queue")
+	if got, want := len(queues), 3; got != want {
+		t.Errorf("queues = %d, want %d (intake, its DLQ, the schedule's DLQ)", got, want)
+	}
+	policies := dev.resources("AWS::SQS::QueuePolicy")
+	for id, q := range queues {
+		if q.Properties["SqsManagedSseEnabled"] != true && q.Properties["KmsMasterKeyId"] == nil {
+			t.Errorf("queue %s is not encrypted at rest", id)
+		}
+		denied := false
+		for _, p := range policies {
+			doc := js(p.Properties["PolicyDocument"])
+			if refersTo(p.Properties["Queues"], id) && strings.Contains(doc, `"aws:SecureTransport":"false"`) && strings.Contains(doc, `"Effect":"Deny"`) {
+				denied = true
+			}
+		}
+		if !denied {
+			t.Errorf("queue %s does not deny requests without TLS", id)
+		}
+	}
+	for id, tbl := range dev.resources("AWS::DynamoDB::Table") {
+		if asMap(tbl.Properties["SSESpecification"])["SSEEnabled"] != true {
+			t.Errorf("table %s: SSESpecification = %v, want KMS encryption", id, tbl.Properties["SSESpecification"])
+		}
+	}
+	for id, topic := range dev.resources("AWS::SNS::Topic") {
+		if topic.Properties["KmsMasterKeyId"] == nil {
+			t.Errorf("topic %s is not encrypted", id)
+		}
+	}
+	for id, key := range dev.resources("AWS::KMS::Key") {
+		if key.Properties["EnableKeyRotation"] != true {
+			t.Errorf("key %s does not rotate", id)
+		}
+		if !strings.Contains(js(key.Properties["KeyPolicy"]), "cloudwatch.amazonaws.com") {
+			t.Errorf("key %s: CloudWatch cannot publish alarms to the encrypted topic", id)
+		}
+	}
+}
+
+func TestAgentAuth(t *testing.T) {
+	dev, _ := stages(t)
+	pool, client := dev.logicalID(dev.Agents.Pool), dev.logicalID(dev.Agents.Client)
+	check(t, "agents group", func() {
+		dev.Template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{
+			"GroupName": agentsGroup, "UserPoolId": map[string]any{"Ref": pool},
+		})
+	})
+	c := dev.resource(t, client).Properties
+	if c["GenerateSecret"] != false && c["GenerateSecret"] != nil {
+		t.Errorf("console client GenerateSecret = %v, want false (a browser cannot keep a secret)", c["GenerateSecret"])
+	}
+	for _, flow := range []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} {
+		if !slices.Contains(strs(c["ExplicitAuthFlows"]), flow) {
+			t.Errorf("console client ExplicitAuthFlows = %v, want %s", c["ExplicitAuthFlows"], flow)
+		}
+	}
+	p := dev.resource(t, pool).Properties
+	if asMap(p["AdminCreateUserConfig"])["AllowAdminCreateUserOnly"] != true {
+		t.Errorf("user pool allows self sign-up: %v", p["AdminCreateUserConfig"])
+	}
+	for _, a := range dev.resources("AWS::ApiGatewayV2::Authorizer") {
+		jwt := asMap(a.Properties["JwtConfiguration"])
+		if got, want := a.Properties["AuthorizerType"], "JWT"; got != want {
+			t.Errorf("AuthorizerType = %v, want %v", got, want)
+		}
+		if !refersTo(jwt["Audience"], client) {
+			t.Errorf("Audience = %v, want the console client %s", jwt["Audience"], client)
+		}
+		if iss := js(jwt["Issuer"]); !strings.Contains(iss, "https://cognito-idp.") || !refersTo(jwt["Issuer"], pool) {
+			t.Errorf("Issuer = %s, want the agents user pool's issuer", iss)
+		}
+		if got, want := js(a.Properties["IdentitySource"]), `["$request.header.Authorization"]`; got != want {
+			t.Errorf("IdentitySource = %s, want %s", got, want)
+		}
+	}
+}
+
+func TestStageThrottlingAndAccessLogs(t *testing.T) {
+	dev, prod := stages(t)
+	for _, s := range []*synthesized{dev, prod} {
+		stages := s.resources("AWS::ApiGatewayV2::Stage")
+		if got, want := len(stages), 1; got != want {
+			t.Fatalf("%s: stages = %d, want %d", s.Config.Stage, got, want)
+		}
+		for id, st := range stages {
+			rs := asMap(st.Properties["DefaultRouteSettings"])
+			if got, want := num(rs["ThrottlingRateLimit"]), float64(s.Config.ThrottleRate); got != want {
+				t.Errorf("%s %s: ThrottlingRateLimit = %v, want %v", s.Config.Stage, id, got, want)
+			}
+			if got, want := num(rs["ThrottlingBurstLimit"]), float64(s.Config.ThrottleBurst); got != want {
+				t.Errorf("%s %s: ThrottlingBurstLimit = %v, want %v", s.Config.Stage, id, got, want)
+			}
+			if got, want := st.Properties["StageName"], "$default"; got != want {
+				t.Errorf("StageName = %v, want %v", got, want)
+			}
+			if asMap(st.Properties["AccessLogSettings"])["DestinationArn"] == nil {
+				t.Errorf("%s %s: no access logs", s.Config.Stage, id)
+			}
+		}
+	}
+	if got := len(dev.resources("AWS::ApiGatewayV2::Api")); got != 1 {
+		t.Errorf("APIs = %d, want 1", got)
+	}
+	for id, api := range dev.resources("AWS::ApiGatewayV2::Api") {
+		if api.Properties["CorsConfiguration"] != nil {
+			t.Errorf("api %s has CORS %v; the pages are same-origin", id, api.Properties["CorsConfiguration"])
+		}
+	}
+}
+
+// TestRemovalPolicies: prod keeps its data when the stack goes; other stages leave nothing behind to pay for.
+func TestRemovalPolicies(t *testing.T) {
+	dev, prod := stages(t)
+	stateful := []string{"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Cognito::UserPool", "AWS::KMS::Key", "AWS::Logs::LogGroup"}
+	for _, c := range []struct {
+		s    *synthesized
+		want string
+	}{{dev, "Delete"}, {prod, "Retain"}} {
+		for _, typ := range stateful {
+			for id, r := range c.s.resources(typ) {
+				if got := r.Raw["DeletionPolicy"]; got != c.want {
+					t.Errorf("%s %s %s: DeletionPolicy = %v, want %v", c.s.Config.Stage, typ, id, got, c.want)
+				}
+			}
+		}
+	}
+	for id, tbl := range prod.resources("AWS::DynamoDB::Table") {
+		if tbl.Properties["DeletionProtectionEnabled"] != true {
+			t.Errorf("prod table %s: DeletionProtectionEnabled = %v, want true", id, tbl.Properties["DeletionProtectionEnabled"])
+		}
+	}
+	if got, want := *dev.Stack.StackName(), "Breakwater-dev"; got != want {
+		t.Errorf("dev stack name = %s, want %s", got, want)
+	}
+	if got, want := *prod.Stack.StackName(), "Breakwater-prod"; got != want {
+		t.Errorf("prod stack name = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"breakwater/shared/topology"
+)
+
+// These tests prove the template says what shared/topology says, the definition the local runner also reads.
+
+func TestTablesMatchTopology(t *testing.T) {
+	dev, _ := stages(t)
+	for _, def := range []topology.Table{topology.Contacts, topology.Catalog} {
+		t.Run(def.ID, func(t *testing.T) {
+			// The logical id is the topology ID: a refactoring must never replace a table.
+			r := dev.resource(t, def.ID)
+			if got, want := r.Type, "AWS::DynamoDB::Table"; got != want {
+				t.Fatalf("type = %s, want %s", got, want)
+			}
+			p := r.Properties
+			keys := []any{map[string]any{"AttributeName": def.PartitionKey.Name, "KeyType": "HASH"}}
+			if def.SortKey.Name != "" {
+				keys = append(keys, map[string]any{"AttributeName": def.SortKey.Name, "KeyType": "RANGE"})
+			}
+			if got, want := js(p["KeySchema"]), js(keys); got != want {
+				t.Errorf("KeySchema = %s, want %s", got, want)
+			}
+			attrs := map[string]string{def.PartitionKey.Name: def.PartitionKey.Type}
+			if def.SortKey.Name != "" {
+				attrs[def.SortKey.Name] = def.SortKey.Type
+			}
+			for _, ix := range def.Indexes {
+				attrs[ix.PartitionKey.Name] = ix.PartitionKey.Type
+				if ix.SortKey.Name != "" {
+					attrs[ix.SortKey.Name] = ix.SortKey.Type
+				}
+			}
+			got := map[string]string{}
+			for _, a := range p["AttributeDefinitions"].([]any) {
+				a := a.(map[string]any)
+				got[a["AttributeName"].(string)] = a["AttributeType"].(string)
+			}
+			if !maps.Equal(got, attrs) {
+				t.Errorf("AttributeDefinitions = %v, want %v", got, attrs)
+			}
+			if got, want := p["BillingMode"], "PAY_PER_REQUEST"; got != want {
+				t.Errorf("BillingMode = %v, want %v (on-demand)", got, want)
+			}
+			if got, want := js(p["SSESpecification"]), `{"SSEEnabled":true}`; got != want {
+				t.Errorf("SSESpecification = %s, want %s (the AWS-managed aws/dynamodb key)", got, want)
+			}
+			pitr, _ := p["PointInTimeRecoverySpecification"].(map[string]any)
+			if got, want := pitr["PointInTimeRecoveryEnabled"] == true, def.PointInTimeRecovery; got != want {
+				t.Errorf("point-in-time recovery = %v, want %v", got, want)
+			}
+			ttl, _ := p["TimeToLiveSpecification"].(map[string]any)
+			if def.TTLAttribute == "" {
+				if ttl != nil {
+					t.Errorf("TimeToLiveSpecification = %v, want none", ttl)
+				}
+			} else if got, want := js(ttl), js(map[string]any{"AttributeName": def.TTLAttribute, "Enabled": true}); got != want {
+				t.Errorf("TimeToLiveSpecification = %s, want %s", got, want)
+			}
+			var gsis []string
+			for _, g := range asSlice(p["GlobalSecondaryIndexes"]) {
+				gsis = append(gsis, js(g))
+			}
+			var want []string
+			for _, ix := range def.Indexes {
+				ks := []any{map[string]any{"AttributeName": ix.PartitionKey.Name, "KeyType": "HASH"}}
+				if ix.SortKey.Name != "" {
+					ks = append(ks, map[string]any{"AttributeName": ix.SortKey.Name, "KeyType": "RANGE"})
+				}
+				want = append(want, js(map[string]any{"IndexName": ix.Name, "KeySchema": ks, "Projection": map[string]any{"ProjectionType": "ALL"}}))
+			}
+			if !slices.Equal(gsis, want) {
+				t.Errorf("GlobalSecondaryIndexes = %v, want %v", gsis, want)
+			}
+		})
+	}
+}
+
+func TestIntakeQueueMatchesTopology(t *testing.T) {
+	dev, _ := stages(t)
+	def := topology.Intake
+	if got, want := dev.logicalID(dev.Intake.Queue), def.ID; got != want {
+		t.Errorf("intake queue logical id = %s, want %s", got, want)
+	}
+	if got, want := dev.logicalID(dev.Intake.DLQ), def.ID+"DLQ"; got != want {
+		t.Errorf("intake DLQ logical id = %s, want %s", got, want)
+	}
+	check(t, "intake queue", func() {
+		dev.Template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"VisibilityTimeout":      def.VisibilityTimeout.Seconds(),
+			"MessageRetentionPeriod": def.Retention.Seconds(),
+			"SqsManagedSseEnabled":   true,
+			"RedrivePolicy": map[string]any{
+				"deadLetterTargetArn": map[string]any{"Fn::GetAtt": []any{def.ID + "DLQ", "Arn"}},
+				"maxReceiveCount":     def.MaxReceiveCount,
+			},
+		})
+	})
+	check(t, "intake DLQ", func() {
+		dev.Template.HasResource(jsii.String("AWS::SQS::Queue"), map[string]any{
+			"Properties": map[string]any{"MessageRetentionPeriod": def.DLQRetention.Seconds(), "SqsManagedSseEnabled": true},
+		})
+	})
+	if def.MaxReceiveCount < 5 {
+		t.Errorf("topology.Intake.MaxReceiveCount = %d, want at least 5", def.MaxReceiveCount)
+	}
+	if def.Retention < 72*3600e9 {
+		t.Errorf("topology.Intake.Retention = %v, want a weekend (at least 72h)", def.Retention)
+	}
+}
+
+func TestEventSourceMatchesTopologyAndContext(t *testing.T) {
+	dev, prod := stages(t)
+	for _, s := range []*synthesized{dev, prod} {
+		t.Run(s.Config.Stage, func(t *testing.T) {
+			src := topology.IntakeSource
+			check(t, "event source mapping", func() {
+				s.Template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(1))
+				s.Template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+					"EventSourceArn":                 map[string]any{"Fn::GetAtt": []any{topology.Intake.ID, "Arn"}},
+					"FunctionName":                   map[string]any{"Ref": s.logicalID(s.Functions[intakeConsumer])},
+					"BatchSize":                      src.BatchSize,
+					"MaximumBatchingWindowInSeconds": src.MaxBatchingWindow.Seconds(),
+					"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+					"ScalingConfig":                  map[string]any{"MaximumConcurrency": s.Config.MaxConcurrency},
+				})
+			})
+		})
+	}
+	if got, want := dev.Config.MaxConcurrency, topology.IntakeSource.MaxConcurrency; got != want {
+		t.Errorf("default maxConcurrency = %d, want topology's %d", got, want)
+	}
+}
+
+func TestVisibilityTimeoutIsSixTimesConsumerTimeout(t *testing.T) {
+	dev, _ := stages(t)
+	fn := dev.resource(t, dev.logicalID(dev.Functions[intakeConsumer]))
+	q := dev.resource(t, topology.Intake.ID)
+	timeout, vis := num(fn.Properties["Timeout"]), num(q.Properties["VisibilityTimeout"])
+	if timeout <= 0 || vis < 6*timeout {
+		t.Errorf("intake visibility timeout = %vs, %s timeout = %vs: want visibility >= 6x timeout", vis, intakeConsumer, timeout)
+	}
+	if got, want := topology.ResponderTimeout, findFunction(intakeConsumer).Timeout; got != want {
+		t.Errorf("topology.ResponderTimeout = %v, but the %s function's timeout is %v", got, intakeConsumer, want)
+	}
+}
+
+func findFunction(name string) topology.Function {
+	for _, f := range topology.Functions {
+		if f.Name == name {
+			return f
+		}
+	}
+	return topology.Function{}
+}
+
+func TestFunctionsMatchTopology(t *testing.T) {
+	dev, prod := stages(t)
+	if got, want := len(dev.resources("AWS::Lambda::Function")), len(topology.Functions); got != want {
+		t.Errorf("Lambda functions = %d, want %d (topology.Functions)", got, want)
+	}
+	for _, s := range []*synthesized{dev, prod} {
+		for _, def := range topology.Functions {
+			t.Run(s.Config.Stage+"/"+def.Name, func(t *testing.T) {
+				fn, ok := s.Functions[def.Name]
+				if !ok {
+					t.Fatalf("no function %s in the stack", def.Name)
+				}
+				p := s.resource(t, s.logicalID(fn)).Properties
+				for _, c := range []struct {
+					field string
+					got   any
+					want  any
+				}{
+					{"Runtime", p["Runtime"], "provided.al2023"},
+					{"Architectures", js(p["Architectures"]), `["arm64"]`},
+					{"Handler", p["Handler"], "bootstrap"},
+					{"Timeout", num(p["Timeout"]), def.Timeout.Seconds()},
+					{"MemorySize", num(p["MemorySize"]), float64(def.MemoryMB)},
+					{"LoggingConfig.LogFormat", asMap(p["LoggingConfig"])["LogFormat"], "JSON"},
+				} {
+					if c.got != c.want {
+						t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
+					}
+				}
+				env := asMap(asMap(p["Environment"])["Variables"])
+				want := map[string]bool{}
+				for _, ref := range def.ReadsFrom {
+					switch ref {
+					case topology.Contacts.ID:
+						want[topology.Contacts.EnvVar] = true
+						want[topology.EnvRetentionDays] = true
+						if !refersTo(env[topology.Contacts.EnvVar], topology.Contacts.ID) {
+							t.Errorf("%s = %v, want the Contacts table's name", topology.Contacts.EnvVar, env[topology.Contacts.EnvVar])
+						}
+						if got, want := env[topology.EnvRetentionDays], strconv.Itoa(s.Config.RetentionDays); got != want {
+							t.Errorf("%s = %v, want %v", topology.EnvRetentionDays, got, want)
+						}
+					case topology.Catalog.ID:
+						want[topology.Catalog.EnvVar] = true
+					case topology.Intake.ID:
+						want[topology.Intake.EnvVar] = true
+						if !refersTo(env[topology.Intake.EnvVar], topology.Intake.ID) {
+							t.Errorf("%s = %v, want the intake queue's URL", topology.Intake.EnvVar, env[topology.Intake.EnvVar])
+						}
+					default:
+						t.Errorf("ReadsFrom names %q, which the stack does not know", ref)
+					}
+				}
+				if def.Name == agentFunction {
+					for _, k := range []string{topology.EnvAgentAuth, topology.EnvAgentGroup, envCognitoClientID, envCognitoUserPoolID, envCognitoRegion} {
+						want[k] = true
+					}
+					if got, want := env[topology.EnvAgentAuth], "jwt"; got != want {
+						t.Errorf("%s = %v, want %v", topology.EnvAgentAuth, got, want)
+					}
+					if got, want := env[topology.EnvAgentGroup], agentsGroup; got != want {
+						t.Errorf("%s = %v, want %v", topology.EnvAgentGroup, got, want)
+					}
+					if !refersTo(env[envCognitoClientID], s.logicalID(s.Agents.Client)) {
+						t.Errorf("%s = %v, want the console client's id", envCognitoClientID, env[envCognitoClientID])
+					}
+				}
+				if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, want) {
+					t.Errorf("environment = %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}
+
+func TestRoutesMatchTopology(t *testing.T) {
+	dev, _ := stages(t)
+	routes := dev.resources("AWS::ApiGatewayV2::Route")
+	byKey := map[string]resource{}
+	for _, r := range routes {
+		byKey[r.Properties["RouteKey"].(string)] = r
+	}
+	var want []string
+	for _, r := range topology.Routes {
+		want = append(want, r.Method+" "+r.Path)
+	}
+	if got := slices.Sorted(maps.Keys(byKey)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("route keys = %v, want exactly %v", got, want)
+	}
+	authorizers := dev.resources("AWS::ApiGatewayV2::Authorizer")
+	if got, want := len(authorizers), 1; got != want {
+		t.Fatalf("authorizers = %d, want %d", got, want)
+	}
+	var authorizerID string
+	for id := range authorizers {
+		authorizerID = id
+	}
+	integrations := dev.resources("AWS::ApiGatewayV2::Integration")
+	for _, r := range topology.Routes {
+		key := r.Method + " " + r.Path
+		t.Run(key, func(t *testing.T) {
+			route, ok := byKey[key]
+			if !ok {
+				t.Fatalf("route %s missing", key)
+			}
+			p := route.Properties
+			if r.Agent {
+				if got, want := p["AuthorizationType"], "JWT"; got != want {
+					t.Errorf("AuthorizationType = %v, want %v", got, want)
+				}
+				if !refersTo(p["AuthorizerId"], authorizerID) {
+					t.Errorf("AuthorizerId = %v, want the agents JWT authorizer %s", p["AuthorizerId"], authorizerID)
+				}
+			} else {
+				if got, want := p["AuthorizationType"], "NONE"; got != want {
+					t.Errorf("AuthorizationType = %v, want %v (public)", got, want)
+				}
+				if _, ok := p["AuthorizerId"]; ok {
+					t.Errorf("AuthorizerId = %v, want none on a public route", p["AuthorizerId"])
+				}
+			}
+			// The route's target is integrations/<id>; that integration must invoke the function topology names.
+			target := js(p["Target"])
+			fnID := dev.logicalID(dev.Functions[r.Function])
+			found := false
+			for id, integ := range integrations {
+				if refersTo(p["Target"], id) || strings.Contains(target, `"`+id+`"`) {
+					found = true
+					if !refersTo(integ.Properties["IntegrationUri"], fnID) {
+						t.Errorf("integration %s invokes %v, want function %s", id, integ.Properties["IntegrationUri"], r.Function)
+					}
+					if got, want := integ.Properties["PayloadFormatVersion"], "2.0"; got != want {
+						t.Errorf("PayloadFormatVersion = %v, want %v", got, want)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("route target %s names no integration", target)
+			}
+		})
+	}
+}
+
+func TestMetricsSchedule(t *testing.T) {
+	dev, _ := stages(t)
+	rules := dev.resources("AWS::Events::Rule")
+	if got, want := len(rules), 1; got != want {
+		t.Fatalf("rules = %d, want %d", got, want)
+	}
+	for _, r := range rules {
+		minutes := int(topology.MetricsSchedule.Minutes())
+		want := fmt.Sprintf("rate(%d minutes)", minutes)
+		if minutes == 1 {
+			want = "rate(1 minute)"
+		}
+		if got := r.Properties["ScheduleExpression"]; got != want {
+			t.Errorf("ScheduleExpression = %v, want %v", got, want)
+		}
+		targets := asSlice(r.Properties["Targets"])
+		if got, want := len(targets), 1; got != want {
+			t.Fatalf("targets = %d, want %d", got, want)
+		}
+		target := asMap(targets[0])
+		if !refersTo(target["Arn"], dev.logicalID(dev.Functions[metricsFunction])) {
+			t.Errorf("target = %v, want the metrics function", target["Arn"])
+		}
+		if !refersTo(target["DeadLetterConfig"], dev.logicalID(dev.Schedule.DLQ)) {
+			t.Errorf("DeadLetterConfig = %v, want the schedule's DLQ", target["DeadLetterConfig"])
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	dev, _ := stages(t)
+	outputs := asMap(dev.JSON["Outputs"])
+	for _, name := range []string{"ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "ContactsTableName", "CatalogTableName", "IntakeQueueUrl", "IntakeDLQUrl", "MetricsScheduleDLQUrl", "AlarmTopicArn"} {
+		if _, ok := outputs[name]; !ok {
+			t.Errorf("output %s missing", name)
+		}
+	}
+	if !refersTo(outputs["ContactsTableName"], topology.Contacts.ID) || !refersTo(outputs["CatalogTableName"], topology.Catalog.ID) {
+		t.Errorf("table outputs = %v / %v, want the topology tables", outputs["ContactsTableName"], outputs["CatalogTableName"])
+	}
+	check(t, "console URL", func() {
+		dev.Template.HasOutput(jsii.String("ConsoleUrl"), map[string]any{
+			"Value": assertions.Match_ObjectLike(&map[string]any{"Fn::Join": assertions.Match_AnyValue()}),
+		})
+	})
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
