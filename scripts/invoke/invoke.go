@@ -208,10 +208,11 @@ func (v invoker) invoke(ctx context.Context, fn topology.Function, env []string,
 	if err != nil {
 		return nil, err
 	}
-	defer inst.Close()
 	begin := time.Now()
 	out, err := inst.Invoke(ctx, payload)
-	fmt.Fprintf(v.stderr, "invoke: %s cold start %s, invocation %s\n", fn.Name, inst.ColdStart().Round(time.Microsecond), time.Since(begin).Round(time.Microsecond))
+	took := time.Since(begin)
+	inst.Close() // after it, the function no longer writes to stderr
+	fmt.Fprintf(v.stderr, "invoke: %s cold start %s, invocation %s\n", fn.Name, inst.ColdStart().Round(time.Microsecond), took.Round(time.Microsecond))
 	return out, err
 }
 

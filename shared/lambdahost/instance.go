@@ -64,8 +64,9 @@ type Function struct {
 	Timeout time.Duration // DefaultTimeout when zero
 	// InitTimeout bounds process start until the first /next call; DefaultInitTimeout when zero.
 	InitTimeout time.Duration
-	MemoryMB    int       // reported in AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 128 when zero
-	Log         io.Writer // the process's stdout and stderr; discarded when nil
+	MemoryMB    int // reported in AWS_LAMBDA_FUNCTION_MEMORY_SIZE; 128 when zero
+	// Log receives the process's stdout and stderr from another goroutine until Close returns; discarded when nil.
+	Log io.Writer
 }
 
 // Instance is one execution environment: a Runtime API endpoint and the function process polling it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 )
@@ -27,6 +28,9 @@ type Pool struct {
 func NewPool(ctx context.Context, fn Function, size int) (*Pool, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("new pool of %s: size %d, want at least 1", fn.Name, size)
+	}
+	if fn.Log != nil {
+		fn.Log = &lockedWriter{w: fn.Log} // the environments write to it concurrently
 	}
 	p := &Pool{fn: fn, idle: make(chan *Instance, size), all: make(map[*Instance]bool)}
 	errs := make([]error, size)
@@ -149,4 +153,16 @@ func (p *Pool) Close() error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// lockedWriter serializes writes from several processes' output copiers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
