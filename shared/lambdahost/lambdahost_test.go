@@ -1,6 +1,7 @@
 package lambdahost
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -222,7 +223,10 @@ func TestInitFailure(t *testing.T) {
 
 func TestPoolUnderConcurrentLoad(t *testing.T) {
 	ctx := context.Background()
-	pool, err := NewPool(ctx, echoFunction(5*time.Second), 3)
+	var log bytes.Buffer // shared by the pool's environments: the pool must serialize their writes
+	fn := echoFunction(5 * time.Second)
+	fn.Log = &log
+	pool, err := NewPool(ctx, fn, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +278,10 @@ func TestPoolUnderConcurrentLoad(t *testing.T) {
 	}
 	if got, want := len(pool.ColdStarts()), 6; got != want {
 		t.Errorf("cold starts = %d, want %d (3 initial, 3 replacements)", got, want)
+	}
+	pool.Close()
+	if got, want := strings.Count(log.String(), `"message":"invoked"`), 60+1+6; got != want {
+		t.Errorf("log has %d invocation lines, want %d", got, want)
 	}
 }
 
