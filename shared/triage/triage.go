@@ -13,10 +13,11 @@ import (
 )
 
 // Thresholds: the best template must reach MinConfidence and beat the runner-up by MinMargin. Scores are the
-// matcher's class probabilities (see answer.Index); the values are tuned on testdata/dev.jsonl, where every
-// pair in 0.34-0.38 x 0.12-0.24 meets the targets of EVAL.md, and this one sits in the middle.
+// matcher's intent probabilities (see answer.Index). Tuned on testdata/dev.jsonl (see EVAL.md): every pair from
+// 0.26 to 0.38 with margins 0.12 to 0.24 meets the targets there; this one sits in the middle, leaning to
+// precision because a wrong answer costs more than a short wait for a person.
 const (
-	MinConfidence = 0.36
+	MinConfidence = 0.32
 	MinMargin     = 0.16
 )
 
