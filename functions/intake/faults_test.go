@@ -123,3 +123,27 @@ func getStatus(t *testing.T, h *handler, id, token string) int {
 	}
 	return resp.StatusCode
 }
+
+// SQS took the message but its answer was lost, and the responder settled the contact before the intake gave up:
+// the shopper gets the contact (202), not a 503 that would make the storefront post the same question again.
+func TestSendReportedFailedButSettledIsAccepted(t *testing.T) {
+	h, _ := newHandler(t)
+	store := h.store.(*dynamo.Contacts)
+	h.queue = queueFunc(func(ctx context.Context, c contact.Contact) error {
+		if res := store.Settle(ctx, []contact.Record{{Contact: c, Status: contact.Answered, Answer: "on its way", UpdatedAt: time.Now()}}); len(res.Done) != 1 {
+			t.Errorf("settle = %+v", res)
+		}
+		return context.DeadlineExceeded
+	})
+	code, a := post(t, h, `{"merchant":"m1","shopper":{"id":"s9"},"text":"where is my order"}`, map[string]string{"Idempotency-Key": "order-79-attempt"})
+	if code != http.StatusAccepted || a.ID == "" {
+		t.Fatalf("POST = %d %+v, want 202 with the settled contact", code, a)
+	}
+	if rec, err := store.Get(context.Background(), a.ID); err != nil || rec.Status != contact.Answered {
+		t.Errorf("contact = %+v, %v; want it answered", rec.Status, err)
+	}
+	// The key still returns it.
+	if code, again := post(t, h, `{"merchant":"m1","shopper":{"id":"s9"},"text":"where is my order"}`, map[string]string{"Idempotency-Key": "order-79-attempt"}); code != http.StatusAccepted || again.ID != a.ID {
+		t.Errorf("repost = %d %+v, want %s", code, again, a.ID)
+	}
+}

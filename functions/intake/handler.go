@@ -125,7 +125,13 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string)
 		slog.ErrorContext(ctx, "contact not queued; withdrawing it", "contact", c.ID, "err", err)
 		wctx, cancel := h.afterDeadline(ctx)
 		defer cancel()
-		if werr := h.store.Withdraw(wctx, c, idemKey); werr != nil {
+		werr := h.store.Withdraw(wctx, c, idemKey)
+		switch {
+		case errors.Is(werr, contact.ErrSettled):
+			// SQS took the message although its answer was lost, and the responder has settled the contact.
+			slog.InfoContext(ctx, "contact queued after all", "contact", c.ID)
+			return httpapi.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+		case werr != nil:
 			slog.ErrorContext(ctx, "contact not withdrawn; it stays pending until TTL", "contact", c.ID, "err", werr)
 		}
 		return unavailable()
@@ -154,7 +160,7 @@ func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey strin
 	switch first.Status {
 	case contact.Withdrawn:
 		// The key outlived its contact's withdrawal; clear it so the next attempt is accepted afresh.
-		if err := h.store.Withdraw(ctx, first.Contact, idemKey); err != nil {
+		if err := h.store.Withdraw(ctx, first.Contact, idemKey); err != nil && !errors.Is(err, contact.ErrSettled) {
 			slog.ErrorContext(ctx, "idempotency key of a withdrawn contact not cleared", "contact", got.ID, "err", err)
 		}
 		return unavailable()

@@ -8,4 +8,6 @@ var (
 	ErrLease     = errors.New("lease is wrong or has expired")
 	ErrNotHigher = errors.New("priority must be higher than the current one")
 	ErrThrottled = errors.New("storage is throttling; retry later")
+	// ErrSettled means a contact being withdrawn was settled meanwhile: its message reached the queue after all.
+	ErrSettled = errors.New("contact already settled")
 )

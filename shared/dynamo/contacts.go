@@ -125,15 +125,29 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 // half-accepted, and forgets its idempotency key so a retry is accepted afresh. The item stays (without the
 // shopper's text) until TTL as a tombstone: a message that reached the queue after all (SQS did the work but its
 // answer was lost) then finds the contact settled and is dropped, instead of answering a contact no one can read.
+// When the responder settled the contact first, Withdraw changes nothing and returns contact.ErrSettled.
 func (s *Contacts) Withdraw(ctx context.Context, c contact.Contact, idemKey string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(contactKey(c.ID)),
-		UpdateExpression:          aws.String("SET #s = :withdrawn, updatedAt = :now REMOVE #t, #c"),
-		ConditionExpression:       aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status", "#t": "text", "#c": "ctx"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(contact.Pending)), ":withdrawn": str(string(contact.Withdrawn)), ":now": num(s.Now().UnixMilli())},
+		UpdateExpression:                    aws.String("SET #s = :withdrawn, updatedAt = :now REMOVE #t, #c"),
+		ConditionExpression:                 aws.String("#s = :pending"),
+		ExpressionAttributeNames:            map[string]string{"#s": "status", "#t": "text", "#c": "ctx"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":pending": str(string(contact.Pending)), ":withdrawn": str(string(contact.Withdrawn)), ":now": num(s.Now().UnixMilli())},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if err != nil && !isConditionFailed(err) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var old struct {
+			Status string `dynamodbav:"status"`
+		}
+		_ = attributevalue.UnmarshalMap(ccf.Item, &old)
+		if old.Status != string(contact.Withdrawn) {
+			// Settled: a send reported as failed did reach the queue, and the responder answered or queued it. Keep the key.
+			return fmt.Errorf("withdraw contact %s (%s): %w", c.ID, old.Status, contact.ErrSettled)
+		}
+		err = nil // withdrawn before; make sure the key is gone too
+	}
+	if err != nil {
 		return fmt.Errorf("withdraw contact %s: %w", c.ID, translate(err))
 	}
 	if idemKey != "" {
