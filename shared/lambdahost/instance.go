@@ -219,6 +219,13 @@ func (i *Instance) Alive() bool {
 	}
 }
 
+// Serving reports whether the function has taken an invocation (through /next) and not answered it yet: a crash simulation kills it then.
+func (i *Instance) Serving() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.current != nil && i.Alive()
+}
+
 // Pid is the function process's id.
 func (i *Instance) Pid() int {
 	return i.cmd.Process.Pid

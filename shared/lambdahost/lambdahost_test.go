@@ -177,14 +177,7 @@ func TestKillMidInvocation(t *testing.T) {
 		_, err := inst.Invoke(context.Background(), []byte(`{"action":"sleep","ms":4000}`))
 		errc <- err
 	}()
-	// Wait until the runtime has taken the invocation.
-	for {
-		inst.mu.Lock()
-		taken := inst.current != nil
-		inst.mu.Unlock()
-		if taken {
-			break
-		}
+	for !inst.Serving() { // until the runtime has taken the invocation
 		time.Sleep(time.Millisecond)
 	}
 	inst.Kill()
@@ -304,6 +297,35 @@ func TestPoolOnInvokeKill(t *testing.T) {
 	}
 	if _, err := pool.Invoke(ctx, []byte(`{}`)); err != nil {
 		t.Fatalf("invoke after the kill: %v", err)
+	}
+}
+
+// TestPoolInvokeWithKillsOnlyItsEnvironment kills the environment serving one invocation while another runs alongside.
+func TestPoolInvokeWithKillsOnlyItsEnvironment(t *testing.T) {
+	ctx := context.Background()
+	pool, err := NewPool(ctx, echoFunction(5*time.Second), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	other := make(chan error, 1)
+	go func() {
+		_, err := pool.Invoke(ctx, []byte(`{"action":"sleep","ms":300}`))
+		other <- err
+	}()
+	_, err = pool.InvokeWith(ctx, []byte(`{"action":"sleep","ms":2000}`), func(inst *Instance) {
+		go func() {
+			for !inst.Serving() {
+				time.Sleep(time.Millisecond)
+			}
+			inst.Kill()
+		}()
+	})
+	if !errors.Is(err, ErrCrashed) {
+		t.Fatalf("killed invocation: err = %v, want ErrCrashed", err)
+	}
+	if err := <-other; err != nil {
+		t.Fatalf("the other invocation: %v", err)
 	}
 }
 

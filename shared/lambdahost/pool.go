@@ -82,6 +82,12 @@ func (p *Pool) forget(inst *Instance) {
 
 // Invoke runs payload on a free environment, waiting for one when all are busy.
 func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return p.InvokeWith(ctx, payload, nil)
+}
+
+// InvokeWith is Invoke that also calls serving (when not nil) with the environment about to run this payload, after OnInvoke:
+// a crash simulation can kill just that process, for example after a delay.
+func (p *Pool) InvokeWith(ctx context.Context, payload []byte, serving func(inst *Instance)) ([]byte, error) {
 	var inst *Instance
 	select {
 	case inst = <-p.idle:
@@ -98,6 +104,9 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	if p.OnInvoke != nil {
 		p.OnInvoke(inst)
+	}
+	if serving != nil {
+		serving(inst)
 	}
 	return inst.Invoke(ctx, payload)
 }
