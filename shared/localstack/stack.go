@@ -59,6 +59,9 @@ type Options struct {
 	ResponderTimeout time.Duration
 	// ExtraEnv is added to every function's environment (for example fault-injection endpoints).
 	ExtraEnv map[string]string
+	// IntakeInstances is how many intake environments serve the HTTP API at once; 4 when zero. Lambda scales out
+	// under load; a soak whose calls are held by injected timeouts needs more than the default.
+	IntakeInstances int
 	// MetricsEvery is how often the metrics function runs; topology.MetricsSchedule when zero, never when negative.
 	MetricsEvery time.Duration
 	Log          io.Writer // function and emulator output; discarded when nil
@@ -209,7 +212,7 @@ func seed(ctx context.Context, cat *dynamo.Catalog) error {
 
 func (s *Stack) startFunctions(ctx context.Context, o Options) error {
 	bin := filepath.Join(o.Root, ".breakwater", "bin")
-	sizes := map[string]int{"intake": 4, "agent": 2, "responder": o.Concurrency, "metrics": 1}
+	sizes := map[string]int{"intake": max(o.IntakeInstances, 4), "agent": 2, "responder": o.Concurrency, "metrics": 1}
 	env := localenv.State{Env: s.Env}.Environ()
 	var mu sync.Mutex
 	errs := make([]error, len(topology.Functions))
@@ -225,7 +228,8 @@ func (s *Stack) startFunctions(ctx context.Context, o Options) error {
 			if f.Name == "responder" && o.ResponderTimeout > 0 {
 				timeout = o.ResponderTimeout
 			}
-			p, err := lambdahost.NewPool(ctx, lambdahost.Function{Name: f.Name, Path: path, Env: env, Timeout: timeout, MemoryMB: f.MemoryMB, Log: o.Log}, sizes[f.Name])
+			// Init gets a minute, not Lambda's 10 s: dozens of environments start at once here, on two shared cores.
+			p, err := lambdahost.NewPool(ctx, lambdahost.Function{Name: f.Name, Path: path, Env: env, Timeout: timeout, InitTimeout: time.Minute, MemoryMB: f.MemoryMB, Log: o.Log}, sizes[f.Name])
 			if err != nil {
 				errs[i] = err
 				return
