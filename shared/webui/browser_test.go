@@ -123,6 +123,7 @@ func watchConsole(t *testing.T, ctx context.Context, name string) {
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if _, err := get(ctx, chromedp.Steps(steps...)); err != nil {
+		failureShot(t, ctx)
 		t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -139,9 +140,24 @@ func must[T any](t *testing.T, ctx context.Context, what string, a chromedp.Acti
 	t.Helper()
 	v, err := get(ctx, a)
 	if err != nil {
+		failureShot(t, ctx)
 		t.Fatalf("%s: %v", what, err)
 	}
 	return v
+}
+
+// failureShot saves what the tab showed when a step failed, as an artifact named after the test.
+func failureShot(t *testing.T, ctx context.Context) {
+	t.Helper()
+	png, err := get(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("no failure screenshot: %v", err)
+		return
+	}
+	p := filepath.Join(artifacts(t), "failed-"+strings.ReplaceAll(t.Name(), "/", "_")+".png")
+	if err := os.WriteFile(p, png, 0o644); err == nil {
+		t.Logf("failure screenshot %s", p)
+	}
 }
 
 // waitJS waits until expr, evaluated in the page, is true.
@@ -251,6 +267,19 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "shopper", true)
+
+	// A question nothing answers goes to a person, and the page offers the topic menu meanwhile; a topic is answered.
+	// Another shopper asks it: the intake offers the menu only when no.match is the sole reason, and a repeat is one.
+	do(t, ctx, "become another shopper", chromedp.Clear(chromedp.ID("shopper")), chromedp.SendKeys(chromedp.ID("shopper"), "shopper-1002"))
+	ask(t, ctx, "zqxv blorp frabjous wibble")
+	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
+	do(t, ctx, "pick Track my order from the menu",
+		chromedp.Click(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)),
+		waitJS(`document.querySelectorAll(".msg.bot .body").length === 2`),
+	)
+	if got := must(t, ctx, "read the topic's answer", chromedp.Evaluate[string](`[...document.querySelectorAll(".msg.bot .body")].pop().textContent`)); !strings.Contains(got, "SF1234567890") {
+		t.Errorf("answer to the order.track topic is %q, want the tracking number SF1234567890", got)
+	}
 
 	// The server's validation error is shown next to the message, not swallowed.
 	do(t, ctx, "ask without a merchant",
