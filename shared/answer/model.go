@@ -80,6 +80,9 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 	}
 	rng := rand.New(rand.NewPCG(4, 2))
 	p := make([]float64, nc)
+	// The weights averaged over the second half of training vary less with the order examples came in.
+	avgW, avgB := make([]float32, len(m.weights)), make([]float32, nc)
+	averaged := 0
 	for epoch := 0; epoch < epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		lr := rate / (1 + 0.1*float64(epoch))
@@ -105,6 +108,23 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 					*w -= float32(lr * (g*float64(e.x) + l2*float64(*w)))
 				}
 			}
+		}
+		if epoch >= epochs/2 {
+			for i, w := range m.weights {
+				avgW[i] += w
+			}
+			for i, b := range m.bias {
+				avgB[i] += b
+			}
+			averaged++
+		}
+	}
+	if averaged > 0 {
+		for i := range avgW {
+			m.weights[i] = avgW[i] / float32(averaged)
+		}
+		for i := range avgB {
+			m.bias[i] = avgB[i] / float32(averaged)
 		}
 	}
 	return m
