@@ -93,7 +93,18 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 		}, nil, "seconds"),
 	)
 	d.AddWidgets(graph("Auto-answer rate", wide, []awscloudwatch.IMetric{autoAnswerRate()}, nil, "percent"))
-	waitWidget := graph("Human queue oldest wait", half, wait, nil, "seconds")
+	var targetLines []*awscloudwatch.HorizontalAnnotation
+	targets := priority.DefaultTargets()
+	for _, p := range priority.All {
+		targetLines = append(targetLines, &awscloudwatch.HorizontalAnnotation{
+			Value: jsii.Number(targets[p].Seconds()), Label: jsii.String(p.String() + " target"),
+		})
+	}
+	waitWidget := awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String("Human queue oldest wait"), Width: half, Height: jsii.Number(6), Left: &wait,
+		LeftYAxis:       &awscloudwatch.YAxisProps{Label: jsii.String("seconds"), Min: jsii.Number(0), ShowUnits: jsii.Bool(false)},
+		LeftAnnotations: &targetLines,
+	})
 	d.AddWidgets(graph("Human queue depth", half, depth, nil, "contacts"), waitWidget)
 	d.AddWidgets(
 		graph("Lambda concurrency", half, concurrency, nil, "executions"),

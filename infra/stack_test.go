@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,9 +38,23 @@ func TestMain(m *testing.M) {
 		}
 	}
 	assetDirForTests = dir
+	flag.Parse()
+	cliTmp, err := os.MkdirTemp("", "breakwater-synth-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp synth dir:", err)
+		os.Exit(1)
+	}
+	wanted := cliSynthWanted()
+	if wanted {
+		startCLISynth(cliTmp)
+	}
 	code := m.Run()
 	jsii.Close() // stops jsii's node process and removes its folder in /tmp
+	if wanted {
+		<-cliDone // never leave the CLI running behind the test binary
+	}
 	os.RemoveAll(dir)
+	os.RemoveAll(cliTmp)
 	os.Exit(code)
 }
 
