@@ -146,9 +146,8 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", i.invocationError)
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", i.initError)
 	i.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	i.started = time.Now() // before Serve: /next reads it
-	go i.srv.Serve(ln)
 
+	// The process starts before Serve (its first calls wait in the listen backlog), so the handlers see cmd and started set.
 	i.cmd = exec.Command(fn.Path)
 	i.cmd.Dir = filepath.Dir(fn.Path) // like /var/task, where Lambda puts the bootstrap
 	i.cmd.Env = append(lambdaEnv(fn, ln.Addr().String()), fn.Env...)
@@ -156,10 +155,12 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	i.cmd.Stdout, i.cmd.Stderr = out, out
 	i.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	i.cmd.WaitDelay = time.Second
+	i.started = time.Now()
 	if err := i.cmd.Start(); err != nil {
-		i.srv.Close()
+		ln.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", fn.Name, fn.Path, err)
 	}
+	go i.srv.Serve(ln)
 	go func() {
 		i.waitErr = i.cmd.Wait()
 		close(i.exited)

@@ -214,6 +214,17 @@ func TestInitFailure(t *testing.T) {
 	}
 }
 
+func TestInitErrorReported(t *testing.T) {
+	_, err := Start(context.Background(), echoFunction(time.Second, "ECHO_INIT_ERROR=no table name"))
+	var fe *FunctionError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v, want a *FunctionError", err)
+	}
+	if got, want := *fe, (FunctionError{Type: "Runtime.ConfigError", Message: "no table name"}); got != want {
+		t.Fatalf("init error = %+v, want %+v", got, want)
+	}
+}
+
 func TestPoolUnderConcurrentLoad(t *testing.T) {
 	ctx := context.Background()
 	var log bytes.Buffer // shared by the pool's environments: the pool must serialize their writes

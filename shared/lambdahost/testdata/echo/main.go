@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,14 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	if os.Getenv("ECHO_FAIL_INIT") != "" {
 		slog.Error("cold start failed", "err", "ECHO_FAIL_INIT is set")
+		os.Exit(1)
+	}
+	if msg := os.Getenv("ECHO_INIT_ERROR"); msg != "" { // a runtime that reports its failed init, as custom runtimes do
+		body := `{"errorType":"Runtime.ConfigError","errorMessage":"` + msg + `"}`
+		resp, err := http.Post("http://"+os.Getenv("AWS_LAMBDA_RUNTIME_API")+"/2018-06-01/runtime/init/error", "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
 		os.Exit(1)
 	}
 	lambda.Start(handle)
