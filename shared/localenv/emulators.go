@@ -298,7 +298,7 @@ func (e *Emulators) Setenv() error {
 }
 
 // AWSConfig is an SDK configuration with static credentials whose DynamoDB and SQS clients reach the emulators.
-// Build DynamoDB clients with DynamoOptions as well.
+// Build DynamoDB clients with DynamoOptions as well. (A process-wide AWS_ENDPOINT_URL, without the per-service ones, still wins in the SDK.)
 func (e *Emulators) AWSConfig(ctx context.Context) (aws.Config, error) {
 	return Config(ctx, e.DynamoDB, e.SQS)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -148,6 +149,28 @@ func TestSharedIsStartedOnce(t *testing.T) {
 	}
 	if err := Ping(context.Background(), a.DynamoDB, a.SQS); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSetenv points config.LoadDefaultConfig, as the functions use it, at the shared emulators.
+func TestSetenv(t *testing.T) {
+	emu := Shared(t)
+	for k := range emu.EnvMap() {
+		t.Setenv(k, "") // restored after the test
+	}
+	if err := emu.Setenv(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamodb.NewFromConfig(cfg, DynamoOptions).ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("DynamoDB through the environment: %v", err)
+	}
+	if _, err := sqs.NewFromConfig(cfg).ListQueues(ctx, &sqs.ListQueuesInput{}); err != nil {
+		t.Fatalf("SQS through the environment: %v", err)
 	}
 }
 
