@@ -41,8 +41,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
+	store := dynamo.NewContacts(awsclient.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour)
+	// Status polls share one read of each queue per interval instead of counting the queues per poll, so a deep
+	// queue in a surge costs reads per instance, not per poll; the position a shopper sees is at most this old.
+	store.PositionTTL = 2 * time.Second
 	h := &handler{
-		store:         dynamo.NewContacts(awsclient.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour),
+		store:         store,
 		queue:         queue.NewIntake(awsclient.SQS(cfg), queueURL),
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),

@@ -33,6 +33,10 @@ type Contacts struct {
 	retention time.Duration
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// PositionTTL, when positive, lets Position answer from a read of each queue at most this old, shared by all
+	// calls, instead of counting with queries per call (see positionCache). Zero counts exactly on every call.
+	PositionTTL time.Duration
+	positions   positionCache
 }
 
 // NewContacts returns a store on table that keeps contacts for retention before TTL removes them.

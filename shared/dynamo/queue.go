@@ -289,6 +289,9 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 	if err != nil {
 		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
 	}
+	if s.PositionTTL > 0 {
+		return s.cachedPosition(ctx, r, own)
+	}
 	bound, mine := queueKeyBound(s.Now()), queueKey(r.EnqueuedAt, r.ID)
 	var (
 		wg    sync.WaitGroup

@@ -1,0 +1,193 @@
+// Command ddbcost measures what each DynamoDB operation the functions make costs DynamoDB Local: its CPU time
+// per call (read from /proc for the emulator's process) and calls a second, so the local stack's limit can be
+// traced to the calls that cause it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"breakwater/shared/awsclient"
+	"breakwater/shared/contact"
+	"breakwater/shared/dynamo"
+	"breakwater/shared/localenv"
+	"breakwater/shared/localstack"
+	"breakwater/shared/topology"
+)
+
+func main() {
+	n := flag.Int("n", 2000, "calls per operation")
+	conc := flag.Int("c", 8, "concurrent callers")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *n, *conc); err != nil {
+		fmt.Fprintln(os.Stderr, "ddbcost:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, n, conc int) error {
+	emu, err := localenv.Start(ctx, localenv.Options{})
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	pid, err := javaPid(emu.DynamoDB)
+	if err != nil {
+		return err
+	}
+	cfg, err := emu.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+	res, err := localstack.Provision(ctx, db, sq, "cost-", 0)
+	if err != nil {
+		return err
+	}
+	table := res.Tables[topology.Contacts.ID]
+	store := dynamo.NewContacts(db, table, time.Hour)
+	at := time.Now().UTC()
+	mk := func(i int, prefix string) contact.Contact {
+		return contact.Contact{ID: fmt.Sprintf("c_%s%024d", prefix, i), Merchant: "m1",
+			Shopper: contact.Shopper{ID: "s-" + strconv.Itoa(i), Tier: contact.Standard}, Locale: contact.English,
+			Channel: "web", Text: "where is my parcel", ReceivedAt: at, TokenHash: strings.Repeat("0", 64)}
+	}
+	queued := func(c contact.Contact) contact.Record {
+		return contact.Record{Contact: c, Status: contact.Queued, Priority: "normal", Reasons: []string{"no_match"},
+			EnqueuedAt: at, UpdatedAt: at}
+	}
+	ops := []struct {
+		name string
+		call func(i int) error
+	}{
+		{"PutItem (Accept, no idempotency key)", func(i int) error {
+			_, err := store.Accept(ctx, mk(i, "pa"), "t", "")
+			return err
+		}},
+		{"TransactWriteItems x2 (Accept with key)", func(i int) error {
+			_, err := store.Accept(ctx, mk(i, "pb"), "t", "key-"+strconv.Itoa(i))
+			return err
+		}},
+		{"UpdateItem (NoteShopper)", func(i int) error {
+			_, err := store.NoteShopper(ctx, mk(i, "pa"))
+			return err
+		}},
+		{"GetItem (Get)", func(i int) error {
+			_, err := store.Get(ctx, mk(i, "pa").ID)
+			return err
+		}},
+		{"TransactWriteItems x10 (Settle batch), per contact", func(i int) error {
+			if i%10 != 0 {
+				return nil
+			}
+			recs := make([]contact.Record, 10)
+			for j := range recs {
+				recs[j] = queued(mk(i+j, "pb"))
+			}
+			if res := store.Settle(ctx, recs); len(res.Failed) > 0 {
+				return fmt.Errorf("settle: %v", res.Failed)
+			}
+			return nil
+		}},
+		{"Query queue index (Position, 1 page)", func(i int) error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, IndexName: aws.String("queue"),
+				KeyConditionExpression:    aws.String("qp = :p"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "normal"}},
+				Select:                    types.SelectCount})
+			return err
+		}},
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "operation\tcalls\tcalls/s\temulator CPU ms/call\t\n")
+	for _, op := range ops {
+		cpu0, err := cpuTicks(pid)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		var first atomic.Value
+		for range conc {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= n {
+						return
+					}
+					if err := op.call(i); err != nil {
+						first.CompareAndSwap(nil, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		took := time.Since(start)
+		if err, _ := first.Load().(error); err != nil {
+			return fmt.Errorf("%s: %w", op.name, err)
+		}
+		cpu1, err := cpuTicks(pid)
+		if err != nil {
+			return err
+		}
+		calls := n
+		if strings.Contains(op.name, "x10") {
+			calls = n / 10
+		}
+		cpuMS := float64(cpu1-cpu0) * 1000 / 100 / float64(n) // ticks are 1/100 s; per contact
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t\n", op.name, calls, float64(calls)/took.Seconds(), cpuMS)
+	}
+	return tw.Flush()
+}
+
+// javaPid finds the DynamoDB Local process listening at endpoint's port.
+func javaPid(endpoint string) (int, error) {
+	port := endpoint[strings.LastIndex(endpoint, ":")+1:]
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(cmd), "DynamoDBLocal.jar") && strings.Contains(string(cmd), "-port\x00"+port+"\x00") {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no DynamoDB Local process on port %s", port)
+}
+
+// cpuTicks is a process's user plus system time in clock ticks (1/100 s on Linux).
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + st, nil
+}
