@@ -9,6 +9,7 @@ import (
 	"breakwater/shared/answer"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
+	"breakwater/shared/triage"
 )
 
 // Severity of a lint finding: errors fail the run, warnings are printed.
@@ -193,7 +194,8 @@ func placeholdersIn(src string) []string {
 }
 
 // crossCheck matches every example question against the whole pack and warns about those the matcher reads as
-// another intent: such an example pulls questions toward the wrong answer.
+// another intent (such an example pulls questions toward the wrong answer) and those the hand-off guards would
+// send to a person (a shopper asking that way never gets the template).
 func crossCheck(ts []answer.Template, now time.Time) []finding {
 	var valid []answer.Template
 	for _, t := range ts {
@@ -209,6 +211,10 @@ func crossCheck(ts []answer.Template, now time.Time) []finding {
 			at = *t.ActiveFrom
 		}
 		for _, ex := range t.Examples {
+			if s := triage.Inspect(ex, contact.Locale(t.Locale)); len(s.Reasons) > 0 || s.Negative {
+				out = append(out, finding{Severity: Warning, Template: t.ID, Message: fmt.Sprintf(
+					"example %q would go to a person (guards: %s, negative %v)", ex, strings.Join(s.Reasons, ", "), s.Negative)})
+			}
 			cands := ix.Match(ex, t.Locale, t.Merchant, at)
 			if len(cands) > 0 && cands[0].Template.Intent != t.Intent {
 				out = append(out, finding{Severity: Warning, Template: t.ID, Message: fmt.Sprintf(

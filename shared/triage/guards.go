@@ -49,6 +49,7 @@ var rules = []rule{
 	}, unless: []string{
 		"扫地机器人", "机器人玩具", "robot vacuum", "robot mop", "robotic", "怎么找客服", "怎么联系客服",
 		"user agent", "shipping agent", "customs agent", "travel agent", "password manager", "account manager",
+		"agents online", "agents available", "are your agents", "agents work",
 		"人工智能", "人工客服什么时候", "人工客服几点", "人工几点", "人工客服上班", "人工客服的时间", "人工服务时间",
 	}},
 	{reason: intent.Complaint, any: []string{
@@ -94,6 +95,7 @@ var rules = []rule{
 		"different from the picture", "different from the pictures", "what kind of company", "so done with",
 		"not impressed", "a scratch", "scratches", "nobody has helped", "no one has helped", "nobody helped",
 		"hasn't anyone", "has anyone even", "called me back", "never showed up", "no show",
+		"week late", "weeks late", "nobody tells", "no one tells", "nobody told", "no one told",
 		"投诉", "差评", "太差", "很差", "真差", "极差", "差劲", "太慢", "好慢", "慢死", "慢得", "又慢", "垃圾",
 		"破服务", "什么破", "气死", "生气", "愤怒", "失望", "不满意", "无语", "恶心", "坑", "骗", "假货", "过分",
 		"受够", "搞什么", "搞笑吗", "什么情况", "烂", "敷衍", "态度差", "态度恶劣", "态度太差", "踢皮球", "没人理", "不回消息", "不回复",
@@ -110,14 +112,14 @@ var rules = []rule{
 		"货不对板", "不符", "质量问题", "质量太差", "质量差", "质量不行", "质量真不行", "这质量", "什么质量",
 		"根本不能用", "就不能用", "就是坏的", "就坏了", "坏的", "怪味", "异味", "漏水", "泡了", "淋湿", "丢了", "弄丢",
 		"延误", "延迟", "耽误", "被偷", "偷了", "丢件", "不通知", "凭什么", "莫名其妙", "他妈", "妈的", "tmd", "卧槽", "我靠", "靠！",
-		"再也不", "什么态度", "不给解决", "不解决", "没解决", "太让人", "到底", "什么意思", "乱签收",
+		"再也不", "什么态度", "不给解决", "不解决", "没解决", "太让人", "到底", "你们什么意思", ",什么意思", "乱签收",
 		"骂人", "拖着", "被拒", "有色差", "根本没收到", "根本没有", "两只尺码", "尺码不一样", "赠品没有",
 		"没给赠品", "第三次", "第四次", "好几次了", "多少次", "没人解决", "还是没人", "说好的", "承诺",
 		"这么慢", "还这么", "怎么办吧", "你们说怎么办", "虚假", "你们怎么回事", "一直不发", "一直没", "明明",
 		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
 		"图片差", "是旧的",
 	}, all: [][]string{
-		{"wrong", "instead of", "different"},
+		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
 	}, unless: []string{
 		"没有问题", "what if", "如果", "what happens if",
@@ -387,7 +389,7 @@ func Inspect(text string, _ contact.Locale) priority.Signals {
 			switch {
 			case p.group == -2:
 				hits[p.rule] |= 1 << 63
-			case negated(lower, at, p.latin):
+			case (p.latin || isHanRune(r)) && negated(lower, at, p.latin):
 			case p.group == -1:
 				hits[p.rule] |= 1
 			default:
