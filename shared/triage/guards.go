@@ -64,7 +64,7 @@ var rules = []rule{
 		"had enough", "sick of", "how many times", "third time", "fourth time", "second time", "again?",
 		"arrived broken", "came broken", "broken when", "was broken", "arrived damaged", "came damaged",
 		"damaged", "smashed", "shattered", "crushed", "cracked", "scratched", "dented", "torn", "ripped",
-		"stained", "a stain", "stains", "hole in", "a hole", "defective", "faulty", "dead on arrival", "came dead", "arrived dead",
+		"stained", "a stain", "stains", "hole in", "a hole", "dead on arrival", "came dead", "arrived dead",
 		"doesn't turn on", "doesnt turn on", "won't turn on", "fell apart", "came apart", "falling apart",
 		"wrong item", "wrong product", "used item", "second hand", "secondhand", "only had", "only 1 of",
 		"only 2 of", "only two of", "only one of", "half empty", "half my order", "half of my order", "you forgot",
@@ -145,7 +145,7 @@ var rules = []rule{
 	}},
 	{reason: intent.Complaint, all: [][]string{
 		{"broken", "broke", "damage", "doesn't work", "doesnt work", "not working", "won't work", "dead", "scratch",
-			"dent", "stain", "hole"},
+			"dent", "stain", "hole", "defective", "faulty"},
 		{"arrived", "came", "received", "delivered", "opened", "out of the box", "brand new", "got it"},
 	}, unless: []string{"what if", "if it"}},
 	{reason: intent.Complaint, all: [][]string{
