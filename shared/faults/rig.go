@@ -442,7 +442,7 @@ func (r *Rig) scan(ctx context.Context) (map[string]scanned, error) {
 }
 
 // dlq reads the dead-letter queue's visible depth (the alarm's metric) and the contact ids its messages carry.
-// The messages stay: they are hidden for a minute and come back.
+// The messages stay where they are.
 func (r *Rig) dlq(ctx context.Context) (int, map[string]bool, error) {
 	url := r.Stack.Resources.DLQURL
 	attrs, err := r.sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url,
@@ -452,6 +452,17 @@ func (r *Rig) dlq(ctx context.Context) (int, map[string]bool, error) {
 	}
 	depth, _ := strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 	ids := map[string]bool{}
+	var handles []string
+	defer func() {
+		// Make them visible again at once, so the alarm's metric still counts them.
+		for start := 0; start < len(handles); start += 10 {
+			var entries []sqstypes.ChangeMessageVisibilityBatchRequestEntry
+			for i, h := range handles[start:min(start+10, len(handles))] {
+				entries = append(entries, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h), VisibilityTimeout: 0})
+			}
+			_, _ = r.sq.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &url, Entries: entries})
+		}
+	}()
 	for seen := 0; seen < depth; {
 		out, err := r.sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 60,
 			MessageAttributeNames: []string{"All"}})
@@ -463,6 +474,7 @@ func (r *Rig) dlq(ctx context.Context) (int, map[string]bool, error) {
 		}
 		for _, m := range out.Messages {
 			seen++
+			handles = append(handles, aws.ToString(m.ReceiptHandle))
 			if a, ok := m.MessageAttributes[queue.ContactIDAttribute]; ok && a.StringValue != nil {
 				ids[*a.StringValue] = true
 			} else if c, err := queue.Decode(aws.ToString(m.Body)); err == nil {
