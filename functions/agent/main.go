@@ -52,9 +52,15 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("agent: %w", err)
 	}
 	db := awsclient.DynamoDB(cfg)
+	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), time.Minute)
+	// Build the index during init: a claim's lease runs from the moment it is taken, so the first claim of a
+	// fresh environment must not spend it building the suggestions' index.
+	if _, err := cache.Get(ctx); err != nil {
+		slog.Warn("templates not loaded at cold start; the first claim tries again", "err", err)
+	}
 	h := &handler{
 		queues:  dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour),
-		triage:  triage.NewCache(dynamo.NewCatalog(db, catalog), time.Minute),
+		triage:  cache,
 		auth:    a,
 		hold:    time.Duration(hold) * time.Second,
 		targets: priority.DefaultTargets(),
