@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -32,18 +33,14 @@ func Load(ctx context.Context) (aws.Config, error) {
 				o.RateLimiter = ratelimit.None
 			})
 		}),
-		config.WithHTTPClient(&http.Client{
-			Timeout: CallTimeout,
-			Transport: &http.Transport{
-				Proxy:               http.ProxyFromEnvironment,
-				DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				MaxIdleConns:        256,
-				MaxIdleConnsPerHost: 256,
-				IdleConnTimeout:     90 * time.Second,
-				TLSHandshakeTimeout: 3 * time.Second,
-				ForceAttemptHTTP2:   true,
-			},
-		}),
+		// A buildable client, not a bare *http.Client: the SDK must still be able to add AWS_CA_BUNDLE's roots.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(CallTimeout).WithTransportOptions(func(tr *http.Transport) {
+			tr.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
+			tr.IdleConnTimeout = 90 * time.Second
+			tr.TLSHandshakeTimeout = 3 * time.Second
+			tr.ForceAttemptHTTP2 = true
+		})),
 	)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
