@@ -73,7 +73,7 @@ var rules = []rule{
 		"my third", "my fourth", "times now", "no money back", "click a link", "click the link", "suspended",
 		"not what i ordered", "different product", "different item", "someone else's order", "someone elses order",
 		"missing", "only got", "only received", "only one", "empty box", "empty package", "never arrived",
-		"never received", "never got", "marked delivered", "marked as delivered",
+		"marked delivered", "marked as delivered",
 		"says delivered", "shows delivered", "delivered but", "stolen from", "items stolen", "spoiled",
 		"rotten", "ruined", "soaked", "smells", "fake", "counterfeit", "misleading", "false advertising",
 		"taking forever", "takes forever", "waiting forever", "been waiting", "so slow", "too slow", "slow as",
@@ -153,8 +153,9 @@ var rules = []rule{
 		{"day", "days", "hours", "a week", "one week", "first time", "天", "小时", "一周", "一个星期", "第一次"},
 	}, unless: []string{"month", "year", "个月", "年"}},
 	{reason: intent.Complaint, all: [][]string{
-		{"never came", "never showed", "never turned up"},
-		{"package", "parcel", "order", "item", "delivery", "shipment", "stuff", "courier", "driver"},
+		{"never came", "never showed", "never turned up", "never received", "never got"},
+		{"package", "parcel", "order", "item", "delivery", "shipment", "stuff", "courier", "driver", "refund",
+			"money"},
 	}},
 	{reason: intent.Complaint, all: [][]string{
 		{"收到", "寄来", "发来", "到手", "送来"},
