@@ -287,7 +287,7 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("text"), "Hello?"),
 		chromedp.Click(chromedp.ID("send")),
 		waitJS(`document.getElementById("err").textContent.includes("merchant")`),
-		chromedp.WaitVisible(chromedp.CSS(".status.bad")),
+		waitJS(`[...document.querySelectorAll(".status.bad")].some(e => e.textContent.includes("merchant"))`),
 	)
 }
 
