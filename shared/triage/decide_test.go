@@ -1,0 +1,89 @@
+package triage_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"breakwater/shared/answer"
+	"breakwater/shared/contact"
+	"breakwater/shared/intent"
+	"breakwater/shared/priority"
+	"breakwater/shared/triage"
+)
+
+func TestDecide(t *testing.T) {
+	tr := defaultTriage(t)
+	amount := 80.0
+	order := &contact.Context{Order: &contact.Order{ID: "A1", Carrier: "UPS", TrackingNumber: "1Z42",
+		EstimatedDelivery: "2026-11-28", Amount: &amount, Currency: "USD"}}
+	tests := []struct {
+		name      string
+		text      string
+		locale    contact.Locale
+		ctx       *contact.Context
+		auto      bool
+		intent    string            // for auto
+		answerHas string            // for auto
+		reason    string            // for human
+		atLeast   priority.Priority // for human
+	}{
+		{name: "routine", text: "what is your return policy", locale: contact.English, auto: true, intent: "return.policy", answerHas: "30 days"},
+		{name: "tracking without the order asks for it", text: "where is my order", locale: contact.English, auto: true, intent: "order.track", answerHas: "order number"},
+		{name: "tracking with the order", text: "我的快递到哪了", locale: contact.Chinese, ctx: order, auto: true, intent: "order.track", answerHas: "1Z42"},
+		{name: "angry routine question goes to a person, raised", text: "wtf where is my package", locale: contact.English, reason: intent.Complaint, atLeast: priority.Urgent},
+		{name: "person requested", text: "转人工", locale: contact.Chinese, reason: intent.HumanRequest, atLeast: priority.High},
+		{name: "payment problem is urgent", text: "i was charged twice for one order", locale: contact.English, reason: intent.PaymentProblem, atLeast: priority.Urgent},
+		{name: "off topic", text: "what's the weather like in paris", locale: contact.English, reason: intent.NoMatch, atLeast: priority.Low},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := devContact(labeled{ID: "c1", Text: tt.text, Locale: string(tt.locale)})
+			c.Context = tt.ctx
+			d := tr.Decide(c, evalNow)
+			if got, want := d.Auto, tt.auto; got != want {
+				t.Fatalf("auto = %v, want %v (intent %s %.2f, reasons %v)", got, want, d.Intent, d.Confidence, d.Reasons)
+			}
+			if tt.auto {
+				if got, want := d.Intent, tt.intent; got != want {
+					t.Errorf("intent = %q, want %q", got, want)
+				}
+				if !strings.Contains(d.Answer, tt.answerHas) {
+					t.Errorf("answer %q lacks %q", d.Answer, tt.answerHas)
+				}
+				return
+			}
+			if !slices.Contains(d.Reasons, tt.reason) {
+				t.Errorf("reasons = %v, want %q among them", d.Reasons, tt.reason)
+			}
+			if d.Priority < tt.atLeast {
+				t.Errorf("priority = %s, want at least %s", d.Priority, tt.atLeast)
+			}
+		})
+	}
+}
+
+// Two intents that share their examples make every match a close call; the topic the shopper picked settles it.
+func TestDecideTopicSettlesACloseCall(t *testing.T) {
+	examples := []string{"is there a guarantee on this", "what happens if it breaks", "can i get it fixed", "cover for faults"}
+	ts := []answer.Template{
+		{ID: "w", Intent: "warranty", Locale: "en", Merchant: answer.Platform, Examples: examples, Answer: "warranty answer"},
+		{ID: "r", Intent: "return.policy", Locale: "en", Merchant: answer.Platform, Examples: examples, Answer: "return answer"},
+	}
+	tr, err := triage.New(ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := devContact(labeled{ID: "c1", Text: "is there a guarantee on this", Locale: "en"})
+	d := tr.Decide(c, evalNow)
+	if d.Auto {
+		t.Fatalf("auto without a topic at %.2f: the candidates tie, want a person", d.Confidence)
+	}
+	if len(d.Candidates) < 2 || d.Candidates[0].Score < triage.MinConfidence {
+		t.Skipf("no close call to settle: candidates %v", d.Candidates)
+	}
+	c.Topic = d.Candidates[0].Template.Intent
+	if d := tr.Decide(c, evalNow); !d.Auto || d.Intent != c.Topic {
+		t.Fatalf("with topic %s: auto %v intent %s, want the topic's template", c.Topic, d.Auto, d.Intent)
+	}
+}
