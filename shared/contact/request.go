@@ -85,6 +85,8 @@ func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fieldErr("body", "must be a JSON object")
 	case errors.As(err, &typeErr):
 		return fieldErr(typeErr.Field, "must be a %s", typeErr.Type.Kind())
 	case errors.As(err, &syntaxErr):
@@ -92,7 +94,11 @@ func decodeError(err error) error {
 	case errors.Is(err, io.EOF):
 		return fieldErr("body", "is empty")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fieldErr(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" || len(name) > 64 {
+			return fieldErr("body", "has a field that is not known")
+		}
+		return fieldErr(name, "is not a known field")
 	default:
 		return fieldErr("body", "is not a valid contact: %v", err)
 	}
