@@ -15,11 +15,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"breakwater/shared/proclog"
 )
 
 // Errors an invocation can end with besides the function's own *FunctionError.
@@ -76,7 +77,7 @@ type Instance struct {
 	ln      net.Listener
 	srv     *http.Server
 	cmd     *exec.Cmd
-	tail    *tailBuffer
+	tail    *proclog.Tail
 	started time.Time
 
 	pending chan *invocation // handed to the runtime by /next
@@ -133,7 +134,7 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	i := &Instance{
 		fn:      fn,
 		ln:      ln,
-		tail:    &tailBuffer{max: 30},
+		tail:    proclog.NewTail(30),
 		pending: make(chan *invocation),
 		busy:    make(chan struct{}, 1),
 		ready:   make(chan struct{}),
@@ -151,7 +152,7 @@ func Start(ctx context.Context, fn Function) (*Instance, error) {
 	i.cmd = exec.Command(fn.Path)
 	i.cmd.Dir = filepath.Dir(fn.Path) // like /var/task, where Lambda puts the bootstrap
 	i.cmd.Env = append(lambdaEnv(fn, ln.Addr().String()), fn.Env...)
-	out := io.MultiWriter(i.tail, ignoreErrors{fn.Log})
+	out := io.MultiWriter(i.tail, proclog.IgnoreErrors{W: fn.Log})
 	i.cmd.Stdout, i.cmd.Stderr = out, out
 	i.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	i.cmd.WaitDelay = time.Second
@@ -441,54 +442,4 @@ func traceID() string {
 	rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), h[:24], h[24:])
-}
-
-// tailBuffer keeps the last lines a process wrote, for crash messages.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.part = append(t.part, b...)
-	for {
-		n := bytes.IndexByte(t.part, '\n')
-		if n < 0 {
-			break
-		}
-		t.lines = append(t.lines, string(t.part[:n]))
-		t.part = t.part[n+1:]
-		if len(t.lines) > t.max {
-			t.lines = t.lines[len(t.lines)-t.max:]
-		}
-	}
-	if len(t.part) > 4096 {
-		t.part = t.part[len(t.part)-4096:]
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := append([]string(nil), t.lines...)
-	if len(t.part) > 0 {
-		lines = append(lines, string(t.part))
-	}
-	if len(lines) == 0 {
-		return "(no output)"
-	}
-	return strings.Join(lines, "\n")
-}
-
-// ignoreErrors reports every write as done, so a failing log never blocks the process on a full pipe.
-type ignoreErrors struct{ w io.Writer }
-
-func (i ignoreErrors) Write(b []byte) (int, error) {
-	i.w.Write(b)
-	return len(b), nil
 }

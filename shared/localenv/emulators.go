@@ -1,7 +1,6 @@
 package localenv
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"breakwater/shared/proclog"
 )
 
 // Static settings the emulators are used with; DynamoDB Local keeps one database per key and region unless -sharedDb.
@@ -181,15 +181,15 @@ func startFauxqs(root string, port int, log io.Writer) (*process, error) {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	tail *tailBuffer
+	tail *proclog.Tail
 	done chan struct{} // closed when the process has exited
 	err  error         // the exit status, set before done is closed
 }
 
 func startProcess(name string, cmd *exec.Cmd, log io.Writer) (*process, error) {
-	p := &process{name: name, cmd: cmd, tail: &tailBuffer{max: 20}, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, tail: proclog.NewTail(20), done: make(chan struct{})}
 	// A failing log must not stop the copy, or the emulator blocks on a full pipe.
-	out := io.MultiWriter(p.tail, ignoreErrors{log})
+	out := io.MultiWriter(p.tail, proclog.IgnoreErrors{W: log})
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
@@ -358,54 +358,4 @@ func pingSQS(ctx context.Context, endpoint string) error {
 		return fmt.Errorf("SQS ListQueues on %s: %w", endpoint, err)
 	}
 	return nil
-}
-
-// tailBuffer keeps the last lines written to it, for error messages about a process that died.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.part = append(t.part, b...)
-	for {
-		i := bytes.IndexByte(t.part, '\n')
-		if i < 0 {
-			break
-		}
-		t.lines = append(t.lines, string(t.part[:i]))
-		t.part = t.part[i+1:]
-		if len(t.lines) > t.max {
-			t.lines = t.lines[len(t.lines)-t.max:]
-		}
-	}
-	if len(t.part) > 4096 {
-		t.part = t.part[len(t.part)-4096:]
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := append([]string(nil), t.lines...)
-	if len(t.part) > 0 {
-		lines = append(lines, string(t.part))
-	}
-	if len(lines) == 0 {
-		return "(no output)"
-	}
-	return strings.Join(lines, "\n")
-}
-
-// ignoreErrors reports every write as done.
-type ignoreErrors struct{ w io.Writer }
-
-func (i ignoreErrors) Write(b []byte) (int, error) {
-	i.w.Write(b)
-	return len(b), nil
 }

@@ -65,15 +65,6 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTailBuffer(t *testing.T) {
-	tb := &tailBuffer{max: 2}
-	tb.Write([]byte("one\ntwo\nthr"))
-	tb.Write([]byte("ee\nfour"))
-	if got, want := tb.String(), "two\nthree\nfour"; got != want {
-		t.Fatalf("tail = %q, want %q", got, want)
-	}
-}
-
 // TestStartClose starts its own pair, uses both through the SDK, and checks Close leaves no port open and no process behind.
 func TestStartClose(t *testing.T) {
 	ctx := context.Background()
