@@ -85,8 +85,8 @@ func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedu
 	}
 	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	above := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	max := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
-	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
+	maxPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
+	sumPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
 
 	dlqs := []struct {
 		id, what string
@@ -96,10 +96,10 @@ func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedu
 		{"MetricsScheduleDLQMessages", "EventBridge could not invoke the metrics function: human-queue depth and wait are not being published.", sched.DLQ},
 	}
 	for _, d := range dlqs {
-		add(d.id, d.what, d.q.MetricApproximateNumberOfMessagesVisible(max), 1, atLeast, 1)
+		add(d.id, d.what, d.q.MetricApproximateNumberOfMessagesVisible(maxPerMinute), 1, atLeast, 1)
 	}
 	add("IntakeOldestMessageAge", fmt.Sprintf("The oldest contact in the intake queue waited more than %.0f s: the responder is not keeping up.", cfg.IntakeAgeAlarm.Seconds()),
-		in.Queue.MetricApproximateAgeOfOldestMessage(max), cfg.IntakeAgeAlarm.Seconds(), above, 1)
+		in.Queue.MetricApproximateAgeOfOldestMessage(maxPerMinute), cfg.IntakeAgeAlarm.Seconds(), above, 1)
 
 	targets := priority.DefaultTargets()
 	for _, p := range priority.All {
@@ -110,9 +110,9 @@ func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedu
 	for _, def := range topology.Functions {
 		fn := fns[def.Name]
 		add(exported(def.Name)+"Errors", fmt.Sprintf("The %s function failed invocations.", def.Name),
-			fn.MetricErrors(sum), 1, atLeast, 1)
+			fn.MetricErrors(sumPerMinute), 1, atLeast, 1)
 	}
 	add("ResponderThrottles", "The responder was throttled: account concurrency is exhausted below the event source's maximum concurrency.",
-		fns[intakeConsumer].MetricThrottles(sum), 1, atLeast, 1)
+		fns[intakeConsumer].MetricThrottles(sumPerMinute), 1, atLeast, 1)
 	return a
 }

@@ -42,8 +42,8 @@ func autoAnswerRate() awscloudwatch.MathExpression {
 // the bot answers, who is waiting for a person, and whether the functions are healthy.
 func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functions, al *alarms) awscloudwatch.Dashboard {
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	max := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
-	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
+	maxPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
+	sumPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
 	wide, half := jsii.Number(24), jsii.Number(12)
 
 	graph := func(title string, width *float64, left []awscloudwatch.IMetric, right []awscloudwatch.IMetric, unit string) awscloudwatch.GraphWidget {
@@ -66,9 +66,9 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 	for _, def := range topology.Functions {
 		fn := fns[def.Name]
 		label := &awscloudwatch.MetricOptions{Label: jsii.String(def.Name)}
-		concurrency = append(concurrency, fn.Metric(jsii.String("ConcurrentExecutions"), max).With(label))
-		errors = append(errors, fn.MetricErrors(sum).With(label))
-		throttles = append(throttles, fn.MetricThrottles(sum).With(label))
+		concurrency = append(concurrency, fn.Metric(jsii.String("ConcurrentExecutions"), maxPerMinute).With(label))
+		errors = append(errors, fn.MetricErrors(sumPerMinute).With(label))
+		throttles = append(throttles, fn.MetricThrottles(sumPerMinute).With(label))
 		durations = append(durations, fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: minute, Label: jsii.String(def.Name + " p99")}))
 	}
 
@@ -84,12 +84,12 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 	}))
 	d.AddWidgets(
 		graph("Intake queue depth", half, []awscloudwatch.IMetric{
-			in.Queue.MetricApproximateNumberOfMessagesVisible(max).With(&awscloudwatch.MetricOptions{Label: jsii.String("waiting")}),
-			in.Queue.MetricApproximateNumberOfMessagesNotVisible(max).With(&awscloudwatch.MetricOptions{Label: jsii.String("in flight")}),
-			in.DLQ.MetricApproximateNumberOfMessagesVisible(max).With(&awscloudwatch.MetricOptions{Label: jsii.String("dead-lettered")}),
+			in.Queue.MetricApproximateNumberOfMessagesVisible(maxPerMinute).With(&awscloudwatch.MetricOptions{Label: jsii.String("waiting")}),
+			in.Queue.MetricApproximateNumberOfMessagesNotVisible(maxPerMinute).With(&awscloudwatch.MetricOptions{Label: jsii.String("in flight")}),
+			in.DLQ.MetricApproximateNumberOfMessagesVisible(maxPerMinute).With(&awscloudwatch.MetricOptions{Label: jsii.String("dead-lettered")}),
 		}, nil, "messages"),
 		graph("Intake oldest message age", half, []awscloudwatch.IMetric{
-			in.Queue.MetricApproximateAgeOfOldestMessage(max).With(&awscloudwatch.MetricOptions{Label: jsii.String("oldest")}),
+			in.Queue.MetricApproximateAgeOfOldestMessage(maxPerMinute).With(&awscloudwatch.MetricOptions{Label: jsii.String("oldest")}),
 		}, nil, "seconds"),
 	)
 	d.AddWidgets(graph("Auto-answer rate", wide, []awscloudwatch.IMetric{autoAnswerRate()}, nil, "percent"))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -84,6 +85,8 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 		Role:         role,
 		LogGroup:     logs,
 		// log/slog's JSON handler and Lambda's JSON format: one searchable object per line, levels filtered by Lambda.
+		// INFO and no higher: EMF lines carry no "level", Lambda files them as INFO, and a stricter level would
+		// drop the metrics the alarms and the dashboard read.
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
@@ -123,7 +126,7 @@ func exported(name string) string {
 	if name == "" {
 		return name
 	}
-	return string(name[0]-'a'+'A') + name[1:]
+	return strings.ToUpper(name[:1]) + name[1:]
 }
 
 func duration(d time.Duration) awscdk.Duration {
