@@ -319,8 +319,15 @@ func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
 	screenshot(t, console, "console", true)
 	screenshot(t, shopper, "shopper-queued", false)
 
+	// A suggested template starts the reply; the agent then writes their own.
+	suggestion := must(t, console, "read the first suggestion", chromedp.TextContent(chromedp.CSS("#cSugs .sug .a")))
+	do(t, console, "start from the first suggestion", chromedp.Click(chromedp.CSS("#cSugs .sug")))
+	if got := must(t, console, "read the editor", chromedp.Value(chromedp.ID("reply"))); got != suggestion || got == "" {
+		t.Errorf("editor holds %q after clicking the suggestion, want its answer %q", got, suggestion)
+	}
 	reply := "I'm sorry the box arrived damaged. I have refunded order A1001 in full."
 	do(t, console, "reply with Ctrl+Enter",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("reply").value = ""`),
 		chromedp.SendKeys(chromedp.ID("reply"), reply),
 		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 		chromedp.WaitVisible(chromedp.CSS("#banner.ok")),
@@ -380,7 +387,7 @@ func post(t *testing.T, base, body string) {
 }
 
 func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
-	base, token := startSystem(t, map[string]string{"LEASE_SECONDS": "16"})
+	base, token := startSystem(t, map[string]string{"LEASE_SECONDS": "40"})
 	post(t, base, `{"merchant":"demo-shop","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
@@ -546,4 +553,38 @@ func checkServed(t *testing.T, url string, page []byte, headers map[string]strin
 			t.Errorf("get %s: %s = %q, want %q", url, k, got, want)
 		}
 	}
+}
+
+func TestEscalateAndRelease(t *testing.T) {
+	base, token := startSystem(t, nil)
+	text := "Please let me speak to a human about my account."
+	post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"s-escalate"},"locale":"en","text":%q}`, text))
+	ctx := browser(t)
+	signIn(t, ctx, base, token)
+	if got := takeNext(t, ctx); got != text {
+		t.Fatalf("console shows %q, want %q", got, text)
+	}
+	if got, want := must(t, ctx, "read the priority", chromedp.TextContent(chromedp.ID("cPriority"))), "High"; got != want {
+		t.Fatalf("priority badge says %q, want %q", got, want)
+	}
+	if got, want := must(t, ctx, "read the escalation choice", chromedp.Value(chromedp.ID("escTo"))), "urgent"; got != want {
+		t.Errorf("escalation offers %q first, want %q", got, want)
+	}
+	do(t, ctx, "escalate", chromedp.Click(chromedp.ID("escalate")), chromedp.WaitVisible(chromedp.CSS("#banner.ok")))
+	if got := takeNext(t, ctx); got != text {
+		t.Fatalf("after escalating, console shows %q, want %q", got, text)
+	}
+	if got, want := must(t, ctx, "read the priority", chromedp.TextContent(chromedp.ID("cPriority"))), "Urgent"; got != want {
+		t.Errorf("after escalating, priority badge says %q, want %q", got, want)
+	}
+	if hidden := must(t, ctx, "check escalation is gone", chromedp.Evaluate[bool](`document.getElementById("escalate").hidden`)); !hidden {
+		t.Error("an urgent contact still offers escalation")
+	}
+	do(t, ctx, "release", chromedp.Click(chromedp.ID("release")), chromedp.WaitVisible(chromedp.CSS("#banner.ok")), chromedp.WaitVisible(chromedp.ID("idle")))
+	// Released, it waits again: take it once more and answer it, so no other test finds it.
+	if got := takeNext(t, ctx); got != text {
+		t.Fatalf("after releasing, console shows %q, want %q", got, text)
+	}
+	do(t, ctx, "answer it", chromedp.SendKeys(chromedp.ID("reply"), "Happy to help with your account."), chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitVisible(chromedp.ID("idle")))
 }

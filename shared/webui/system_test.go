@@ -70,7 +70,7 @@ func startSystem(t *testing.T, env map[string]string) (string, string) {
 }
 
 func start(t *testing.T, o localstack.Options) (*localstack.Stack, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
 	st, err := localstack.Start(ctx, o)
