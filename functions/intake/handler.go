@@ -218,7 +218,7 @@ func (h *handler) get(ctx context.Context, req httpapi.Request) httpapi.Response
 		st.Reason = r.Reject
 	case contact.Queued, contact.Claimed:
 		st.Queue = h.queueView(ctx, r)
-		if len(r.Reasons) == 1 && r.Reasons[0] == intent.NoMatch {
+		if onlyNoMatch(r.Reasons) {
 			st.Menu = intent.Intents
 		}
 	}
@@ -240,4 +240,19 @@ func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Queu
 	wait := pos1 * h.handleSeconds / max(1, h.agents)
 	q.Position, q.EstimatedWaitSeconds = &pos1, &wait
 	return q
+}
+
+// onlyNoMatch reports whether nothing but "no template fits" sent the contact to a person; the priority labels that
+// ride along (tier, order amount, repeat contact) do not count, so such a shopper is offered the menu of topics.
+func onlyNoMatch(reasons []string) bool {
+	noMatch := false
+	for _, r := range reasons {
+		switch {
+		case r == intent.NoMatch:
+			noMatch = true
+		case intent.KnownReason(r):
+			return false
+		}
+	}
+	return noMatch
 }

@@ -176,3 +176,21 @@ func TestIdempotencyKeyReturnsTheFirstContact(t *testing.T) {
 		t.Errorf("malformed key: status = %d, want 400", code)
 	}
 }
+
+func TestOnlyNoMatchOffersTheMenu(t *testing.T) {
+	tests := []struct {
+		reasons []string
+		want    bool
+	}{
+		{[]string{"no.match"}, true},
+		{[]string{"no.match", "tier.gold", "repeat.contact"}, true},
+		{[]string{"complaint", "negative.sentiment"}, false},
+		{[]string{"no.match", "human.request"}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := onlyNoMatch(tt.reasons); got != tt.want {
+			t.Errorf("onlyNoMatch(%v) = %v, want %v", tt.reasons, got, tt.want)
+		}
+	}
+}
