@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,10 +96,16 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 	for _, ref := range def.ReadsFrom {
 		switch {
 		case data[ref] != nil:
-			data[ref].GrantReadWriteData(fn)
+			grant := "GrantReadData"
+			if slices.Contains(def.WritesTo, ref) {
+				grant = "GrantReadWriteData"
+				data[ref].GrantReadWriteData(fn)
+			} else {
+				data[ref].GrantReadData(fn)
+			}
 			if len(tableDef(ref).Indexes) > 0 {
 				suppressOn(role, "AwsSolutions-IAM5", fmt.Sprintf(
-					"GrantReadWriteData on %s adds <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", ref),
+					"%s on %s adds <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", grant, ref),
 					"Resource::<"+ref+".Arn>/index/*")
 			}
 		case ref == topology.Intake.ID && def.Name == intakeConsumer:

@@ -96,6 +96,14 @@ func TestGrantsFollowReadsFrom(t *testing.T) {
 					t.Errorf("access to %s = %v, want %v (ReadsFrom %v)", d, got, uses, def.ReadsFrom)
 				}
 			}
+			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID} {
+				writes := slices.ContainsFunc(actionsOn[d], func(a string) bool {
+					return a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem" || a == "dynamodb:DeleteItem" || a == "dynamodb:BatchWriteItem"
+				})
+				if want := slices.Contains(def.WritesTo, d); writes != want {
+					t.Errorf("write access to %s = %v, want %v (WritesTo %v)", d, writes, want, def.WritesTo)
+				}
+			}
 			if !slices.Contains(def.ReadsFrom, topology.Intake.ID) {
 				return
 			}

@@ -54,6 +54,10 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 		if ix.SortKey.Name != "" {
 			gsi.SortKey = attribute(ix.SortKey)
 		}
+		if len(ix.NonKeyAttributes) > 0 {
+			gsi.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
+			gsi.NonKeyAttributes = jsii.Strings(ix.NonKeyAttributes...)
+		}
 		table.AddGlobalSecondaryIndex(gsi)
 	}
 	table.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(def.ID))

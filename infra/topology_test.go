@@ -79,7 +79,11 @@ func TestTablesMatchTopology(t *testing.T) {
 				if ix.SortKey.Name != "" {
 					ks = append(ks, map[string]any{"AttributeName": ix.SortKey.Name, "KeyType": "RANGE"})
 				}
-				want = append(want, js(map[string]any{"IndexName": ix.Name, "KeySchema": ks, "Projection": map[string]any{"ProjectionType": "ALL"}}))
+				proj := map[string]any{"ProjectionType": "ALL"}
+				if len(ix.NonKeyAttributes) > 0 {
+					proj = map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": ix.NonKeyAttributes}
+				}
+				want = append(want, js(map[string]any{"IndexName": ix.Name, "KeySchema": ks, "Projection": proj}))
 			}
 			if !slices.Equal(gsis, want) {
 				t.Errorf("GlobalSecondaryIndexes = %v, want %v", gsis, want)

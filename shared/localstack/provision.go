@@ -55,7 +55,11 @@ func CreateTable(ctx context.Context, db tableAPI, name string, t topology.Table
 			attrs[ix.SortKey.Name] = ix.SortKey.Type
 			ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(ix.SortKey.Name), KeyType: ddbtypes.KeyTypeRange})
 		}
-		gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(ix.Name), KeySchema: ks, Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}})
+		proj := &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}
+		if len(ix.NonKeyAttributes) > 0 {
+			proj = &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeInclude, NonKeyAttributes: ix.NonKeyAttributes}
+		}
+		gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(ix.Name), KeySchema: ks, Projection: proj})
 	}
 	var defs []ddbtypes.AttributeDefinition
 	for n, typ := range attrs {
