@@ -60,7 +60,7 @@ func contactBody(i int) []byte {
 // sendAll submits n contacts from c storefront connections and watches each until it settles.
 func sendAll(t *testing.T, r *Rig, n, c int, key func(i int) string) []Submission {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	subs := make([]Submission, n)
 	work := make(chan int)
@@ -168,7 +168,7 @@ func TestPoisonMessageReachesTheDLQ(t *testing.T) {
 	subs := sendAll(t, r, 10, 4, byKey("poison"))
 	dlqURL := r.Stack.Resources.DLQURL
 	var visible int
-	for deadline := time.Now().Add(40 * time.Second); ; {
+	for deadline := time.Now().Add(90 * time.Second); ; {
 		out, err := r.sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlqURL,
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 		if err != nil {
