@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -72,9 +73,16 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 	m.bias = make([]float32, nc)
 	lo, hi := m.localeRanges()
 	// Single examples only: the combined documents at the front would count every example twice.
+	// Each distinct (class, example) once: a merchant's copy of a platform template teaches nothing new, and
+	// training on every copy made init time grow with the number of merchants.
 	var order []int
+	seen := map[string]bool{}
 	for d := len(ts); d < len(docs); d++ {
-		if len(examples[d]) > 0 {
+		if len(examples[d]) == 0 {
+			continue
+		}
+		if k := exampleKey(m.ofTemplate[docs[d]], examples[d]); !seen[k] {
+			seen[k] = true
 			order = append(order, d)
 		}
 	}
@@ -163,4 +171,15 @@ func softmax(z []float64) {
 	for i := range z {
 		z[i] /= sum
 	}
+}
+
+// exampleKey identifies an example's features within its class.
+func exampleKey(class int, es []entry) string {
+	b := make([]byte, 0, 8+8*len(es))
+	b = binary.LittleEndian.AppendUint64(b, uint64(class))
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint32(b, uint32(e.term))
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(e.x))
+	}
+	return string(b)
 }
