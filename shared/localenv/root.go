@@ -87,13 +87,26 @@ func EnsureNodeModules(ctx context.Context, root string, log io.Writer) error {
 	if nodeModulesReady(root) { // another process installed them while we waited
 		return nil
 	}
-	fmt.Fprintf(log, "localenv: installing emulators: npm ci in %s\n", root)
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = root
-	cmd.Stdout = log
-	cmd.Stderr = log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("ensure node modules: npm ci in %s: %w", root, err)
+	// The registry sometimes stalls mid-download (EIDLETIMEOUT): a fresh npm ci usually gets through.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		fmt.Fprintf(log, "localenv: installing emulators: npm ci in %s (attempt %d of %d)\n", root, attempt, attempts)
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--fetch-retries=4", "--fetch-timeout=120000")
+		cmd.Dir = root
+		cmd.Stdout = log
+		cmd.Stderr = log
+		err := cmd.Run()
+		if err == nil {
+			break
+		}
+		if attempt == attempts || ctx.Err() != nil {
+			return fmt.Errorf("ensure node modules: npm ci in %s, %d attempts: %w", root, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ensure node modules: %w", ctx.Err())
+		case <-time.After(time.Duration(attempt) * 5 * time.Second):
+		}
 	}
 	if !nodeModulesReady(root) {
 		return fmt.Errorf("ensure node modules: npm ci in %s did not install %s", root, strings.Join(npmPackages, ", "))
