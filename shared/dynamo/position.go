@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"breakwater/shared/contact"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -47,38 +45,13 @@ func (c *positionCache) of(p priority.Priority) *queueSnapshot {
 	return q
 }
 
-// cachedPosition is Position answered from snapshots at most s.PositionTTL old.
-func (s *Contacts) cachedPosition(ctx context.Context, r contact.Record, own priority.Priority) (int, error) {
-	now := s.Now()
-	bound, mine := queueKeyBound(now), queueKey(r.EnqueuedAt, r.ID)
-	var (
-		wg     sync.WaitGroup
-		counts = make([]int, len(priority.All))
-		errs   = make([]error, len(priority.All))
-	)
-	for i, p := range priority.All {
-		if p < own {
-			break
-		}
-		upTo := bound
-		if p == own {
-			upTo = mine
-		}
-		wg.Go(func() {
-			keys, err := s.queueKeys(ctx, p, now)
-			n, _ := slices.BinarySearch(keys, upTo)
-			counts[i], errs[i] = n, err
-		})
+// snapshotCount counts the entries of p's queue before upTo from a snapshot at most s.PositionTTL old.
+func (s *Contacts) snapshotCount(now time.Time) func(context.Context, priority.Priority, string) (int, error) {
+	return func(ctx context.Context, p priority.Priority, upTo string) (int, error) {
+		keys, err := s.queueKeys(ctx, p, now)
+		n, _ := slices.BinarySearch(keys, upTo)
+		return n, err
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
-	}
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	return total, nil
 }
 
 // queueKeys returns the sort keys of priority p's queue as read at most PositionTTL before now.

@@ -283,16 +283,18 @@ func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit fun
 }
 
 // Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher
-// ones. It counts with key conditions and Select COUNT, so a poll reads index keys, not whole queues of items.
+// ones. With PositionTTL set it counts from per-queue snapshots; otherwise with key conditions and Select COUNT.
 func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) {
 	own, err := priority.Parse(r.Priority)
 	if err != nil {
 		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
 	}
+	now := s.Now()
+	count := s.countBefore
 	if s.PositionTTL > 0 {
-		return s.cachedPosition(ctx, r, own)
+		count = s.snapshotCount(now)
 	}
-	bound, mine := queueKeyBound(s.Now()), queueKey(r.EnqueuedAt, r.ID)
+	bound, mine := queueKeyBound(now), queueKey(r.EnqueuedAt, r.ID)
 	var (
 		wg    sync.WaitGroup
 		total atomic.Int64
@@ -307,7 +309,7 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 			upTo = mine
 		}
 		wg.Go(func() {
-			n, err := s.countBefore(ctx, p, upTo)
+			n, err := count(ctx, p, upTo)
 			total.Add(int64(n))
 			errs[i] = err
 		})
