@@ -128,8 +128,10 @@ func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now ti
 	return rec, lease, err
 }
 
-// leased runs an update that holds only while lease is the live lease on id.
-func (s *Contacts) leased(ctx context.Context, id, lease, update string, values map[string]types.AttributeValue) (contact.Record, error) {
+// leased runs an update that holds only while lease is the live lease on id. The SDK retries a call whose answer
+// was lost even though DynamoDB applied it, and the retry then fails the lease condition: applied recognises the
+// state the update leaves behind, so that retry reports success instead of a lease conflict.
+func (s *Contacts) leased(ctx context.Context, id, lease, update string, values map[string]types.AttributeValue, applied func(old contactItem) bool) (contact.Record, error) {
 	now := s.Now()
 	values[":h"] = str(contact.HashSecret(lease))
 	values[":nowms"] = num(now.UnixMilli())
@@ -149,6 +151,10 @@ func (s *Contacts) leased(ctx context.Context, id, lease, update string, values 
 		if len(ccf.Item) == 0 {
 			return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrNotFound)
 		}
+		var old contactItem
+		if err := attributevalue.UnmarshalMap(ccf.Item, &old); err == nil && applied != nil && applied(old) {
+			return old.record(now)
+		}
 		return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrLease)
 	}
 	if err != nil {
@@ -165,7 +171,10 @@ func (s *Contacts) leased(ctx context.Context, id, lease, update string, values 
 func (s *Contacts) Reply(ctx context.Context, id, lease, agent, text string) (contact.Record, error) {
 	return s.leased(ctx, id, lease,
 		"SET #s = :resolved, answer = :text, answeredBy = :agent, updatedAt = :nowms REMOVE qp, qs, leaseHash, leaseUntil",
-		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent)})
+		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent)},
+		func(old contactItem) bool {
+			return old.Status == string(contact.Resolved) && old.Answer == text && old.AnsweredBy == agent
+		})
 }
 
 // Release puts a claimed contact back in its queue at once, in the place it had.
@@ -176,7 +185,8 @@ func (s *Contacts) Release(ctx context.Context, id, lease string) (contact.Recor
 	}
 	return s.leased(ctx, id, lease,
 		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId",
-		map[string]types.AttributeValue{":queued": str(string(contact.Queued)), ":place": str(queueKey(fromMillis(it.EnqueuedAt), id))})
+		map[string]types.AttributeValue{":queued": str(string(contact.Queued)), ":place": str(queueKey(fromMillis(it.EnqueuedAt), id))},
+		func(old contactItem) bool { return old.Status == string(contact.Queued) && old.LeaseHash == "" })
 }
 
 // MaxHold bounds how long one extension may hold a contact.
@@ -186,7 +196,8 @@ const MaxHold = 15 * time.Minute
 func (s *Contacts) Extend(ctx context.Context, id, lease string, d time.Duration) (Lease, error) {
 	until := s.Now().Add(min(d, MaxHold))
 	_, err := s.leased(ctx, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
-		map[string]types.AttributeValue{":place": str(queueKey(until, id)), ":u": num(until.UnixMilli())})
+		map[string]types.AttributeValue{":place": str(queueKey(until, id)), ":u": num(until.UnixMilli())},
+		nil) // an applied extension leaves the lease live, so its retry passes the condition anyway
 	if err != nil {
 		return Lease{}, err
 	}
@@ -208,6 +219,9 @@ func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.P
 			":queued": str(string(contact.Queued)), ":p": str(to.String()),
 			":place": str(queueKey(fromMillis(it.EnqueuedAt), id)),
 			":empty": &types.AttributeValueMemberL{}, ":why": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("escalated.by." + agent)}},
+		},
+		func(old contactItem) bool {
+			return old.Status == string(contact.Queued) && old.LeaseHash == "" && old.Priority == to.String()
 		})
 }
 

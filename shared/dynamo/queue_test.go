@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -73,5 +74,48 @@ func TestPositionAndStats(t *testing.T) {
 	}
 	if h := byName["high"]; h.Waiting != 1 || h.Claimed != 0 {
 		t.Errorf("high queue = %+v, want 1 waiting", h)
+	}
+}
+
+// A call the SDK retries after DynamoDB applied it (its answer was lost) must not turn into a lease conflict.
+func TestLeasedCallsSurviveARetryOfAnAppliedUpdate(t *testing.T) {
+	f := localstack.Provisioned(t)
+	s := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], time.Hour)
+	ctx := context.Background()
+	now := time.Now()
+	recs := []contact.Record{queued("r1", priority.High, now.Add(-time.Minute)), queued("r2", priority.Normal, now)}
+	if res := s.Settle(ctx, recs); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	first, lease, err := s.Claim(ctx, "a", time.Minute, priority.DefaultTargets())
+	if err != nil || first.ID != "r1" {
+		t.Fatalf("claim = %s, %v", first.ID, err)
+	}
+	for attempt := range 2 {
+		if _, err := s.Reply(ctx, "r1", lease.Token, "a", "Done."); err != nil {
+			t.Fatalf("reply attempt %d: %v", attempt+1, err)
+		}
+	}
+	if _, err := s.Reply(ctx, "r1", lease.Token, "a", "A different answer."); !errors.Is(err, contact.ErrLease) {
+		t.Errorf("a different reply on a resolved contact: err = %v, want ErrLease", err)
+	}
+	second, lease2, err := s.Claim(ctx, "a", time.Minute, priority.DefaultTargets())
+	if err != nil || second.ID != "r2" {
+		t.Fatalf("claim = %s, %v", second.ID, err)
+	}
+	for attempt := range 2 {
+		if _, err := s.Release(ctx, "r2", lease2.Token); err != nil {
+			t.Fatalf("release attempt %d: %v", attempt+1, err)
+		}
+	}
+	third, lease3, err := s.Claim(ctx, "a", time.Minute, priority.DefaultTargets())
+	if err != nil || third.ID != "r2" {
+		t.Fatalf("claim after release = %s, %v", third.ID, err)
+	}
+	if _, err := s.Escalate(ctx, "r2", lease3.Token, priority.Urgent, "a"); err != nil {
+		t.Fatalf("escalate: %v", err)
+	}
+	if r, _ := s.Get(ctx, "r2"); r.Priority != "urgent" || r.Status != contact.Queued {
+		t.Errorf("after escalate: %s/%s, want queued/urgent", r.Status, r.Priority)
 	}
 }

@@ -199,7 +199,8 @@ func TestPoisonMessageReachesTheDLQ(t *testing.T) {
 func TestRepostsAndExpiredLeasesUnderFaults(t *testing.T) {
 	t.Parallel()
 	r := startRig(t, RigOptions{
-		Stack:  localstack.Options{ExtraEnv: map[string]string{"LEASE_SECONDS": "4"}},
+		// 8 s: under 20% throttles the SDK's backoff alone can spend several seconds on one call.
+		Stack:  localstack.Options{ExtraEnv: map[string]string{"LEASE_SECONDS": "8"}},
 		Dynamo: Options{Rate: 0.2, Seed: 31},
 		SQS:    Options{Rate: 0.2, Seed: 32},
 	})
