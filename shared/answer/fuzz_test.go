@@ -43,7 +43,11 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("a template without placeholders rendered as %q, want %q", out, tmpl)
 		}
 		// The same template with the values swapped for markers renders to the same text once the markers are
-		// replaced by the values: values were inserted verbatim and never expanded.
+		// replaced by the values: values were inserted verbatim and never expanded. The markers hold NUL, which no
+		// template does; a fuzzed template holding one would be rewritten by the replacer itself.
+		if strings.ContainsRune(tmpl, 0) {
+			return
+		}
 		marked := c
 		marked.Context = &contact.Context{
 			Order:   &contact.Order{ID: "\x00O\x00", Carrier: "\x00C\x00"},
