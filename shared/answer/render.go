@@ -31,15 +31,6 @@ var placeholders = map[string]func(c contact.Contact) string{
 	"product.name":   func(c contact.Contact) string { return product(c).Name },
 }
 
-// Placeholders lists the fields templates may use besides product.attributes.<name>.
-func Placeholders() []string {
-	names := make([]string, 0, len(placeholders))
-	for n := range placeholders {
-		names = append(names, n)
-	}
-	return names
-}
-
 const attrPrefix = "product.attributes."
 
 func isAttr(name string) bool {

@@ -180,54 +180,6 @@ func stem(w []rune) []rune {
 	return w
 }
 
-// Terms lists the features of text in readable form, for explaining matches.
-func Terms(text string) []string {
-	var out []string
-	var word []rune
-	var prevHan rune
-	flush := func() {
-		if len(word) > 0 {
-			digits := 0
-			for _, r := range word {
-				if unicode.IsDigit(r) {
-					digits++
-				}
-			}
-			switch {
-			case digits >= 4:
-				out = append(out, "<number>")
-			case stopWords[string(word)]:
-			default:
-				out = append(out, string(stem(word)))
-			}
-			word = word[:0]
-		}
-	}
-	for _, r := range text {
-		r = normalizeRune(r)
-		switch {
-		case isHan(r):
-			flush()
-			if !hanStop[r] {
-				out = append(out, string(r))
-			}
-			if prevHan != 0 && !hanBigramStop[[2]rune{prevHan, r}] {
-				out = append(out, string([]rune{prevHan, r}))
-			}
-			prevHan = r
-			continue
-		case r == '\'' || r == '’':
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			word = append(word, r)
-		default:
-			flush()
-		}
-		prevHan = 0
-	}
-	flush()
-	return out
-}
-
 // Normalize folds text for comparing example sentences: lower case, full-width to ASCII, punctuation and spaces dropped.
 func Normalize(text string) string {
 	var b strings.Builder

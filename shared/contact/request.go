@@ -172,16 +172,6 @@ func validTier(t Tier) bool {
 	return false
 }
 
-// TierRank orders tiers from 0 (standard) to 3 (platinum).
-func TierRank(t Tier) int {
-	for i, known := range Tiers {
-		if t == known {
-			return i
-		}
-	}
-	return 0
-}
-
 func cleanText(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fieldErr("text", "is not valid UTF-8")

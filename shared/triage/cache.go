@@ -56,13 +56,6 @@ func (c *Cache) Get(ctx context.Context) (*Triage, error) {
 	return c.cur, nil
 }
 
-// Version is the catalog version the current Triage was built from.
-func (c *Cache) Version() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.version
-}
-
 func (c *Cache) reload(ctx context.Context) error {
 	ts, rules, v, err := c.src.Load(ctx)
 	if err != nil {
