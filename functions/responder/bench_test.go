@@ -29,12 +29,15 @@ import (
 	"breakwater/shared/triage"
 )
 
-// packSource serves the default pack as the catalog would, counting reads.
+// packSource serves the default pack as the catalog would, counting reads. It publishes no snapshot unless
+// snapshots is set, so every load builds the index.
 type packSource struct {
 	templates []answer.Template
 	version   atomic.Int64
 	versions  atomic.Int64 // Version calls
-	loads     atomic.Int64 // Load calls
+	loads     atomic.Int64 // Load calls (index builds)
+	snapshots atomic.Int64 // Snapshot calls
+	snapshot  []byte       // the pack's triage, served for every version when set
 }
 
 func newPackSource(tb testing.TB) *packSource {
@@ -51,6 +54,11 @@ func newPackSource(tb testing.TB) *packSource {
 func (s *packSource) Version(context.Context) (int64, error) {
 	s.versions.Add(1)
 	return s.version.Load(), nil
+}
+
+func (s *packSource) Snapshot(context.Context, int64) ([]byte, error) {
+	s.snapshots.Add(1)
+	return s.snapshot, nil
 }
 
 func (s *packSource) Load(context.Context) ([]answer.Template, map[string]priority.Rules, int64, error) {
@@ -308,18 +316,31 @@ func BenchmarkBatch(b *testing.B) {
 // never per batch.
 func TestTemplatesLoadOncePerColdStart(t *testing.T) {
 	tests := map[string]struct {
-		refresh      time.Duration
-		bump         bool // change the catalog version halfway
-		wantLoads    int64
-		wantVersions int64
+		refresh       time.Duration
+		bump          bool // change the catalog version halfway
+		snapshot      bool // the catalog has a snapshot of every version
+		wantLoads     int64
+		wantSnapshots int64
+		wantVersions  int64
 	}{
 		"within the refresh interval":          {refresh: time.Hour, wantLoads: 1, wantVersions: 1},
 		"version checked every batch":          {refresh: time.Nanosecond, wantLoads: 1, wantVersions: 20},
 		"catalog changed once between batches": {refresh: time.Nanosecond, bump: true, wantLoads: 2, wantVersions: 20},
+		"snapshot published":                   {refresh: time.Hour, snapshot: true, wantSnapshots: 1, wantVersions: 1},
+		"snapshot published, changed once":     {refresh: time.Nanosecond, bump: true, snapshot: true, wantSnapshots: 2, wantVersions: 20},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			src := newPackSource(t)
+			if tt.snapshot {
+				tri, err := triage.New(src.templates, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if src.snapshot, err = tri.AppendBinary(nil); err != nil {
+					t.Fatal(err)
+				}
+			}
 			db := &fakeDB{}
 			h := &handler{triage: triage.NewCache(src, tt.refresh), store: dynamo.NewContacts(db, "contacts", time.Hour),
 				metrics: emf.New(io.Discard, "test"), now: time.Now, margin: time.Second}
@@ -338,6 +359,9 @@ func TestTemplatesLoadOncePerColdStart(t *testing.T) {
 			}
 			if got, want := src.versions.Load(), tt.wantVersions; got != want {
 				t.Errorf("catalog version reads = %d, want %d", got, want)
+			}
+			if got, want := src.snapshots.Load()-src.loads.Load(), tt.wantSnapshots; got != want {
+				t.Errorf("catalog snapshots decoded = %d, want %d", got, want)
 			}
 			if got, want := db.transactions.Load(), int64(20); got != want {
 				t.Errorf("transactions = %d, want one per batch: %d", got, want)

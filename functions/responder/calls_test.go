@@ -107,7 +107,11 @@ func TestCallsPerContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	coldCalls, _ := counter.snapshot()
-	t.Logf("cold start (template load, index build): %d calls: %s", total(coldCalls), describe(coldCalls))
+	t.Logf("cold start (catalog version and snapshot): %d calls: %s", total(coldCalls), describe(coldCalls))
+	// The version, then the snapshot published for it: no template query and no index build.
+	if got := describe(coldCalls); got != "DynamoDB.GetItem=1 DynamoDB.Query=1" {
+		t.Errorf("cold start made %s, want one GetItem (version) and one Query (snapshot)", got)
+	}
 
 	h := &handler{triage: cache, store: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour),
 		metrics: emf.New(io.Discard, "test"), now: time.Now, margin: time.Second}

@@ -1,8 +1,12 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -13,6 +17,7 @@ import (
 	"breakwater/shared/answer"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
+	"breakwater/shared/triage"
 )
 
 // catalogAPI is the part of *dynamodb.Client that Catalog uses.
@@ -38,6 +43,11 @@ const (
 	templatePartition = "TEMPLATE"
 	rulesPartition    = "RULES"
 	metaPartition     = "META"
+	// snapshotPartition holds, per catalog version, the built triage (index, trained model, rules) in parts
+	// with sort keys <version, 20 digits>#<part, 4 digits>.
+	snapshotPartition = "SNAPSHOT"
+	// snapshotPart keeps each part's item well under DynamoDB's 400 KB item limit.
+	snapshotPart = 300_000
 )
 
 func catalogKey(pk, sk string) map[string]types.AttributeValue {
@@ -159,20 +169,31 @@ func (c *Catalog) PutTemplates(ctx context.Context, ts []answer.Template) error 
 		item["body"] = str(string(body))
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
+	if err := c.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("put templates: %w", err)
+	}
+	if err := c.bump(ctx); err != nil {
+		return err
+	}
+	return c.publish(ctx)
+}
+
+// batchWrite writes reqs 25 at a time, retrying what DynamoDB leaves unprocessed.
+func (c *Catalog) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	for start := 0; start < len(reqs); start += 25 {
 		pending := reqs[start:min(start+25, len(reqs))]
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt == 8 {
-				return fmt.Errorf("put templates: %d writes still unprocessed after %d attempts", len(pending), attempt)
+				return fmt.Errorf("%d writes still unprocessed after %d attempts", len(pending), attempt)
 			}
 			out, err := c.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{c.table: pending}})
 			if err != nil {
-				return fmt.Errorf("put templates: %w", translate(err))
+				return translate(err)
 			}
 			pending = out.UnprocessedItems[c.table]
 		}
 	}
-	return c.bump(ctx)
+	return nil
 }
 
 // PutRules writes the priority rules of merchant (answer.Platform for the default) and bumps the version.
@@ -189,5 +210,129 @@ func (c *Catalog) PutRules(ctx context.Context, merchant string, r priority.Rule
 	if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &c.table, Item: item}); err != nil {
 		return fmt.Errorf("put rules of %s: %w", merchant, translate(err))
 	}
-	return c.bump(ctx)
+	if err := c.bump(ctx); err != nil {
+		return err
+	}
+	return c.publish(ctx)
+}
+
+// publish builds the triage of the catalog as it is now and stores its snapshot under the version it read, so
+// responders and agents decode it at a cold start instead of training the matcher again. A snapshot holds at
+// least every change up to its version; readers use it only for that exact version.
+func (c *Catalog) publish(ctx context.Context) error {
+	ts, rules, version, err := c.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("publish catalog snapshot: %w", err)
+	}
+	t, err := triage.New(ts, rules)
+	if err != nil {
+		return fmt.Errorf("publish catalog snapshot of version %d: %w", version, err)
+	}
+	b, err := t.AppendBinary(nil)
+	if err != nil {
+		return fmt.Errorf("publish catalog snapshot of version %d: %w", version, err)
+	}
+	sum := sha256.Sum256(b)
+	parts := (len(b) + snapshotPart - 1) / snapshotPart
+	var reqs []types.WriteRequest
+	for i := range parts {
+		item := catalogKey(snapshotPartition, snapshotKey(version, i))
+		item["data"] = &types.AttributeValueMemberB{Value: b[i*snapshotPart : min(len(b), (i+1)*snapshotPart)]}
+		item["parts"] = num(int64(parts))
+		item["sha256"] = str(hex.EncodeToString(sum[:]))
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	// The version before stays for readers that are reading it now; older ones go.
+	old, err := c.snapshotKeysBefore(ctx, version-1)
+	if err != nil {
+		return fmt.Errorf("publish catalog snapshot of version %d: %w", version, err)
+	}
+	for _, sk := range old {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: catalogKey(snapshotPartition, sk)}})
+	}
+	if err := c.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("publish catalog snapshot of version %d: %w", version, err)
+	}
+	return nil
+}
+
+func snapshotKey(version int64, part int) string { return fmt.Sprintf("%020d#%04d", version, part) }
+
+// snapshotKeysBefore lists the sort keys of snapshot parts of versions before version.
+func (c *Catalog) snapshotKeysBefore(ctx context.Context, version int64) ([]string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("pk = :pk AND sk < :before"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(snapshotPartition), ":before": str(snapshotKey(version, 0))},
+		ProjectionExpression:      aws.String("sk"),
+	}
+	var keys []string
+	for {
+		out, err := c.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list old snapshots: %w", translate(err))
+		}
+		for _, item := range out.Items {
+			if sk, ok := item[topology.CatalogSort].(*types.AttributeValueMemberS); ok {
+				keys = append(keys, sk.Value)
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return keys, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// errSnapshotDamaged reports a snapshot whose parts do not add up; readers build from the templates instead.
+var errSnapshotDamaged = errors.New("catalog snapshot damaged")
+
+// Snapshot returns the snapshot published for version, or nil when there is none (a catalog written before
+// snapshots existed, or a publish that failed).
+func (c *Catalog) Snapshot(ctx context.Context, version int64) ([]byte, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &c.table,
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :version)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(snapshotPartition), ":version": str(snapshotKey(version, 0)[:21]),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	var (
+		data  bytes.Buffer
+		parts int
+		sum   string
+		got   int
+	)
+	for {
+		out, err := c.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("read catalog snapshot of version %d: %w", version, translate(err))
+		}
+		for _, item := range out.Items {
+			d, _ := item["data"].(*types.AttributeValueMemberB)
+			n, _ := item["parts"].(*types.AttributeValueMemberN)
+			s, _ := item["sha256"].(*types.AttributeValueMemberS)
+			if d == nil || n == nil || s == nil || (sum != "" && s.Value != sum) {
+				return nil, fmt.Errorf("read catalog snapshot of version %d: %w: parts of different snapshots", version, errSnapshotDamaged)
+			}
+			if parts, err = strconv.Atoi(n.Value); err != nil {
+				return nil, fmt.Errorf("read catalog snapshot of version %d: %w: parts %q", version, errSnapshotDamaged, n.Value)
+			}
+			sum = s.Value
+			data.Write(d.Value)
+			got++
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if got == 0 {
+		return nil, nil
+	}
+	if h := sha256.Sum256(data.Bytes()); got != parts || hex.EncodeToString(h[:]) != sum {
+		return nil, fmt.Errorf("read catalog snapshot of version %d: %w: %d of %d parts, checksum mismatch", version, errSnapshotDamaged, got, parts)
+	}
+	return data.Bytes(), nil
 }

@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 // source is where the templates and rules live (the DynamoDB catalog).
 type source interface {
 	Version(ctx context.Context) (int64, error)
+	// Snapshot returns what a Triage of that version encoded with AppendBinary, or nil when there is none.
+	Snapshot(ctx context.Context, version int64) ([]byte, error)
 	Load(ctx context.Context) ([]answer.Template, map[string]priority.Rules, int64, error)
 }
 
@@ -44,7 +47,7 @@ func (c *Cache) Get(ctx context.Context) (*Triage, error) {
 	}
 	v, err := c.src.Version(ctx)
 	if err == nil && (c.cur == nil || v != c.version) {
-		err = c.reload(ctx)
+		err = c.reload(ctx, v)
 	}
 	if err != nil {
 		if c.cur != nil {
@@ -56,15 +59,30 @@ func (c *Cache) Get(ctx context.Context) (*Triage, error) {
 	return c.cur, nil
 }
 
-func (c *Cache) reload(ctx context.Context) error {
-	ts, rules, v, err := c.src.Load(ctx)
+// reload decodes the snapshot published for version v, which costs a few milliseconds, and builds the Triage
+// from the templates only when there is no usable snapshot: building trains the matcher's model.
+func (c *Cache) reload(ctx context.Context, v int64) error {
+	b, err := c.src.Snapshot(ctx, v)
+	if err == nil && b != nil {
+		var t *Triage
+		if t, err = Decode(b); err == nil {
+			c.cur, c.version = t, v
+			return nil
+		}
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "catalog snapshot unusable; building the index from the templates", "version", v, "err", err)
+	} else {
+		slog.WarnContext(ctx, "no catalog snapshot; building the index from the templates", "version", v)
+	}
+	ts, rules, lv, err := c.src.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("load catalog: %w", err)
 	}
 	t, err := New(ts, rules)
 	if err != nil {
-		return fmt.Errorf("load catalog version %d: %w", v, err)
+		return fmt.Errorf("load catalog version %d: %w", lv, err)
 	}
-	c.cur, c.version = t, v
+	c.cur, c.version = t, lv
 	return nil
 }
