@@ -2,6 +2,7 @@ package contact
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,16 @@ func TestValidRequestsAreCleaned(t *testing.T) {
 	}
 	if c.Text != "我的快递到哪了" || c.Locale != Chinese || c.Shopper.Tier != Gold || c.Channel != "web" {
 		t.Errorf("contact = %+v, want trimmed text, detected zh-CN, tier gold, channel web", c)
+	}
+}
+
+func TestValidAttrKeyAgreesWithItsPattern(t *testing.T) {
+	pattern := regexp.MustCompile(`^[\p{L}\p{N}_-]{1,64}$`)
+	keys := []string{"", "a", "color", "颜色", "size_EU-2", "٣", "Ⅻ", "a b", "a.b", "a/b", "emoji😀", "\xff", "é",
+		strings.Repeat("x", 64), strings.Repeat("x", 65), strings.Repeat("颜", 64), strings.Repeat("颜", 65), "tab\t", "_", "-"}
+	for _, k := range keys {
+		if got, want := validAttrKey(k), pattern.MatchString(k); got != want {
+			t.Errorf("validAttrKey(%q) = %v, the pattern says %v", k, got, want)
+		}
 	}
 }
