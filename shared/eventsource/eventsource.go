@@ -43,9 +43,18 @@ type Mapping struct {
 	Concurrency int
 	// Wait is the long-poll wait of each receive.
 	Wait time.Duration
-	Log  *slog.Logger
+	// KeyAttribute names the message attribute whose value identifies what a message carries (the contact id);
+	// when set, the mapping records when each such value was processed and deleted (see Settled).
+	KeyAttribute string
+	Log          *slog.Logger
 
 	invocations, failedInvocations, deleted, retried atomic.Int64
+
+	gate    sync.Mutex
+	idle    *sync.Cond    // signalled on gate when active drops to zero
+	active  int           // pollers receiving or processing a batch
+	held    chan struct{} // non-nil while held; closed by Release
+	settled map[string]time.Time
 }
 
 // Stats counts what the mapping did.
@@ -61,6 +70,108 @@ func (m *Mapping) Stats() Stats {
 	return Stats{m.invocations.Load(), m.failedInvocations.Load(), m.deleted.Load(), m.retried.Load()}
 }
 
+// Hold stops the mapping from receiving and returns once no poller is receiving or processing a batch (at most
+// a long-poll wait plus a batch later): from then on messages stay visible on the queue until Release. A local
+// drain measurement fills the queue while held.
+func (m *Mapping) Hold() {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	if m.held == nil {
+		m.held = make(chan struct{})
+	}
+	for m.active > 0 {
+		m.cond().Wait()
+	}
+}
+
+func (m *Mapping) cond() *sync.Cond {
+	if m.idle == nil {
+		m.idle = sync.NewCond(&m.gate)
+	}
+	return m.idle
+}
+
+// Release lets the pollers receive again and forgets the settle times recorded so far, so that Settled holds only
+// what this release processed. It returns the moment of release.
+func (m *Mapping) Release() time.Time {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	m.settled = nil
+	if m.held != nil {
+		close(m.held)
+		m.held = nil
+	}
+	return time.Now()
+}
+
+// Held reports whether the mapping is held.
+func (m *Mapping) Held() bool {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	return m.held != nil
+}
+
+// Settled returns when each KeyAttribute value was processed and its message deleted, since the last Release
+// (or since Run began). A value delivered more than once keeps its first time.
+func (m *Mapping) Settled() map[string]time.Time {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	out := make(map[string]time.Time, len(m.settled))
+	for k, v := range m.settled {
+		out[k] = v
+	}
+	return out
+}
+
+// enter blocks while the mapping is held and then counts the caller as active until it calls leave; it returns
+// false when ctx ends first.
+func (m *Mapping) enter(ctx context.Context) bool {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	for m.held != nil && ctx.Err() == nil {
+		held := m.held
+		m.gate.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+		}
+		m.gate.Lock()
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	m.active++
+	return true
+}
+
+func (m *Mapping) leave() {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	if m.active--; m.active == 0 {
+		m.cond().Broadcast()
+	}
+}
+
+func (m *Mapping) record(batch []types.Message, done []bool, at time.Time) {
+	if m.KeyAttribute == "" {
+		return
+	}
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	if m.settled == nil {
+		m.settled = map[string]time.Time{}
+	}
+	for i, msg := range batch {
+		a, ok := msg.MessageAttributes[m.KeyAttribute]
+		if !done[i] || !ok || a.StringValue == nil {
+			continue
+		}
+		if _, seen := m.settled[*a.StringValue]; !seen {
+			m.settled[*a.StringValue] = at
+		}
+	}
+}
+
 // Run polls until ctx ends, with Concurrency pollers.
 func (m *Mapping) Run(ctx context.Context) {
 	if m.Log == nil {
@@ -72,8 +183,10 @@ func (m *Mapping) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range max(1, m.Concurrency) {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				if err := m.poll(ctx); err != nil && ctx.Err() == nil {
+			for m.enter(ctx) {
+				err := m.poll(ctx)
+				m.leave()
+				if err != nil && ctx.Err() == nil {
 					m.Log.Warn("event source poll failed", "queue", m.QueueURL, "err", err)
 					select {
 					case <-ctx.Done():
@@ -155,6 +268,13 @@ func (m *Mapping) process(ctx context.Context, batch []types.Message) error {
 		return fmt.Errorf("delete %d processed messages: %w", len(entries), err)
 	}
 	m.deleted.Add(int64(len(res.Successful)))
+	done := make([]bool, len(batch))
+	for _, e := range res.Successful {
+		if i, err := strconv.Atoi(aws.ToString(e.Id)); err == nil && i >= 0 && i < len(batch) {
+			done[i] = true
+		}
+	}
+	m.record(batch, done, time.Now())
 	if len(res.Failed) > 0 {
 		return fmt.Errorf("delete processed messages: %d of %d failed, they will be delivered again", len(res.Failed), len(entries))
 	}
