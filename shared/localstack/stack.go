@@ -28,6 +28,7 @@ import (
 	"breakwater/shared/lambdahost"
 	"breakwater/shared/localenv"
 	"breakwater/shared/priority"
+	"breakwater/shared/queue"
 	"breakwater/shared/topology"
 )
 
@@ -77,6 +78,7 @@ type Stack struct {
 	Mapping    *eventsource.Mapping
 
 	pools    map[string]*lambdahost.Pool
+	sqs      *sqs.Client // built once: building a client loads the CA bundle, far dearer than a call
 	stops    []func() error
 	kills    atomic.Int64
 	closeErr error
@@ -137,6 +139,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
 	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+	s.sqs = sq
 	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
@@ -158,7 +161,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Mapping = &eventsource.Mapping{
 		SQS: sq, QueueURL: s.Resources.QueueURL, QueueARN: s.Resources.QueueARN,
 		Function: s.responder(o), BatchSize: topology.IntakeSource.BatchSize, Window: topology.IntakeSource.MaxBatchingWindow,
-		Concurrency: o.Concurrency, Log: log,
+		Concurrency: o.Concurrency, KeyAttribute: queue.ContactIDAttribute, Log: log,
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Mapping.Run(runCtx) })
@@ -171,7 +174,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for name, p := range s.pools {
 		fns[name] = p
 	}
-	url, stop, err := Serve(runCtx, o.Addr, NewGateway(topology.Routes, fns, log))
+	ctl := &control{source: s.Mapping, depth: s.depths, log: log}
+	url, stop, err := Serve(runCtx, o.Addr, withControl(NewGateway(topology.Routes, fns, log), ctl))
 	if err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
@@ -317,30 +321,41 @@ func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) ([]
 
 // DLQDepth counts the messages in the intake dead-letter queue (visible and in flight).
 func (s *Stack) DLQDepth(ctx context.Context) (int, error) {
-	return s.queueDepth(ctx, s.Resources.DLQURL)
+	d, err := s.queueDepth(ctx, s.Resources.DLQURL)
+	return d.Total(), err
 }
 
 // IntakeDepth counts the messages still on the intake queue (visible and in flight).
 func (s *Stack) IntakeDepth(ctx context.Context) (int, error) {
-	return s.queueDepth(ctx, s.Resources.QueueURL)
+	d, err := s.queueDepth(ctx, s.Resources.QueueURL)
+	return d.Total(), err
 }
 
-func (s *Stack) queueDepth(ctx context.Context, url string) (int, error) {
-	cfg, err := s.Emulators.AWSConfig(ctx)
-	if err != nil {
-		return 0, err
+// depths reads the intake queue's and its dead-letter queue's depth.
+func (s *Stack) depths(ctx context.Context) (intake, dead QueueDepth, err error) {
+	if intake, err = s.queueDepth(ctx, s.Resources.QueueURL); err != nil {
+		return intake, dead, err
 	}
-	out, err := awsclient.SQS(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
+	dead, err = s.queueDepth(ctx, s.Resources.DLQURL)
+	return intake, dead, err
+}
+
+func (s *Stack) queueDepth(ctx context.Context, url string) (QueueDepth, error) {
+	out, err := s.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
 		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 	if err != nil {
-		return 0, fmt.Errorf("read depth of %s: %w", url, err)
+		return QueueDepth{}, fmt.Errorf("read depth of %s: %w", url, err)
 	}
-	total := 0
-	for _, a := range []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible} {
-		n, _ := strconv.Atoi(out.Attributes[string(a)])
-		total += n
+	var d QueueDepth
+	for a, n := range map[sqstypes.QueueAttributeName]*int{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages:           &d.Visible,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible: &d.InFlight,
+	} {
+		if *n, err = strconv.Atoi(out.Attributes[string(a)]); err != nil {
+			return QueueDepth{}, fmt.Errorf("read depth of %s: attribute %s: %w", url, a, err)
+		}
 	}
-	return total, nil
+	return d, nil
 }
 
 // Close stops everything Start started, newest first.

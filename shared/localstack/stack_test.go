@@ -360,3 +360,56 @@ func TestResponderKilledMidBatchLosesNothing(t *testing.T) {
 		t.Errorf("DLQ holds %d messages, want 0", dlq)
 	}
 }
+
+// TestDrainControl holds the responder, fills the intake queue through the API, releases it and sees it drain,
+// with every contact's settle time recorded after the release.
+func TestDrainControl(t *testing.T) {
+	s, c, _ := start(t, localstack.Options{})
+	ctl := func(method, path string) localstack.IntakeState {
+		t.Helper()
+		var st localstack.IntakeState
+		if code := c.do(method, "/_local/intake"+path, nil, map[string]string{localstack.ControlHeader: "test"}, &st); code != http.StatusOK {
+			t.Fatalf("%s /_local/intake%s: status %d", method, path, code)
+		}
+		return st
+	}
+	if st := ctl("POST", "/hold"); !st.Held {
+		t.Fatalf("held = false after hold")
+	}
+	reqs := hundred()[:30]
+	acc := make([]accepted, len(reqs))
+	for i, r := range reqs {
+		acc[i] = c.post(r)
+	}
+	if got, want := ctl("GET", "").Intake.Total(), len(reqs); got != want {
+		t.Fatalf("messages on the held queue = %d, want %d", got, want)
+	}
+	if got := c.status(acc[0]).Status; got != "pending" {
+		t.Fatalf("status while held = %s, want pending", got)
+	}
+	released := ctl("POST", "/release").ReleasedAt
+	deadline := time.Now().Add(time.Minute)
+	for ctl("GET", "").Intake.Total() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("intake queue not empty a minute after the release")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var set localstack.Settled
+	c.do("GET", "/_local/intake/settled", nil, nil, &set)
+	if !set.ReleasedAt.Equal(released) {
+		t.Fatalf("settled times count from %s, want the release at %s", set.ReleasedAt, released)
+	}
+	for i, a := range acc {
+		ms, ok := set.Millis[a.ID]
+		if !ok || ms < 0 {
+			t.Errorf("contact %d: settle time %v (recorded %v), want one after the release", i, ms, ok)
+		}
+		if st := c.status(a).Status; st != "answered" && st != "queued" {
+			t.Errorf("contact %d: status %s after the drain, want answered or queued", i, st)
+		}
+	}
+	if n, err := s.DLQDepth(context.Background()); err != nil || n != 0 {
+		t.Fatalf("dead letters = %d (%v), want 0", n, err)
+	}
+}
