@@ -42,9 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		chinese  = fs.Float64("chinese", DefaultMix().Chinese, "share of contacts written in Chinese")
 		asJSON   = fs.Bool("json", false, "print the result as JSON instead of text")
 		quiet    = fs.Bool("quiet", false, "no progress line on stderr")
+		drain    = fs.Bool("drain", false, "measure the drain rate (local stack only): hold the responder, fill the intake queue with -n contacts, release it and time until the queue is empty; then check every contact once")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: go run ./scripts/surge [flags]\n\nSends -n realistic contacts to POST /contacts and polls each until it settles.\n\n")
+		fmt.Fprintf(stderr, "Usage: go run ./scripts/surge [flags]\n\nSends -n realistic contacts to POST /contacts and polls each until it settles; with -drain, fills the held\nintake queue of the local stack first and times the responder emptying it.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -70,7 +71,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	if !*quiet {
 		opt.Progress = stderr
 	}
-	res, err := Run(ctx, opt)
+	runner := Run
+	if *drain {
+		runner = RunDrain
+	}
+	res, err := runner(ctx, opt)
 	if err != nil {
 		return 2, err
 	}
@@ -95,9 +100,19 @@ func printResult(w io.Writer, opt Options, r Result) {
 	if opt.Rate > 0 {
 		pace = fmt.Sprintf("%g/s", opt.Rate)
 	}
-	out("Surge of %d contacts to %s (rate %s, %d senders, %d pollers, seed %d)\n", r.N, r.URL, pace, opt.Concurrency, opt.Pollers, opt.Seed)
-	out("  accepted      %7d  (%.1f%%) in %.2fs = %.0f/s\n", r.Accepted, pct(r.Accepted, r.N), r.SendSeconds, r.AcceptedPerSec)
-	out("  settled       %7d  in %.2fs = %.0f/s\n", r.Settled, r.SettleSeconds, r.SettledPerSec)
+	d := r.Drain
+	if d != nil {
+		out("Drain of %d contacts on %s (sent at rate %s by %d senders into the held intake queue, seed %d)\n", r.N, r.URL, pace, opt.Concurrency, opt.Seed)
+		out("  accepted      %7d  (%.1f%%) in %.2fs = %.0f/s, with the responder held\n", r.Accepted, pct(r.Accepted, r.N), r.SendSeconds, r.AcceptedPerSec)
+		out("  drained       %7d  in %.2fs from the release to the last message deleted = %.0f/s (queue seen empty after %.2fs)\n",
+			d.Drained, d.DrainSeconds, d.DrainedPerSec, d.QueueEmptySeconds)
+		out("  settled       %7d  (status read once after the drain: %d read)\n", r.Settled, d.Verified)
+		out("  dead letters  %7d\n", d.DeadLetters)
+	} else {
+		out("Surge of %d contacts to %s (rate %s, %d senders, %d pollers, seed %d)\n", r.N, r.URL, pace, opt.Concurrency, opt.Pollers, opt.Seed)
+		out("  accepted      %7d  (%.1f%%) in %.2fs = %.0f/s\n", r.Accepted, pct(r.Accepted, r.N), r.SendSeconds, r.AcceptedPerSec)
+		out("  settled       %7d  in %.2fs = %.0f/s\n", r.Settled, r.SettleSeconds, r.SettledPerSec)
+	}
 	out("  answered      %7d\n", r.Answered)
 	queued := 0
 	var parts []string
@@ -129,13 +144,21 @@ func printResult(w io.Writer, opt Options, r Result) {
 		out("  HTTP errors   %7d\n", errs)
 	}
 	out("  retries       %7d\n", r.Retries)
-	s := r.SettleMillis
-	out("  time to settle (202 to the first poll that shows it settled): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", s.P50, s.P95, s.P99, s.Max)
-	a := r.AnswerMillis
-	out("  time to answer (answered contacts only):                     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", a.P50, a.P95, a.P99, a.Max)
-	g := r.PollGapMillis
-	out("  polling: %d GETs, each contact at most every %.0f ms; the settling poll came p50 %.0f ms, p95 %.0f ms after the last pending one (the resolution of the times above)\n",
-		r.Polls, r.PollIntervalMS, g.P50, g.P95)
+	s, a := r.SettleMillis, r.AnswerMillis
+	if d != nil {
+		out("  time to settle FROM THE RELEASE (to its message's deletion, stack clock): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", s.P50, s.P95, s.P99, s.Max)
+		out("  time to answer FROM THE RELEASE (answered contacts only):                p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", a.P50, a.P95, a.P99, a.Max)
+		if d.Untimed > 0 {
+			out("  %d settled contacts have no time: their messages were processed before the release\n", d.Untimed)
+		}
+		out("  checking: %d GETs after the drain\n", r.Polls)
+	} else {
+		out("  time to settle (202 to the first poll that shows it settled): p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", s.P50, s.P95, s.P99, s.Max)
+		out("  time to answer (answered contacts only):                     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms\n", a.P50, a.P95, a.P99, a.Max)
+		g := r.PollGapMillis
+		out("  polling: %d GETs, each contact at most every %.0f ms; the settling poll came p50 %.0f ms, p95 %.0f ms after the last pending one (the resolution of the times above)\n",
+			r.Polls, r.PollIntervalMS, g.P50, g.P95)
+	}
 	out("  outcome by what was sent:\n")
 	for _, k := range Kinds {
 		o := r.Outcomes[k]

@@ -39,8 +39,17 @@ type Options struct {
 // maxAttempts bounds the POSTs per contact: a 429, a 5xx or a broken connection is retried with the same key.
 const maxAttempts = 4
 
+// Modes of a surge.
+const (
+	// ModeConcurrent sends and settles at once: status polls run while contacts are still being sent.
+	ModeConcurrent = "concurrent"
+	// ModeDrain holds the local stack's responder, fills the intake queue, then times the responder emptying it.
+	ModeDrain = "drain"
+)
+
 // Result is what a surge saw.
 type Result struct {
+	Mode        string         `json:"mode"`
 	URL         string         `json:"url"`
 	N           int            `json:"n"`
 	Sent        int            `json:"sent"`
@@ -68,6 +77,8 @@ type Result struct {
 	PollGapMillis  Percentiles `json:"pollGapMillis"`
 	PollIntervalMS float64     `json:"pollIntervalMillis"`
 	TimedOut       bool        `json:"timedOut"`
+	// Drain is set in drain mode only.
+	Drain *DrainResult `json:"drain,omitempty"`
 }
 
 // Percentiles summarise a set of durations in milliseconds.
@@ -118,6 +129,9 @@ type surge struct {
 	sent     atomic.Int64
 	accepted atomic.Int64
 	settled  atomic.Int64
+	// releasedAt (Unix ns) and onQueue are set in drain mode once the responder is released.
+	releasedAt atomic.Int64
+	onQueue    atomic.Int64
 
 	mu         sync.Mutex
 	res        Result
@@ -128,14 +142,14 @@ type surge struct {
 	lastSettle time.Time
 }
 
-// Run sends opt.N contacts, waits for each accepted one to settle or for the timeout, and reports.
-func Run(ctx context.Context, opt Options) (Result, error) {
+// newSurge checks opt and prepares the shared state of a run in mode.
+func newSurge(opt Options, mode string) (*surge, error) {
 	u, err := url.Parse(opt.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Result{}, fmt.Errorf("surge: url %q is not an http(s) URL", opt.URL)
+		return nil, fmt.Errorf("surge: url %q is not an http(s) URL", opt.URL)
 	}
 	if opt.N < 1 || opt.Concurrency < 1 || opt.Pollers < 1 || opt.Timeout <= 0 || opt.Rate < 0 {
-		return Result{}, errors.New("surge: n, concurrency, pollers and timeout must be positive and rate not negative")
+		return nil, errors.New("surge: n, concurrency, pollers and timeout must be positive and rate not negative")
 	}
 	if opt.Client == nil {
 		opt.Client = &http.Client{
@@ -146,23 +160,37 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			},
 		}
 	}
-	s := &surge{
+	return &surge{
 		opt:  opt,
 		base: strings.TrimRight(opt.URL, "/"),
 		res: Result{
-			URL: opt.URL, N: opt.N, Statuses: map[string]int{}, Queued: map[string]int{}, HTTPErrors: map[string]int{},
+			Mode: mode, URL: opt.URL, N: opt.N, Statuses: map[string]int{}, Queued: map[string]int{}, HTTPErrors: map[string]int{},
 			Outcomes: map[Kind]map[string]int{}, PollIntervalMS: ms(opt.PollInterval),
 		},
+	}, nil
+}
+
+// samples generates every contact up front, so senders only send and the generator needs no lock.
+func samples(opt Options) []Sample {
+	gen := NewGenerator(opt.Seed, opt.N, opt.Mix)
+	out := make([]Sample, opt.N)
+	for i := range out {
+		out[i] = gen.Next()
 	}
+	return out
+}
+
+// Run sends opt.N contacts, waits for each accepted one to settle or for the timeout, and reports.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	s, err := newSurge(opt, ModeConcurrent)
+	if err != nil {
+		return Result{}, err
+	}
+	opt = s.opt
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 
-	// Generate up front, so senders only send and the generator needs no lock.
-	gen := NewGenerator(opt.Seed, opt.N, opt.Mix)
-	samples := make([]Sample, opt.N)
-	for i := range samples {
-		samples[i] = gen.Next()
-	}
+	samples := samples(opt)
 	s.start = time.Now()
 
 	jobs := make(chan int)
@@ -331,27 +359,11 @@ func (s *surge) poll(ctx context.Context, pending chan *tracked, outstanding *sy
 		st, ok := s.status(ctx, tr)
 		now := time.Now()
 		if ok && settledStatus(contact.Status(st.Status)) {
-			s.settled.Add(1)
 			s.mu.Lock()
-			s.settle = append(s.settle, now.Sub(tr.accepted))
-			if st.Status == string(contact.Answered) {
-				s.answer = append(s.answer, now.Sub(tr.accepted))
-			}
 			s.gaps = append(s.gaps, now.Sub(tr.lastPoll))
 			s.lastSettle = now
-			s.res.Statuses[st.Status]++
-			if st.Status == string(contact.Queued) || st.Status == string(contact.Claimed) {
-				p := "unknown"
-				if st.Queue != nil && st.Queue.Priority != "" {
-					p = st.Queue.Priority
-				}
-				s.res.Queued[p]++
-			}
-			if s.res.Outcomes[tr.kind] == nil {
-				s.res.Outcomes[tr.kind] = map[string]int{}
-			}
-			s.res.Outcomes[tr.kind][st.Status]++
 			s.mu.Unlock()
+			s.tally(tr, st, now.Sub(tr.accepted), true)
 			outstanding.Done()
 			continue
 		}
@@ -361,6 +373,31 @@ func (s *surge) poll(ctx context.Context, pending chan *tracked, outstanding *sy
 		tr.next = now.Add(s.opt.PollInterval)
 		pending <- tr // never blocks: the channel holds every contact
 	}
+}
+
+// tally counts a settled contact; timed says whether settle (its time to settle) is known.
+func (s *surge) tally(tr *tracked, st statusBody, settle time.Duration, timed bool) {
+	s.settled.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if timed {
+		s.settle = append(s.settle, settle)
+		if st.Status == string(contact.Answered) {
+			s.answer = append(s.answer, settle)
+		}
+	}
+	s.res.Statuses[st.Status]++
+	if st.Status == string(contact.Queued) || st.Status == string(contact.Claimed) {
+		p := "unknown"
+		if st.Queue != nil && st.Queue.Priority != "" {
+			p = st.Queue.Priority
+		}
+		s.res.Queued[p]++
+	}
+	if s.res.Outcomes[tr.kind] == nil {
+		s.res.Outcomes[tr.kind] = map[string]int{}
+	}
+	s.res.Outcomes[tr.kind][st.Status]++
 }
 
 type statusBody struct {
@@ -409,14 +446,33 @@ func (s *surge) progress(final bool) {
 	const width = 30
 	n, sent, acc, set := s.opt.N, s.sent.Load(), s.accepted.Load(), s.settled.Load()
 	el := time.Since(s.start).Seconds()
-	filled := int(float64(width) * float64(set) / float64(n))
-	bar := strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
-	line := fmt.Sprintf("\r[%s] sent %d/%d  accepted %d  settled %d  %.0f accepted/s  %.0f settled/s  %.1fs ",
-		bar, sent, n, acc, set, float64(acc)/max(el, 1e-3), float64(set)/max(el, 1e-3), el)
+	var line string
+	if rel := s.releasedAt.Load(); rel != 0 { // drain mode, after the release
+		left := s.onQueue.Load()
+		since := time.Since(time.Unix(0, rel)).Seconds()
+		gone := max(0, acc-left)
+		line = fmt.Sprintf("\r[%s] draining: %d of %d off the queue, %d left  %.0f drained/s  %.1fs since release ",
+			bar(width, gone, acc), gone, acc, left, float64(gone)/max(since, 1e-3), since)
+	} else if s.res.Mode == ModeDrain {
+		line = fmt.Sprintf("\r[%s] filling the held queue: sent %d/%d  accepted %d  %.0f accepted/s  %.1fs ",
+			bar(width, sent, int64(n)), sent, n, acc, float64(acc)/max(el, 1e-3), el)
+	} else {
+		line = fmt.Sprintf("\r[%s] sent %d/%d  accepted %d  settled %d  %.0f accepted/s  %.0f settled/s  %.1fs ",
+			bar(width, set, int64(n)), sent, n, acc, set, float64(acc)/max(el, 1e-3), float64(set)/max(el, 1e-3), el)
+	}
 	if final {
 		line += "\n"
 	}
 	io.WriteString(s.opt.Progress, line)
+}
+
+// bar is a progress bar of width characters, done of total filled.
+func bar(width int, done, total int64) string {
+	filled := 0
+	if total > 0 {
+		filled = int(float64(width) * float64(min(done, total)) / float64(total))
+	}
+	return strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
 }
 
 func (s *surge) result(timedOut bool) Result {

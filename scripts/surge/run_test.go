@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +30,12 @@ type fakeAPI struct {
 	accepted int
 	contacts map[string]*fakeContact
 	keys     map[string]string // idempotency key -> id
+	order    []string          // ids by acceptance
+
+	// The local control endpoints: while held nothing settles; a release settles every contact at once, 2 ms apart.
+	held, released bool
+	holds          int
+	settledMs      map[string]float64
 }
 
 type fakeContact struct {
@@ -37,6 +44,7 @@ type fakeContact struct {
 	status  string
 	queueTo string
 	forever bool
+	onQueue bool // accepted while the fake's responder was held
 }
 
 func newFakeAPI(t *testing.T, f *fakeAPI) *httptest.Server {
@@ -50,6 +58,8 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case strings.HasPrefix(r.URL.Path, "/_local/"):
+		f.control(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/contacts":
 		f.posts++
 		if f.failFirst != nil && f.failFirst(f.posts) {
@@ -81,6 +91,8 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			f.contacts[id] = fc
 			f.keys[key] = id
+			f.order = append(f.order, id)
+			fc.onQueue = f.held
 		}
 		w.WriteHeader(http.StatusAccepted)
 		json.NewEncoder(w).Encode(map[string]string{"id": id, "status": "pending", "token": f.contacts[id].token})
@@ -93,13 +105,60 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		c.polls++
 		st := map[string]any{"id": id, "status": "pending"}
-		if !c.forever && c.polls >= f.settleAfter {
+		if !c.forever && c.polls >= f.settleAfter && !f.held {
 			st["status"] = c.status
 			if c.queueTo != "" {
 				st["queue"] = map[string]any{"priority": c.queueTo, "position": 3}
 			}
 		}
 		json.NewEncoder(w).Encode(st)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeAPI) control(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.Header.Get("X-Breakwater-Local") == "" {
+		http.Error(w, `{"message":"header"}`, http.StatusForbidden)
+		return
+	}
+	onQueue, dead := 0, 0
+	for _, id := range f.order {
+		switch c := f.contacts[id]; {
+		case c.onQueue:
+			onQueue++
+		case f.released && c.forever:
+			dead++
+		}
+	}
+	state := func() {
+		json.NewEncoder(w).Encode(map[string]any{"held": f.held, "intake": map[string]int{"visible": onQueue},
+			"deadLetters": map[string]int{"visible": dead}})
+	}
+	switch r.Method + " " + r.URL.Path {
+	case "GET /_local/intake":
+		state()
+	case "POST /_local/intake/hold":
+		f.held = true
+		f.holds++
+		state()
+	case "POST /_local/intake/release":
+		f.held, f.released = false, true
+		f.settledMs = map[string]float64{}
+		for i, id := range f.order {
+			if c := f.contacts[id]; c.onQueue {
+				c.onQueue = false
+				if c.forever {
+					dead++
+				} else {
+					f.settledMs[id] = float64(2 * (i + 1))
+				}
+			}
+		}
+		onQueue = 0
+		state()
+	case "GET /_local/intake/settled":
+		json.NewEncoder(w).Encode(map[string]any{"releasedAt": time.Now(), "millis": f.settledMs})
 	default:
 		http.NotFound(w, r)
 	}
@@ -211,6 +270,7 @@ func TestCommand(t *testing.T) {
 	}{
 		{"text", []string{"-n", "50", "-rate", "5000", "-poll-interval", "1ms"}, 0, []string{"accepted           50", "lost                0", "time to settle", "outcome by what was sent"}},
 		{"json", []string{"-n", "30", "-json", "-poll-interval", "1ms"}, 0, []string{`"accepted": 30`, `"lost": 0`, `"settleMillis"`}},
+		{"drain", []string{"-n", "40", "-drain", "-seed", "9"}, 0, []string{"accepted           40", "drained            40", "lost                0", "FROM THE RELEASE"}},
 		{"bad url", []string{"-url", "ftp://x"}, 2, nil},
 		{"help", []string{"-h"}, 0, nil},
 		{"too many", []string{"-n", "2000000"}, 2, nil},
@@ -244,5 +304,86 @@ func TestPercentiles(t *testing.T) {
 	want := Percentiles{P50: 50, P95: 95, P99: 99, Max: 100}
 	if got != want {
 		t.Fatalf("percentiles = %+v, want %+v", got, want)
+	}
+}
+
+func TestDrainStats(t *testing.T) {
+	tests := []struct {
+		name    string
+		settled map[string]float64
+		want    DrainResult
+	}{
+		{"none", nil, DrainResult{QueueEmptySeconds: 1}},
+		{"rate from the last deletion", map[string]float64{"a": 250, "b": 1000, "c": 2000, "d": 500}, DrainResult{Drained: 4, DrainSeconds: 2, DrainedPerSec: 2, QueueEmptySeconds: 1}},
+		{"one at once", map[string]float64{"a": 0}, DrainResult{Drained: 1, QueueEmptySeconds: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := drainStats(tt.settled, time.Second); got != tt.want {
+				t.Fatalf("drainStats = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunDrain(t *testing.T) {
+	tests := []struct {
+		name   string
+		forever func(n int) bool
+		lost   int
+	}{
+		{"every contact settles", nil, 0},
+		{"dead letters are lost", func(n int) bool { return n%50 == 0 }, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeAPI{settleAfter: 1, pendingForever: tt.forever}
+			srv := newFakeAPI(t, f)
+			res, err := RunDrain(context.Background(), testOptions(srv.URL, 200))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := res.Drain
+			if got, want := res.Mode, ModeDrain; got != want {
+				t.Fatalf("mode = %q, want %q", got, want)
+			}
+			if got, want := f.holds, 1; got != want {
+				t.Fatalf("holds = %d, want %d", got, want)
+			}
+			if got, want := res.Accepted, 200; got != want {
+				t.Fatalf("accepted = %d, want %d", got, want)
+			}
+			if got, want := res.Lost, tt.lost; got != want {
+				t.Fatalf("lost = %d, want %d", got, want)
+			}
+			if got, want := d.DeadLetters, tt.lost; got != want {
+				t.Fatalf("dead letters = %d, want %d", got, want)
+			}
+			if got, want := d.Drained, 200-tt.lost; got != want {
+				t.Fatalf("drained = %d, want %d", got, want)
+			}
+			last := 0.0 // the fake settles the i-th contact 2i ms after the release
+			for _, ms := range f.settledMs {
+				last = max(last, ms)
+			}
+			if got, want := d.DrainSeconds, last/1000; got != want {
+				t.Fatalf("drain seconds = %g, want %g", got, want)
+			}
+			if got, want := d.Verified, 200; got != want {
+				t.Fatalf("verified = %d, want %d", got, want)
+			}
+			if res.SettleMillis.P50 <= 0 || res.SettleMillis.Max > 400 || res.AnswerMillis.Max > res.SettleMillis.Max {
+				t.Fatalf("settle times %+v, answer %+v: want them from the release, at most 400 ms", res.SettleMillis, res.AnswerMillis)
+			}
+		})
+	}
+}
+
+func TestRunDrainNeedsTheLocalStack(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	_, err := RunDrain(context.Background(), testOptions(srv.URL, 10))
+	if !errors.Is(err, errNotLocal) {
+		t.Fatalf("err = %v, want errNotLocal", err)
 	}
 }
