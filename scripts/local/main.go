@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,6 +36,7 @@ func run() error {
 	visibility := flag.Duration("visibility", 0, "override the intake queue's visibility timeout (default as deployed: 6x the responder timeout)")
 	refresh := flag.Duration("template-refresh", 0, "how often the responder checks for template edits (default 30s)")
 	verbose := flag.Bool("v", false, "print function and emulator logs here instead of .breakwater/local.log")
+	pprofAddr := flag.String("pprof", "", "serve Go's pprof for this process (gateway, event source, Runtime API host) on this loopback address, e.g. 127.0.0.1:6060")
 	flag.Parse()
 
 	root, err := localenv.RepoRoot()
@@ -57,6 +60,13 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		stopProfile, err := servePprof(ctx, *pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	fmt.Fprintln(os.Stderr, "Starting Breakwater locally (first run installs the pinned npm packages and builds the functions)...")
 	begin := time.Now()
 	s, err := localstack.Start(ctx, localstack.Options{
@@ -79,6 +89,19 @@ func run() error {
 	printWelcome(s, time.Since(begin), logPath, *verbose)
 	<-ctx.Done()
 	return nil
+}
+
+// servePprof serves net/http/pprof's handlers on addr until the returned stop is called.
+func servePprof(ctx context.Context, addr string) (func() error, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	_, stop, err := localstack.Serve(ctx, addr, mux)
+	if err != nil {
+		return nil, fmt.Errorf("serve pprof: %w", err)
+	}
+	return stop, nil
 }
 
 func printWelcome(s *localstack.Stack, took time.Duration, logPath string, verbose bool) {
