@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,9 +26,10 @@ type Candidate struct {
 // off-topic text stays unsure. It is built once per template load and is safe for concurrent use.
 type Index struct {
 	templates []Template
-	// docs[i] is the template of document i; documents [0, len(templates)) are the templates' combined
-	// examples, the rest single examples.
-	docs     []int32
+	// docOf[i] is the document of template i: its examples taken together, shared by templates with the same
+	// examples; docs counts the documents.
+	docOf    []int32
+	docs     int
 	terms    map[uint64]term
 	postings []posting
 	oovIDF   float32
@@ -77,32 +79,64 @@ func NewIndex(templates []Template) *Index {
 		}
 	}
 	type docTerms map[uint64]float32
-	var vecs []docTerms
+	// Templates with the same example questions (a merchant's copy of a platform template) share one combined
+	// document: the same vector, computed, stored and trained on once. Documents [0, len(first)) are the
+	// combined ones; first[d] is the template that brought document d.
+	var first []int
+	byExamples := map[string]int32{}
+	ix.docOf = make([]int32, len(ts))
+	for i, t := range ts {
+		key := strings.Join(t.Examples, "\x00")
+		d, ok := byExamples[key]
+		if !ok {
+			d = int32(len(first))
+			byExamples[key] = d
+			first = append(first, i)
+		}
+		ix.docOf[i] = d
+	}
+	vecs := make([]docTerms, len(first))
+	for d := range vecs {
+		vecs[d] = docTerms{}
+	}
+	// Single-example documents follow the combined ones; singles[d] are those of combined document d.
+	singles := make([][2]int, len(first))
+	var learn []example
 	var buf []feature
 	var word []rune
-	combined := make([]docTerms, len(ts))
-	for i := range ts {
-		combined[i] = docTerms{}
-		ix.docs = append(ix.docs, int32(i))
-	}
-	vecs = append(vecs, combined...)
 	df := map[uint64]int{}
 	for i, t := range ts {
+		combined := vecs[ix.docOf[i]]
+		if f := first[ix.docOf[i]]; f != i {
+			// A copy: the same terms as the template it copies, and IDF counts templates, so count them again.
+			for h := range combined {
+				df[h]++
+			}
+			// Its examples teach its class only if that differs from the copied template's.
+			if t.Locale != ts[f].Locale || t.Intent != ts[f].Intent {
+				for k := singles[ix.docOf[i]][0]; k < singles[ix.docOf[i]][1]; k++ {
+					learn = append(learn, example{template: int32(i), doc: int32(k)})
+				}
+			}
+			continue
+		}
+		singles[ix.docOf[i]][0] = len(vecs) - len(first)
 		seen := map[uint64]bool{}
 		for _, ex := range t.Examples {
 			buf, word = appendFeatures(buf[:0], ex, word)
 			d := docTerms{}
 			for _, f := range buf {
 				d[f.hash] += f.weight
-				combined[i][f.hash] += f.weight
+				combined[f.hash] += f.weight
 				if !seen[f.hash] {
 					seen[f.hash] = true
 					df[f.hash]++
 				}
 			}
+			learn = append(learn, example{template: int32(i), doc: int32(len(vecs) - len(first))})
 			vecs = append(vecs, d)
-			ix.docs = append(ix.docs, int32(i))
 		}
+		singles[ix.docOf[i]][1] = len(vecs) - len(first)
 	}
 	n := float64(max(1, len(ts)))
 	idf := func(h uint64) float64 { return math.Log(1 + n/float64(df[h])) }
@@ -137,17 +171,18 @@ func NewIndex(templates []Template) *Index {
 		slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) })
 		start := int32(len(ix.postings))
 		for _, p := range ps {
-			// Matching reads only the templates' combined documents; single examples train the model.
-			if int(p.doc) < len(ts) {
+			// Matching reads only the combined documents; single examples train the model.
+			if int(p.doc) < len(first) {
 				ix.postings = append(ix.postings, p)
 			}
 			examples[p.doc] = append(examples[p.doc], entry{term: int32(id), x: p.weight})
 		}
 		ix.terms[h] = term{idf: float32(idf(h)), start: start, end: int32(len(ix.postings)), id: int32(id)}
 	}
-	ix.model = train(ts, ix.docs, examples, len(hashes))
+	ix.docs = len(first)
+	ix.model = train(ts, learn, examples[len(first):], len(hashes))
 	ix.scratch.New = func() any {
-		return &scratch{scores: make([]float32, len(ts)),
+		return &scratch{scores: make([]float32, ix.docs),
 			logits: make([]float32, len(ix.model.classes)), picks: make([]pick, len(ix.model.classes))}
 	}
 	return ix
@@ -210,7 +245,7 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 		if i < ix.real && t.Merchant == Platform && ix.merchants[merchant] && ix.overridden(t, merchant, now) {
 			continue
 		}
-		cos := inv * s.scores[i]
+		cos := inv * s.scores[ix.docOf[i]]
 		c := ix.model.ofTemplate[i]
 		if p := &s.picks[c]; p.template < 0 || cos > p.cos {
 			*p = pick{template: i, cos: cos}

@@ -35,7 +35,11 @@ const (
 	l2     = 0.0001
 )
 
-func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
+// example is one example question of a template: examples[doc] in train.
+type example struct{ template, doc int32 }
+
+// train fits the model to the examples in learn, whose vectors are in examples.
+func train(ts []Template, learn []example, examples [][]entry, nTerms int) model {
 	var m model
 	index := map[class]int{}
 	for _, t := range ts {
@@ -72,18 +76,18 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 	m.weights = make([]float32, nTerms*nc)
 	m.bias = make([]float32, nc)
 	lo, hi := m.localeRanges()
-	// Single examples only: the combined documents at the front would count every example twice.
 	// Each distinct (class, example) once: a merchant's copy of a platform template teaches nothing new, and
 	// training on every copy made init time grow with the number of merchants.
-	var order []int
+	var order []example
 	seen := map[string]bool{}
-	for d := len(ts); d < len(docs); d++ {
-		if len(examples[d]) == 0 {
+	for _, e := range learn {
+		es := examples[e.doc]
+		if len(es) == 0 {
 			continue
 		}
-		if k := exampleKey(m.ofTemplate[docs[d]], examples[d]); !seen[k] {
-			seen[k] = true
-			order = append(order, d)
+		if key := exampleKey(m.ofTemplate[e.template], es); !seen[key] {
+			seen[key] = true
+			order = append(order, e)
 		}
 	}
 	rng := rand.New(rand.NewPCG(4, 2))
@@ -94,8 +98,8 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 	for epoch := 0; epoch < epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		lr := rate / (1 + 0.1*float64(epoch))
-		for _, d := range order {
-			y := m.ofTemplate[docs[d]]
+		for _, ex := range order {
+			y, d := m.ofTemplate[ex.template], ex.doc
 			a, b := lo[y], hi[y]
 			for c := a; c < b; c++ {
 				z := float64(m.bias[c])
@@ -135,6 +139,7 @@ func train(ts []Template, docs []int32, examples [][]entry, nTerms int) model {
 			m.bias[i] = avgB[i] / float32(averaged)
 		}
 	}
+	halfPrecision(m.weights)
 	return m
 }
 

@@ -33,6 +33,10 @@ func (ix *Index) AppendBinary(b []byte) ([]byte, error) {
 	b = appendBytes(b, js)
 	b = binary.AppendUvarint(b, uint64(ix.real))
 	b = appendFloat(b, ix.oovIDF)
+	b = binary.AppendUvarint(b, uint64(ix.docs))
+	for _, d := range ix.docOf {
+		b = binary.AppendUvarint(b, uint64(d))
+	}
 
 	// Terms in id order, each with its postings; a term's id is its place in that order.
 	byID := make([]uint64, len(ix.terms))
@@ -63,7 +67,7 @@ func (ix *Index) AppendBinary(b []byte) ([]byte, error) {
 	for _, c := range m.ofTemplate {
 		b = binary.AppendUvarint(b, uint64(c))
 	}
-	// Weights as runs: a term's weights for the other locale's classes stay zero, about half of them.
+	// Weights as runs of halves: a term's weights for the other locale's classes stay zero, about half of them.
 	for i := 0; i < len(m.weights); {
 		z := i
 		for z < len(m.weights) && m.weights[z] == 0 {
@@ -76,7 +80,7 @@ func (ix *Index) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(z-i))
 		b = binary.AppendUvarint(b, uint64(nz-z))
 		for _, w := range m.weights[z:nz] {
-			b = appendFloat(b, w)
+			b = binary.LittleEndian.AppendUint16(b, toHalf(w)) // lossless: training rounds weights to halves
 		}
 		i = nz
 	}
@@ -102,6 +106,11 @@ func decodeIndex(r *reader) (*Index, error) {
 	}
 	ix.real = r.count(len(ix.templates))
 	ix.oovIDF = r.float()
+	ix.docs = r.count(len(ix.templates))
+	ix.docOf = make([]int32, len(ix.templates))
+	for i := range ix.docOf {
+		ix.docOf[i] = int32(r.count(ix.docs - 1))
+	}
 	for _, t := range ix.templates[:ix.real] {
 		if t.Merchant != Platform {
 			ix.merchants[t.Merchant] = true
@@ -115,7 +124,7 @@ func decodeIndex(r *reader) (*Index, error) {
 		t := term{idf: r.float(), start: int32(len(ix.postings)), id: int32(id)}
 		n := r.count(len(r.b))
 		for range n {
-			p := posting{doc: int32(r.count(len(ix.templates) - 1)), weight: r.float()}
+			p := posting{doc: int32(r.count(ix.docs - 1)), weight: r.float()}
 			ix.postings = append(ix.postings, p)
 		}
 		t.end = int32(len(ix.postings))
@@ -153,7 +162,7 @@ func decodeIndex(r *reader) (*Index, error) {
 			r.fail("empty run of weights")
 		}
 		for k := range n {
-			m.weights[i+k] = r.float()
+			m.weights[i+k] = r.half()
 		}
 		i += n
 	}
@@ -164,7 +173,7 @@ func decodeIndex(r *reader) (*Index, error) {
 		return nil, r.err
 	}
 	ix.scratch.New = func() any {
-		return &scratch{scores: make([]float32, len(ix.templates)),
+		return &scratch{scores: make([]float32, ix.docs),
 			logits: make([]float32, nc), picks: make([]pick, nc)}
 	}
 	return ix, nil
@@ -229,6 +238,13 @@ func (r *reader) bytes() []byte { return slices.Clone(r.next(r.count(len(r.b))))
 func (r *reader) uint64() uint64 {
 	if s := r.next(8); s != nil {
 		return binary.LittleEndian.Uint64(s)
+	}
+	return 0
+}
+
+func (r *reader) half() float32 {
+	if s := r.next(2); s != nil {
+		return fromHalf(binary.LittleEndian.Uint16(s))
 	}
 	return 0
 }
