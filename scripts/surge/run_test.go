@@ -328,9 +328,9 @@ func TestDrainStats(t *testing.T) {
 
 func TestRunDrain(t *testing.T) {
 	tests := []struct {
-		name   string
+		name    string
 		forever func(n int) bool
-		lost   int
+		lost    int
 	}{
 		{"every contact settles", nil, 0},
 		{"dead letters are lost", func(n int) bool { return n%50 == 0 }, 4},
