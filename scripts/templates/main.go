@@ -88,7 +88,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, catalog o
 		if err := cat.PutTemplates(ctx, ts); err != nil {
 			return fmt.Errorf("push %d templates to %s: %w", len(ts), *table, err)
 		}
-		fmt.Fprintf(stdout, "pushed %d templates to %s\n", len(ts), *table)
+		v, err := cat.Version(ctx)
+		if err != nil {
+			return fmt.Errorf("pushed %d templates to %s: %w", len(ts), *table, err)
+		}
+		fmt.Fprintf(stdout, "pushed %d templates to %s: catalog version %d, its snapshot published\n", len(ts), *table, v)
 		return nil
 	case "pull":
 		if *table == "" {
@@ -138,6 +142,7 @@ func report(ts []answer.Template, strict bool, stdout, stderr io.Writer) error {
 type catalogStore interface {
 	PutTemplates(ctx context.Context, ts []answer.Template) error
 	Templates(ctx context.Context) ([]answer.Template, error)
+	Version(ctx context.Context) (int64, error)
 }
 
 func openCatalog(ctx context.Context, table string) (catalogStore, error) {

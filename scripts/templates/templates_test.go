@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,6 +145,18 @@ func TestPushThenPullOnDynamoDBLocal(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if err := run(ctx, []string{"push", "-table", table}, &stdout, &stderr, open); err != nil {
 		t.Fatalf("push: %v (%s)", err, stderr.String())
+	}
+	// Push published the matcher for the version it made, as responders will read it.
+	cat := dynamo.NewCatalog(f.DynamoDB, table)
+	v, err := cat.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), fmt.Sprintf("catalog version %d, its snapshot published", v)) {
+		t.Errorf("push said %q, want the version %d it published", stdout.String(), v)
+	}
+	if b, err := cat.Snapshot(ctx, v); err != nil || len(b) == 0 {
+		t.Fatalf("no snapshot for version %d after push: %d bytes, %v", v, len(b), err)
 	}
 	out := filepath.Join(t.TempDir(), "pulled.json")
 	if err := run(ctx, []string{"pull", "-table", table, "-o", out}, &stdout, &stderr, open); err != nil {
