@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -145,5 +146,51 @@ func TestSendReportedFailedButSettledIsAccepted(t *testing.T) {
 	// The key still returns it.
 	if code, again := post(t, h, `{"merchant":"m1","shopper":{"id":"s9"},"text":"where is my order"}`, map[string]string{"Idempotency-Key": "order-79-attempt"}); code != http.StatusAccepted || again.ID != a.ID {
 		t.Errorf("repost = %d %+v, want %s", code, again, a.ID)
+	}
+}
+
+// A storefront that retries a post the intake refused (503) sends the same Idempotency-Key: the retry is the same
+// contact, so it must not count as the shopper's repeat contact and raise its priority. A new post is a repeat.
+func TestRetryWithTheSameKeyIsNotARepeatContact(t *testing.T) {
+	h, f := newHandler(t)
+	real := h.queue
+	failures := 1
+	h.queue = queueFunc(func(ctx context.Context, c contact.Contact) error {
+		if failures > 0 {
+			failures--
+			return errors.New("queue unavailable")
+		}
+		return real.Send(ctx, c)
+	})
+	body := `{"merchant":"m1","shopper":{"id":"s-retry"},"text":"where is my order"}`
+	key := map[string]string{"Idempotency-Key": "order-81-attempt"}
+	if code, _ := post(t, h, body, key); code != http.StatusServiceUnavailable {
+		t.Fatalf("first POST = %d, want 503 while the queue fails", code)
+	}
+	tests := []struct {
+		name   string
+		key    map[string]string
+		recent int
+	}{
+		{"retry with the same key", key, 0},
+		{"a new post of the same shopper", map[string]string{"Idempotency-Key": "order-81-second"}, 1},
+		{"a new post without a key", nil, 1},
+	}
+	for _, tt := range tests {
+		code, a := post(t, h, body, tt.key)
+		if code != http.StatusAccepted {
+			t.Fatalf("%s: POST = %d, want 202", tt.name, code)
+		}
+		msgs, err := f.SQS.ReceiveMessage(context.Background(), receiveAll(f.QueueURL))
+		if err != nil || len(msgs.Messages) != 1 {
+			t.Fatalf("%s: %d messages queued (%v), want 1", tt.name, len(msgs.Messages), err)
+		}
+		c, err := queue.Decode(*msgs.Messages[0].Body)
+		if err != nil || c.ID != a.ID {
+			t.Fatalf("%s: queued %s (%v), want %s", tt.name, c.ID, err, a.ID)
+		}
+		if c.Recent != tt.recent {
+			t.Errorf("%s: recent = %d, want %d", tt.name, c.Recent, tt.recent)
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // store is the part of *dynamo.Contacts the intake uses.
 type store interface {
-	NoteShopper(ctx context.Context, c contact.Contact) (bool, error)
+	NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (bool, error)
 	Accept(ctx context.Context, c contact.Contact, token, idemKey string) (dynamo.Accepted, error)
 	Withdraw(ctx context.Context, c contact.Contact, idemKey string) error
 	Get(ctx context.Context, id string) (contact.Record, error)
@@ -105,7 +105,7 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string)
 	c.ID = contact.NewID()
 	token := contact.NewSecret()
 	c.TokenHash = contact.HashSecret(token)
-	repeat, err := h.store.NoteShopper(ctx, c)
+	repeat, err := h.store.NoteShopper(ctx, c, idemKey)
 	if err != nil {
 		// Repeat detection only raises priority; a contact is worth more than the raise.
 		slog.WarnContext(ctx, "repeat contact check failed", "contact", c.ID, "err", err)

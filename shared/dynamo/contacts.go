@@ -62,25 +62,37 @@ type idemItem struct {
 // IdempotencyWindow is how long an Idempotency-Key keeps returning the first contact.
 const IdempotencyWindow = 24 * time.Hour
 
-// NoteShopper records that the shopper wrote at c.ReceivedAt and reports whether they wrote within contact.RepeatWindow before.
-func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact) (bool, error) {
+// NoteShopper records that the shopper wrote at c.ReceivedAt and reports whether they wrote within
+// contact.RepeatWindow before. A post retried with the same idempotency key is the same contact, not a repeat:
+// the key of the last post is kept to tell them apart.
+func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (bool, error) {
+	update := "SET lastContact = :t, expiresAt = :e REMOVE lastKey"
+	values := map[string]types.AttributeValue{
+		":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(contact.RepeatWindow * 2).Unix()),
+	}
+	if idemKey != "" {
+		update = "SET lastContact = :t, expiresAt = :e, lastKey = :k"
+		values[":k"] = str(idemKey)
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        &s.table,
-		Key:              map[string]types.AttributeValue{topology.ContactKey: str("S#" + c.Merchant + "#" + c.Shopper.ID)},
-		UpdateExpression: aws.String("SET lastContact = :t, expiresAt = :e"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(contact.RepeatWindow * 2).Unix()),
-		},
-		ReturnValues: types.ReturnValueUpdatedOld,
+		TableName:                 &s.table,
+		Key:                       map[string]types.AttributeValue{topology.ContactKey: str("S#" + c.Merchant + "#" + c.Shopper.ID)},
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueUpdatedOld,
 	})
 	if err != nil {
 		return false, fmt.Errorf("note contact of shopper %s: %w", c.Shopper.ID, translate(err))
 	}
 	var old struct {
-		LastContact int64 `dynamodbav:"lastContact"`
+		LastContact int64  `dynamodbav:"lastContact"`
+		LastKey     string `dynamodbav:"lastKey"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
 		return false, fmt.Errorf("decode last contact of shopper %s: %w", c.Shopper.ID, err)
+	}
+	if idemKey != "" && old.LastKey == idemKey {
+		return false, nil // the same post again
 	}
 	return old.LastContact > 0 && c.ReceivedAt.Sub(fromMillis(old.LastContact)) < contact.RepeatWindow, nil
 }

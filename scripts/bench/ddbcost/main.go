@@ -91,7 +91,7 @@ func run(ctx context.Context, n, conc int) error {
 			return err
 		}, 0},
 		{"UpdateItem (NoteShopper)", func(i int) error {
-			_, err := store.NoteShopper(ctx, mk(i, "pa"))
+			_, err := store.NoteShopper(ctx, mk(i, "pa"), "")
 			return err
 		}, 0},
 		{"GetItem (Get)", func(i int) error {
