@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -53,6 +54,38 @@ type handler struct {
 	targets priority.Targets
 	page    []byte
 	pageH   map[string]string
+	// overview caches the queue stats; its zero value reads them on every request.
+	overview statsCache
+}
+
+// statsCache serves the queue overview from one read per ttl per instance. Every agent's console polls it every
+// 3 s, and a read visits up to 5,000 index entries per priority, so at a peak with thousands of agents the reads
+// would grow with the agents; cached, they grow only with the instances.
+type statsCache struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu    sync.Mutex
+	at    time.Time
+	stats []dynamo.QueueStats
+}
+
+func (c *statsCache) get(ctx context.Context, read func(context.Context) ([]dynamo.QueueStats, error)) ([]dynamo.QueueStats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	if c.stats != nil && now().Sub(c.at) < c.ttl {
+		return c.stats, nil
+	}
+	stats, err := read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.stats, c.at = stats, now()
+	return stats, nil
 }
 
 var agentPath = regexp.MustCompile(`^/agent/contacts/([^/]+)(?:/(reply|release|extend|escalate))?$`)
@@ -143,7 +176,9 @@ type queueView struct {
 }
 
 func (h *handler) stats(ctx context.Context) httpapi.Response {
-	stats, err := h.queues.Stats(ctx, h.targets)
+	stats, err := h.overview.get(ctx, func(ctx context.Context) ([]dynamo.QueueStats, error) {
+		return h.queues.Stats(ctx, h.targets)
+	})
 	if err != nil {
 		slog.ErrorContext(ctx, "queue stats not read", "err", err)
 		return unavailable()

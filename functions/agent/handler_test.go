@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"breakwater/shared/contact"
 	"breakwater/shared/dynamo"
 	"breakwater/shared/eventfile"
+	"breakwater/shared/httpapi"
 	"breakwater/shared/localenv"
 	"breakwater/shared/localstack"
 	"breakwater/shared/priority"
@@ -180,5 +183,58 @@ func TestConcurrentAgentsNeverShareAContact(t *testing.T) {
 		case err := <-errs:
 			t.Errorf("claim: %v", err)
 		}
+	}
+}
+
+// statsReads is a queues whose Stats counts its calls; the other methods are not used.
+type statsReads struct {
+	queues
+	calls int
+}
+
+func (s *statsReads) Stats(context.Context, priority.Targets) ([]dynamo.QueueStats, error) {
+	s.calls++
+	return []dynamo.QueueStats{{Priority: priority.Urgent, Waiting: s.calls}}, nil
+}
+
+// Consoles poll the overview every 3 s each; an instance reads the queues at most once per ttl for all of them.
+func TestQueueOverviewIsReadOncePerTTL(t *testing.T) {
+	clock := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		ttl       time.Duration
+		polls     int
+		every     time.Duration
+		wantReads int
+	}{
+		{"no cache", 0, 5, time.Second, 5},
+		{"five consoles within the ttl", 2 * time.Second, 5, 100 * time.Millisecond, 1},
+		{"polls across three ttls", 2 * time.Second, 6, time.Second, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := clock
+			src := &statsReads{}
+			h := &handler{queues: src, auth: auth{mode: "token", token: token}, targets: priority.DefaultTargets(),
+				overview: statsCache{ttl: tt.ttl, now: func() time.Time { return now }}}
+			req := httpapi.Request{RouteKey: "GET /agent/queues", RawPath: "/agent/queues",
+				Headers: map[string]string{"authorization": "Bearer " + token}}
+			req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodGet, "/agent/queues"
+			var last string
+			for range tt.polls {
+				resp, err := h.handle(context.Background(), req)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("GET /agent/queues = %d %v", resp.StatusCode, err)
+				}
+				last = resp.Body
+				now = now.Add(tt.every)
+			}
+			if src.calls != tt.wantReads {
+				t.Errorf("%d polls read the queues %d times, want %d", tt.polls, src.calls, tt.wantReads)
+			}
+			if !strings.Contains(last, fmt.Sprintf(`"depth":%d`, src.calls)) {
+				t.Errorf("last overview %s is not the last read (%d)", last, src.calls)
+			}
+		})
 	}
 }

@@ -66,6 +66,8 @@ func run(ctx context.Context) error {
 		targets: priority.DefaultTargets(),
 		page:    webui.Console(console),
 		pageH:   console.Headers(),
+		// Consoles refresh every 3 s; one read per 2 s per instance serves them all.
+		overview: statsCache{ttl: 2 * time.Second},
 	}
 	lambda.Start(h.handle)
 	return nil
