@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -292,10 +290,13 @@ func (h *handler) act(ctx context.Context, req httpapi.Request, agent, id, actio
 		return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", "body must be JSON of at most 32 KiB")
 	}
 	var b actionBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", fmt.Sprintf("body is not a valid %s request: %v", action, err))
+	if err := contact.DecodeJSON(body, &b); err != nil {
+		field := "body"
+		var fe *contact.FieldError
+		if errors.As(err, &fe) {
+			field = fe.Field
+		}
+		return httpapi.Error(http.StatusBadRequest, "invalid_body", field, fmt.Sprintf("not a valid %s request: %v", action, err))
 	}
 	if b.Lease == "" || len(b.Lease) > 128 {
 		return httpapi.Error(http.StatusBadRequest, "invalid_field", "lease", "lease is required: the token /agent/claim returned")

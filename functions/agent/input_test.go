@@ -23,7 +23,7 @@ func TestAgentInputIsValidatedFirst(t *testing.T) {
 		{"no credentials", "reply", `{"lease":"l","text":"hi"}`, "", 401, "Authorization"},
 		{"a shopper's token", "reply", `{"lease":"l","text":"hi"}`, "Bearer not-the-agents", 401, "Authorization"},
 		{"not JSON", "reply", `hello`, "Bearer " + token, 400, "body"},
-		{"unknown field", "reply", `{"lease":"l","text":"hi","agent":"boss"}`, "Bearer " + token, 400, "body"},
+		{"unknown field", "reply", `{"lease":"l","text":"hi","agent":"boss"}`, "Bearer " + token, 400, "agent"},
 		{"too large", "reply", `{"lease":"l","text":"` + strings.Repeat("a", 33<<10) + `"}`, "Bearer " + token, 400, "body"},
 		{"no lease", "reply", `{"text":"hi"}`, "Bearer " + token, 400, "lease"},
 		{"lease too long", "release", `{"lease":"` + strings.Repeat("l", 129) + `"}`, "Bearer " + token, 400, "lease"},
@@ -32,7 +32,7 @@ func TestAgentInputIsValidatedFirst(t *testing.T) {
 		{"control character in reply", "reply", `{"lease":"l","text":"a\u0007b"}`, "Bearer " + token, 400, "text"},
 		{"extend by nothing", "extend", `{"lease":"l","seconds":0}`, "Bearer " + token, 400, "seconds"},
 		{"extend past the maximum", "extend", `{"lease":"l","seconds":100000}`, "Bearer " + token, 400, "seconds"},
-		{"seconds as a string", "extend", `{"lease":"l","seconds":"60"}`, "Bearer " + token, 400, "body"},
+		{"seconds as a string", "extend", `{"lease":"l","seconds":"60"}`, "Bearer " + token, 400, "seconds"},
 		{"unknown priority", "escalate", `{"lease":"l","priority":"critical"}`, "Bearer " + token, 400, "priority"},
 	}
 	for _, tt := range tests {

@@ -67,18 +67,24 @@ func Decode(body []byte) (Request, error) {
 	if len(body) > MaxBodyBytes {
 		return r, ErrTooLarge
 	}
+	return r, DecodeJSON(body, &r)
+}
+
+// DecodeJSON reads one JSON object from body into v as the API reads every request body: unknown fields, trailing
+// data, wrong types and invalid UTF-8 are *FieldError naming the field (or "body").
+func DecodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
-		return r, fieldErr("body", "is not valid UTF-8")
+		return fieldErr("body", "is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return r, decodeError(err)
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return r, fieldErr("body", "must hold exactly one JSON object")
+		return fieldErr("body", "must hold exactly one JSON object")
 	}
-	return r, nil
+	return nil
 }
 
 func decodeError(err error) error {
