@@ -59,10 +59,10 @@ type Mapping struct {
 
 // Stats counts what the mapping did.
 type Stats struct {
-	Invocations       int64 // batches handed to the function
-	FailedInvocations int64 // batches whose invocation failed as a whole (error, crash, timeout)
-	Deleted           int64 // messages processed and deleted
-	Retried           int64 // messages left on the queue for redelivery
+	Invocations       int64 `json:"invocations"`       // batches handed to the function
+	FailedInvocations int64 `json:"failedInvocations"` // batches whose invocation failed as a whole (error, crash, timeout)
+	Deleted           int64 `json:"deleted"`           // messages processed and deleted
+	Retried           int64 `json:"retried"`           // messages left on the queue for redelivery
 }
 
 // Stats returns the counts so far.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"breakwater/shared/eventsource"
 )
 
 // ControlPrefix starts the paths of the local-only control endpoints. They are served on the local gateway's
@@ -25,6 +27,7 @@ type drainer interface {
 	Release() time.Time
 	Held() bool
 	Settled() map[string]time.Time
+	Stats() eventsource.Stats
 }
 
 // QueueDepth is how many messages a queue holds.
@@ -43,6 +46,9 @@ type IntakeState struct {
 	DeadLetters QueueDepth `json:"deadLetters"`
 	// ReleasedAt is the last release, zero before the first.
 	ReleasedAt time.Time `json:"releasedAt,omitzero"`
+	// Source counts what the event source did since the stack started: a message retried waits out the queue's
+	// visibility timeout (minutes, as deployed) before it is delivered again.
+	Source eventsource.Stats `json:"source"`
 }
 
 // Settled is what GET /_local/intake/settled answers: when each contact's message was processed and deleted,
@@ -102,7 +108,7 @@ func (c *control) state(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
-	st := IntakeState{Held: c.source.Held(), Intake: in, DeadLetters: dead, ReleasedAt: c.released}
+	st := IntakeState{Held: c.source.Held(), Intake: in, DeadLetters: dead, ReleasedAt: c.released, Source: c.source.Stats()}
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"breakwater/shared/eventsource"
 	"breakwater/shared/topology"
 )
 
@@ -26,6 +27,7 @@ func (s *source) Hold()                         { s.held = true }
 func (s *source) Release() time.Time            { s.held = false; return s.released }
 func (s *source) Held() bool                    { return s.held }
 func (s *source) Settled() map[string]time.Time { return s.settled }
+func (s *source) Stats() eventsource.Stats      { return eventsource.Stats{Invocations: 12, Retried: 3} }
 
 func TestControlEndpoints(t *testing.T) {
 	rel := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
@@ -41,6 +43,7 @@ func TestControlEndpoints(t *testing.T) {
 	}{
 		{"state", "GET", "/_local/intake", false, nil, 200, `"intake":{"visible":7,"inFlight":3}`, false},
 		{"hold", "POST", "/_local/intake/hold", true, nil, 200, `"held":true`, true},
+		{"event source counts", "GET", "/_local/intake", false, nil, 200, `"invocations":12,"failedInvocations":0,"deleted":0,"retried":3`, false},
 		{"hold without the header", "POST", "/_local/intake/hold", false, nil, 403, ControlHeader, false},
 		{"release", "POST", "/_local/intake/release", true, nil, 200, `"releasedAt":"2026-11-11T00:00:00Z"`, false},
 		{"settled times after the release", "GET", "/_local/intake/settled", false, nil, 200, `"c_1":1500`, false},
