@@ -32,6 +32,11 @@ type DrainResult struct {
 	Untimed int `json:"untimed"`
 	// Verified counts contacts whose status was read after the drain.
 	Verified int `json:"verified"`
+	// Invocations, FailedInvocations and Retried are what the event source did during the drain; a retried
+	// message waits out the queue's visibility timeout before it is delivered again.
+	Invocations       int64 `json:"invocations"`
+	FailedInvocations int64 `json:"failedInvocations"`
+	Retried           int64 `json:"retried"`
 }
 
 // drainStats is the arithmetic of a drain, kept apart from HTTP so it can be tested on its own.
@@ -147,7 +152,8 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 		return s.result(true), nil
 	}
 
-	if _, err := ctl.release(ctx); err != nil {
+	before, err := ctl.release(ctx)
+	if err != nil {
 		return Result{}, fmt.Errorf("surge: release the responder's event source: %w", err)
 	}
 	released = true
@@ -170,6 +176,9 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 	}
 	d := drainStats(set.Millis, emptyAt)
 	d.DeadLetters = after.DeadLetters.Total()
+	d.Invocations = after.Source.Invocations - before.Source.Invocations
+	d.FailedInvocations = after.Source.FailedInvocations - before.Source.FailedInvocations
+	d.Retried = after.Source.Retried - before.Source.Retried
 	d.Verified, d.Untimed = s.verify(vctx, accepted, set.Millis)
 	if opt.Progress != nil {
 		s.progress(true)

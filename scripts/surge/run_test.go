@@ -133,7 +133,7 @@ func (f *fakeAPI) control(w http.ResponseWriter, r *http.Request) {
 	}
 	state := func() {
 		json.NewEncoder(w).Encode(map[string]any{"held": f.held, "intake": map[string]int{"visible": onQueue},
-			"deadLetters": map[string]int{"visible": dead}})
+			"deadLetters": map[string]int{"visible": dead}, "source": map[string]int{"invocations": len(f.settledMs), "retried": dead}})
 	}
 	switch r.Method + " " + r.URL.Path {
 	case "GET /_local/intake":
@@ -142,21 +142,18 @@ func (f *fakeAPI) control(w http.ResponseWriter, r *http.Request) {
 		f.held = true
 		f.holds++
 		state()
-	case "POST /_local/intake/release":
+	case "POST /_local/intake/release": // answers the state at the release, then drains at once
 		f.held, f.released = false, true
+		state()
 		f.settledMs = map[string]float64{}
 		for i, id := range f.order {
 			if c := f.contacts[id]; c.onQueue {
 				c.onQueue = false
-				if c.forever {
-					dead++
-				} else {
+				if !c.forever {
 					f.settledMs[id] = float64(2 * (i + 1))
 				}
 			}
 		}
-		onQueue = 0
-		state()
 	case "GET /_local/intake/settled":
 		json.NewEncoder(w).Encode(map[string]any{"releasedAt": time.Now(), "millis": f.settledMs})
 	default:
@@ -368,6 +365,9 @@ func TestRunDrain(t *testing.T) {
 			}
 			if got, want := d.DrainSeconds, last/1000; got != want {
 				t.Fatalf("drain seconds = %g, want %g", got, want)
+			}
+			if got, want := d.Retried, int64(tt.lost); got != want {
+				t.Fatalf("retried = %d, want %d", got, want)
 			}
 			if got, want := d.Verified, 200; got != want {
 				t.Fatalf("verified = %d, want %d", got, want)
