@@ -31,6 +31,7 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:8080", "HTTP API listen address (keep it on loopback)")
 	token := flag.String("agent-token", os.Getenv("BREAKWATER_AGENT_TOKEN"), "agents' bearer token (random when empty; env BREAKWATER_AGENT_TOKEN)")
+	intake := flag.Int("intake", 0, "intake environments serving the HTTP API at once (default 4; Lambda would scale out)")
 	concurrency := flag.Int("concurrency", 0, "responder batches in flight (MaximumConcurrency); default from the topology, at most 16 locally")
 	killEvery := flag.Int("kill-responder-every", 0, "kill the responder process mid-batch each time this many more messages were handed to it (crash simulation)")
 	visibility := flag.Duration("visibility", 0, "override the intake queue's visibility timeout (default as deployed: 6x the responder timeout)")
@@ -71,7 +72,7 @@ func run() error {
 	begin := time.Now()
 	s, err := localstack.Start(ctx, localstack.Options{
 		Root: root, Addr: *addr, AgentToken: *token, Concurrency: *concurrency, KillResponderEvery: *killEvery,
-		Visibility: *visibility, TemplateRefresh: *refresh, Log: logw, Prefix: "breakwater-local-",
+		Visibility: *visibility, TemplateRefresh: *refresh, Log: logw, Prefix: "breakwater-local-", IntakeInstances: *intake,
 	})
 	if err != nil {
 		return err
