@@ -48,6 +48,7 @@ type IntakeState struct {
 	ReleasedAt time.Time `json:"releasedAt,omitzero"`
 	// Source counts what the event source did since the stack started: a message retried waits out the queue's
 	// visibility timeout (minutes, as deployed) before it is delivered again.
+	// The release's answer counts them as they were just before the release.
 	Source eventsource.Stats `json:"source"`
 }
 
@@ -79,11 +80,12 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.source.Hold()
 		c.state(w, r)
 	case "POST /intake/release":
+		before := c.source.Stats() // the counts at the release: pollers start at once
 		at := c.source.Release()
 		c.mu.Lock()
 		c.released = at
 		c.mu.Unlock()
-		c.state(w, r)
+		c.stateWith(w, r, before)
 	case "GET /intake":
 		c.state(w, r)
 	case "GET /intake/settled":
@@ -101,6 +103,10 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *control) state(w http.ResponseWriter, r *http.Request) {
+	c.stateWith(w, r, c.source.Stats())
+}
+
+func (c *control) stateWith(w http.ResponseWriter, r *http.Request, stats eventsource.Stats) {
 	in, dead, err := c.depth(r.Context())
 	if err != nil {
 		c.log.Error("intake depth not read", "err", err)
@@ -108,7 +114,7 @@ func (c *control) state(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
-	st := IntakeState{Held: c.source.Held(), Intake: in, DeadLetters: dead, ReleasedAt: c.released, Source: c.source.Stats()}
+	st := IntakeState{Held: c.source.Held(), Intake: in, DeadLetters: dead, ReleasedAt: c.released, Source: stats}
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/logging"
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
@@ -138,7 +139,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
-	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+	// The SDK retries some failed calls silently; a retried receive can strand the messages its lost answer held
+	// for the visibility timeout, so the stack's own SQS calls log their retries.
+	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg, func(so *sqs.Options) {
+		so.ClientLogMode, so.Logger = aws.LogRetries, logging.NewStandardLogger(o.Log)
+	})
 	s.sqs = sq
 	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
