@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"slices"
@@ -106,6 +107,7 @@ func printResult(w io.Writer, opt Options, r Result) {
 		out("  accepted      %7d  (%.1f%%) in %.2fs = %.0f/s, with the responder held\n", r.Accepted, pct(r.Accepted, r.N), r.SendSeconds, r.AcceptedPerSec)
 		out("  drained       %7d  in %.2fs from the release to the last message deleted = %.0f/s (queue seen empty after %.2fs)\n",
 			d.Drained, d.DrainSeconds, d.DrainedPerSec, d.QueueEmptySeconds)
+		out("  drained 99%%  %7.0f  in %.2fs = %.0f/s\n", math.Ceil(0.99*float64(d.Drained)), d.Seconds99, d.PerSec99)
 		out("  settled       %7d  (status read once after the drain: %d read)\n", r.Settled, d.Verified)
 		out("  dead letters  %7d\n", d.DeadLetters)
 		out("  batches       %7d  (%.1f contacts each; %d failed as a whole; %d messages retried, each after the visibility timeout)\n",

@@ -311,8 +311,11 @@ func TestDrainStats(t *testing.T) {
 		want    DrainResult
 	}{
 		{"none", nil, DrainResult{QueueEmptySeconds: 1}},
-		{"rate from the last deletion", map[string]float64{"a": 250, "b": 1000, "c": 2000, "d": 500}, DrainResult{Drained: 4, DrainSeconds: 2, DrainedPerSec: 2, QueueEmptySeconds: 1}},
+		{"rate from the last deletion", map[string]float64{"a": 250, "b": 1000, "c": 2000, "d": 500},
+			DrainResult{Drained: 4, DrainSeconds: 2, DrainedPerSec: 2, Seconds99: 2, PerSec99: 2, QueueEmptySeconds: 1}},
 		{"one at once", map[string]float64{"a": 0}, DrainResult{Drained: 1, QueueEmptySeconds: 1}},
+		{"a straggler stretches the drain, not the 99%", stragglers(200, 2, 180_000),
+			DrainResult{Drained: 200, DrainSeconds: 180, DrainedPerSec: 200.0 / 180, Seconds99: 0.198, PerSec99: 1000, QueueEmptySeconds: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,6 +324,18 @@ func TestDrainStats(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stragglers settles n contacts 1 ms apart, except the last late ones, which settle at ms.
+func stragglers(n, late int, ms float64) map[string]float64 {
+	out := map[string]float64{}
+	for i := range n {
+		out[fmt.Sprint(i)] = float64(i + 1)
+		if i >= n-late {
+			out[fmt.Sprint(i)] = ms
+		}
+	}
+	return out
 }
 
 func TestRunDrain(t *testing.T) {
