@@ -54,8 +54,12 @@ type Mapping struct {
 	idle    *sync.Cond    // signalled on gate when active drops to zero
 	active  int           // pollers receiving or processing a batch
 	held    chan struct{} // non-nil while held; closed by Release
-	settled map[string]time.Time
+	settled map[string]time.Time // nil until the first Release: only measurements record
 }
+
+// maxSettled bounds the record of settle times, so a stack left running after a drain measurement does not grow
+// without end; a million entries is a few tens of megabytes.
+const maxSettled = 1 << 20
 
 // Stats counts what the mapping did.
 type Stats struct {
@@ -91,12 +95,12 @@ func (m *Mapping) cond() *sync.Cond {
 	return m.idle
 }
 
-// Release lets the pollers receive again and forgets the settle times recorded so far, so that Settled holds only
+// Release lets the pollers receive again and starts a new record of settle times, so that Settled holds only
 // what this release processed. It returns the moment of release.
 func (m *Mapping) Release() time.Time {
 	m.gate.Lock()
 	defer m.gate.Unlock()
-	m.settled = nil
+	m.settled = map[string]time.Time{}
 	if m.held != nil {
 		close(m.held)
 		m.held = nil
@@ -111,8 +115,9 @@ func (m *Mapping) Held() bool {
 	return m.held != nil
 }
 
-// Settled returns when each KeyAttribute value was processed and its message deleted, since the last Release
-// (or since Run began). A value delivered more than once keeps its first time.
+// Settled returns when each KeyAttribute value was processed and its message deleted since the last Release
+// (nothing before the first Release, and at most maxSettled values). A value delivered more than once keeps its
+// first time.
 func (m *Mapping) Settled() map[string]time.Time {
 	m.gate.Lock()
 	defer m.gate.Unlock()
@@ -159,9 +164,12 @@ func (m *Mapping) record(batch []types.Message, done []bool, at time.Time) {
 	m.gate.Lock()
 	defer m.gate.Unlock()
 	if m.settled == nil {
-		m.settled = map[string]time.Time{}
+		return
 	}
 	for i, msg := range batch {
+		if len(m.settled) >= maxSettled {
+			return
+		}
 		a, ok := msg.MessageAttributes[m.KeyAttribute]
 		if !done[i] || !ok || a.StringValue == nil {
 			continue

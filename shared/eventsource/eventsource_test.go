@@ -138,3 +138,19 @@ func TestHoldKeepsMessagesOnTheQueueUntilRelease(t *testing.T) {
 		})
 	}
 }
+
+func TestNothingRecordedBeforeTheFirstRelease(t *testing.T) {
+	fx := localstack.Provisioned(t)
+	fn := &function{}
+	m := &eventsource.Mapping{SQS: fx.SQS, QueueURL: fx.QueueURL, QueueARN: fx.QueueARN, Function: fn, BatchSize: 10,
+		Concurrency: 2, Wait: 200 * time.Millisecond, KeyAttribute: "key"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { m.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	send(t, fx.SQS, fx.QueueURL, 5)
+	await(t, "five messages deleted", func() bool { return m.Stats().Deleted == 5 })
+	if got := len(m.Settled()); got != 0 {
+		t.Fatalf("settled before any release = %d, want 0: a stack that is never measured must not keep a record", got)
+	}
+}
