@@ -125,7 +125,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			err = errors.Join(err, s.Close())
 		}
 	}()
-	log := slog.New(slog.NewTextHandler(o.Log, nil))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stops = append(s.stops, func() error { cancel(); return nil })
 
@@ -141,9 +140,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	// The SDK retries some failed calls silently; a retried receive can strand the messages its lost answer held
 	// for the visibility timeout, so the stack's own SQS calls log their retries.
+	log := slog.New(slog.NewTextHandler(o.Log, nil))
 	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg, func(so *sqs.Options) {
 		so.ClientLogMode, so.Logger = aws.LogRetries, logging.NewStandardLogger(o.Log)
-	})
+	}, logSQSFailures(log))
 	s.sqs = sq
 	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
