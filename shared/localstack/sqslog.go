@@ -1,7 +1,9 @@
 package localstack
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -10,7 +12,7 @@ import (
 )
 
 // loggedHTTP logs the SQS calls of the stack's own client (the event source's receives and deletes) that fail in
-// transport or with a server error. The SDK retries those silently, and a retried receive whose first answer was
+// transport, with an error status, or while their answer is read. The SDK retries those silently, and a retried receive whose first answer was
 // lost leaves that answer's messages in flight until the visibility timeout.
 type loggedHTTP struct {
 	next sqs.HTTPClient
@@ -22,10 +24,31 @@ func (c loggedHTTP) Do(r *http.Request) (*http.Response, error) {
 	switch {
 	case err != nil:
 		c.log.Warn("SQS call failed in transport; the SDK may retry it", "call", r.Header.Get("X-Amz-Target"), "err", err)
-	case resp.StatusCode >= 500:
+	case resp.StatusCode >= 400: // throttling codes come with a 4xx, and the SDK retries them
 		c.log.Warn("SQS call failed; the SDK may retry it", "call", r.Header.Get("X-Amz-Target"), "status", fmt.Sprint(resp.StatusCode))
 	}
+	if err == nil && resp.Body != nil {
+		resp.Body = &loggedBody{ReadCloser: resp.Body, call: r.Header.Get("X-Amz-Target"), length: resp.ContentLength, log: c.log}
+	}
 	return resp, err
+}
+
+// loggedBody logs a response body that breaks off before its end: the SDK retries that too.
+type loggedBody struct {
+	io.ReadCloser
+	call   string
+	length int64
+	read   int64
+	log    *slog.Logger
+}
+
+func (b *loggedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.log.Warn("SQS answer broke off; the SDK may retry the call", "call", b.call, "read", b.read, "contentLength", b.length, "err", err)
+	}
+	return n, err
 }
 
 // logSQSFailures makes o's HTTP client a loggedHTTP.

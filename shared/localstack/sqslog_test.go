@@ -3,10 +3,12 @@ package localstack
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 type doFunc func(*http.Request) (*http.Response, error)
@@ -21,9 +23,10 @@ func TestLoggedHTTP(t *testing.T) {
 		logged string
 	}{
 		{"success is quiet", 200, nil, ""},
-		{"client error is the SDK's to report", 400, nil, ""},
+		{"client error", 400, nil, `status=400`},
 		{"server error", 503, nil, `status=503`},
 		{"transport error", 0, errors.New("connection reset by peer"), `err="connection reset by peer"`},
+		{"answer broken off", 299, nil, `read=2 contentLength=10 err="unexpected EOF"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,11 +35,17 @@ func TestLoggedHTTP(t *testing.T) {
 				if tt.err != nil {
 					return nil, tt.err
 				}
-				return &http.Response{StatusCode: tt.status}, nil
+				if tt.status == 299 {
+					return &http.Response{StatusCode: 200, ContentLength: 10, Body: io.NopCloser(io.MultiReader(strings.NewReader("{}"), iotest.ErrReader(io.ErrUnexpectedEOF)))}, nil
+				}
+				return &http.Response{StatusCode: tt.status, Body: io.NopCloser(strings.NewReader("{}"))}, nil
 			})}
 			req, _ := http.NewRequest("POST", "http://127.0.0.1:1/", nil)
 			req.Header.Set("X-Amz-Target", "AmazonSQS.ReceiveMessage")
-			c.Do(req)
+			resp, err := c.Do(req)
+			if err == nil {
+				io.ReadAll(resp.Body)
+			}
 			got := buf.String()
 			if tt.logged == "" && got != "" {
 				t.Fatalf("logged %q, want nothing", got)
