@@ -132,6 +132,7 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 	}
 	opt = s.opt
 	ctl := controlClient{base: s.base, client: opt.Client}
+	outer := ctx // interrupts end the check after the drain too; the timeout does not
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 
@@ -179,7 +180,7 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("surge: wait for the intake queue to drain: %w", err)
 	}
 	// What follows reads; give it time of its own so a drain that ran out of time still reports.
-	vctx, vcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	vctx, vcancel := context.WithTimeout(outer, 5*time.Minute)
 	defer vcancel()
 	set, err := ctl.settled(vctx)
 	if err != nil {
