@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,6 +21,7 @@ type loggedHTTP struct {
 }
 
 func (c loggedHTTP) Do(r *http.Request) (*http.Response, error) {
+	start := time.Now()
 	resp, err := c.next.Do(r)
 	switch {
 	case err != nil:
@@ -28,7 +30,7 @@ func (c loggedHTTP) Do(r *http.Request) (*http.Response, error) {
 		c.log.Warn("SQS call failed; the SDK may retry it", "call", r.Header.Get("X-Amz-Target"), "status", fmt.Sprint(resp.StatusCode))
 	}
 	if err == nil && resp.Body != nil {
-		resp.Body = &loggedBody{ReadCloser: resp.Body, call: r.Header.Get("X-Amz-Target"), length: resp.ContentLength, log: c.log}
+		resp.Body = &loggedBody{ReadCloser: resp.Body, call: r.Header.Get("X-Amz-Target"), length: resp.ContentLength, log: c.log, start: start}
 	}
 	return resp, err
 }
@@ -40,13 +42,14 @@ type loggedBody struct {
 	length int64
 	read   int64
 	log    *slog.Logger
+	start  time.Time // when the call was sent
 }
 
 func (b *loggedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.read += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
-		b.log.Warn("SQS answer broke off; the SDK may retry the call", "call", b.call, "read", b.read, "contentLength", b.length, "err", err)
+		b.log.Warn("SQS answer broke off; the SDK may retry the call", "call", b.call, "read", b.read, "contentLength", b.length, "sinceSent", time.Since(b.start), "err", err)
 	}
 	return n, err
 }
