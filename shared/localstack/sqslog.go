@@ -49,7 +49,7 @@ func (b *loggedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.read += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
-		b.log.Warn("SQS answer broke off; the SDK may retry the call", "call", b.call, "read", b.read, "contentLength", b.length, "sinceSent", time.Since(b.start), "err", err)
+		b.log.Warn("SQS answer broke off; the SDK may retry the call", "call", b.call, "read", b.read, "contentLength", b.length, "err", err, "sinceSent", time.Since(b.start))
 	}
 	return n, err
 }

@@ -26,7 +26,7 @@ func TestLoggedHTTP(t *testing.T) {
 		{"client error", 400, nil, `status=400`},
 		{"server error", 503, nil, `status=503`},
 		{"transport error", 0, errors.New("connection reset by peer"), `err="connection reset by peer"`},
-		{"answer broken off", 299, nil, `read=2 contentLength=10 err="unexpected EOF"`},
+		{"answer broken off", 299, nil, `read=2 contentLength=10 err="unexpected EOF" sinceSent=`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
