@@ -51,9 +51,9 @@ type Mapping struct {
 	invocations, failedInvocations, deleted, retried atomic.Int64
 
 	gate    sync.Mutex
-	idle    *sync.Cond    // signalled on gate when active drops to zero
-	active  int           // pollers receiving or processing a batch
-	held    chan struct{} // non-nil while held; closed by Release
+	idle    *sync.Cond           // signalled on gate when active drops to zero
+	active  int                  // pollers receiving or processing a batch
+	held    chan struct{}        // non-nil while held; closed by Release
 	settled map[string]time.Time // nil until the first Release: only measurements record
 }
 
