@@ -71,6 +71,14 @@ func (c *Catalog) Version(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// changed bumps the version after a write and publishes the snapshot of the new version.
+func (c *Catalog) changed(ctx context.Context) error {
+	if err := c.bump(ctx); err != nil {
+		return err
+	}
+	return c.publish(ctx)
+}
+
 func (c *Catalog) bump(ctx context.Context) error {
 	_, err := c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &c.table, Key: catalogKey(metaPartition, "version"),
@@ -132,18 +140,25 @@ func (c *Catalog) each(ctx context.Context, pk string, visit func(sk string, bod
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
 		ConsistentRead:            aws.Bool(true),
 	}
+	return c.query(ctx, "read catalog "+pk, in, func(item map[string]types.AttributeValue) error {
+		sk, _ := item[topology.CatalogSort].(*types.AttributeValueMemberS)
+		body, _ := item["body"].(*types.AttributeValueMemberS)
+		if sk == nil || body == nil {
+			return fmt.Errorf("read catalog %s: item without sk or body", pk)
+		}
+		return visit(sk.Value, []byte(body.Value))
+	})
+}
+
+// query runs in page by page and visits every item, stopping at the first error; what names the read in errors.
+func (c *Catalog) query(ctx context.Context, what string, in *dynamodb.QueryInput, visit func(map[string]types.AttributeValue) error) error {
 	for {
 		out, err := c.db.Query(ctx, in)
 		if err != nil {
-			return fmt.Errorf("read catalog %s: %w", pk, translate(err))
+			return fmt.Errorf("%s: %w", what, translate(err))
 		}
 		for _, item := range out.Items {
-			sk, _ := item[topology.CatalogSort].(*types.AttributeValueMemberS)
-			body, _ := item["body"].(*types.AttributeValueMemberS)
-			if sk == nil || body == nil {
-				return fmt.Errorf("read catalog %s: item without sk or body", pk)
-			}
-			if err := visit(sk.Value, []byte(body.Value)); err != nil {
+			if err := visit(item); err != nil {
 				return err
 			}
 		}
@@ -172,10 +187,7 @@ func (c *Catalog) PutTemplates(ctx context.Context, ts []answer.Template) error 
 	if err := c.batchWrite(ctx, reqs); err != nil {
 		return fmt.Errorf("put templates: %w", err)
 	}
-	if err := c.bump(ctx); err != nil {
-		return err
-	}
-	return c.publish(ctx)
+	return c.changed(ctx)
 }
 
 // batchWrite writes reqs 25 at a time, retrying what DynamoDB leaves unprocessed.
@@ -210,10 +222,7 @@ func (c *Catalog) PutRules(ctx context.Context, merchant string, r priority.Rule
 	if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &c.table, Item: item}); err != nil {
 		return fmt.Errorf("put rules of %s: %w", merchant, translate(err))
 	}
-	if err := c.bump(ctx); err != nil {
-		return err
-	}
-	return c.publish(ctx)
+	return c.changed(ctx)
 }
 
 // publish builds the triage of the catalog as it is now and stores its snapshot under the version it read, so
@@ -267,21 +276,13 @@ func (c *Catalog) snapshotKeysBefore(ctx context.Context, version int64) ([]stri
 		ProjectionExpression:      aws.String("sk"),
 	}
 	var keys []string
-	for {
-		out, err := c.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list old snapshots: %w", translate(err))
+	err := c.query(ctx, "list old snapshots", in, func(item map[string]types.AttributeValue) error {
+		if sk, ok := item[topology.CatalogSort].(*types.AttributeValueMemberS); ok {
+			keys = append(keys, sk.Value)
 		}
-		for _, item := range out.Items {
-			if sk, ok := item[topology.CatalogSort].(*types.AttributeValueMemberS); ok {
-				keys = append(keys, sk.Value)
-			}
-		}
-		if out.LastEvaluatedKey == nil {
-			return keys, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+		return nil
+	})
+	return keys, err
 }
 
 // errSnapshotDamaged reports a snapshot whose parts do not add up; readers build from the templates instead.
@@ -304,29 +305,24 @@ func (c *Catalog) Snapshot(ctx context.Context, version int64) ([]byte, error) {
 		sum   string
 		got   int
 	)
-	for {
-		out, err := c.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("read catalog snapshot of version %d: %w", version, translate(err))
+	err := c.query(ctx, fmt.Sprintf("read catalog snapshot of version %d", version), in, func(item map[string]types.AttributeValue) error {
+		d, _ := item["data"].(*types.AttributeValueMemberB)
+		n, _ := item["parts"].(*types.AttributeValueMemberN)
+		s, _ := item["sha256"].(*types.AttributeValueMemberS)
+		if d == nil || n == nil || s == nil || (sum != "" && s.Value != sum) {
+			return fmt.Errorf("read catalog snapshot of version %d: %w: parts of different snapshots", version, errSnapshotDamaged)
 		}
-		for _, item := range out.Items {
-			d, _ := item["data"].(*types.AttributeValueMemberB)
-			n, _ := item["parts"].(*types.AttributeValueMemberN)
-			s, _ := item["sha256"].(*types.AttributeValueMemberS)
-			if d == nil || n == nil || s == nil || (sum != "" && s.Value != sum) {
-				return nil, fmt.Errorf("read catalog snapshot of version %d: %w: parts of different snapshots", version, errSnapshotDamaged)
-			}
-			if parts, err = strconv.Atoi(n.Value); err != nil {
-				return nil, fmt.Errorf("read catalog snapshot of version %d: %w: parts %q", version, errSnapshotDamaged, n.Value)
-			}
-			sum = s.Value
-			data.Write(d.Value)
-			got++
+		var err error
+		if parts, err = strconv.Atoi(n.Value); err != nil {
+			return fmt.Errorf("read catalog snapshot of version %d: %w: parts %q", version, errSnapshotDamaged, n.Value)
 		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		sum = s.Value
+		data.Write(d.Value)
+		got++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if got == 0 {
 		return nil, nil
