@@ -226,22 +226,7 @@ func (s *surge) sendAll(ctx context.Context, samples []Sample, tick <-chan time.
 			}
 		})
 	}
-	go func() {
-		defer close(jobs)
-		for i := range samples {
-			if s.opt.Rate > 0 {
-				due := s.start.Add(time.Duration(float64(i) / s.opt.Rate * float64(time.Second)))
-				if !sleepUntil(ctx, due) {
-					return
-				}
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go s.pace(ctx, jobs)
 	done := make(chan struct{})
 	go func() { senders.Wait(); close(done) }()
 	for {
@@ -250,6 +235,25 @@ func (s *surge) sendAll(ctx context.Context, samples []Sample, tick <-chan time.
 			return accepted
 		case <-tick:
 			s.progress(false)
+		}
+	}
+}
+
+// pace hands the senders the indexes of opt.N contacts at opt.Rate (as fast as they take them when 0), then
+// closes jobs; it stops early when ctx ends.
+func (s *surge) pace(ctx context.Context, jobs chan<- int) {
+	defer close(jobs)
+	for i := range s.opt.N {
+		if s.opt.Rate > 0 {
+			due := s.start.Add(time.Duration(float64(i) / s.opt.Rate * float64(time.Second)))
+			if !sleepUntil(ctx, due) {
+				return
+			}
+		}
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -198,28 +198,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	var outstanding sync.WaitGroup
 	var senders, pollers sync.WaitGroup
 
-	go func() { // pace the sends
-		defer close(jobs)
-		for i := range opt.N {
-			if opt.Rate > 0 {
-				due := s.start.Add(time.Duration(float64(i) / opt.Rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
-					t := time.NewTimer(d)
-					select {
-					case <-ctx.Done():
-						t.Stop()
-						return
-					case <-t.C:
-					}
-				}
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go s.pace(ctx, jobs)
 	for range opt.Concurrency {
 		senders.Add(1)
 		go func() {

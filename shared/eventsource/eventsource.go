@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -121,11 +122,7 @@ func (m *Mapping) Held() bool {
 func (m *Mapping) Settled() map[string]time.Time {
 	m.gate.Lock()
 	defer m.gate.Unlock()
-	out := make(map[string]time.Time, len(m.settled))
-	for k, v := range m.settled {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.settled)
 }
 
 // enter blocks while the mapping is held and then counts the caller as active until it calls leave; it returns
