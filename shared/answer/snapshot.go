@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // indexFormat heads every encoded index; a reader refuses any other, so a responder built before a format change
@@ -233,7 +232,8 @@ func (r *reader) count(limit int) int {
 	return int(v)
 }
 
-func (r *reader) bytes() []byte { return slices.Clone(r.next(r.count(len(r.b)))) }
+// bytes reads a length-prefixed run; it aliases the input, and every caller copies it (string, json.Unmarshal).
+func (r *reader) bytes() []byte { return r.next(r.count(len(r.b))) }
 
 func (r *reader) uint64() uint64 {
 	if s := r.next(8); s != nil {
