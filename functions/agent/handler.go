@@ -14,9 +14,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/httpapi"
 	"breakwater/shared/priority"
 	"breakwater/shared/triage"
 )
@@ -88,14 +88,14 @@ func (c *statsCache) get(ctx context.Context, read func(context.Context) ([]dyna
 
 var agentPath = regexp.MustCompile(`^/agent/contacts/([^/]+)(?:/(reply|release|extend|escalate))?$`)
 
-func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	route := httpapi.Route(req)
+func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	route := apigw.Route(req)
 	if route == "GET /console" {
-		return httpapi.Page(h.page, h.pageH), nil
+		return apigw.Page(h.page, h.pageH), nil
 	}
 	agent, ok := h.auth.agent(req)
 	if !ok {
-		r := httpapi.Error(http.StatusUnauthorized, "unauthorized", "Authorization", "an agent's bearer token is required")
+		r := apigw.Error(http.StatusUnauthorized, "unauthorized", "Authorization", "an agent's bearer token is required")
 		r.Headers["WWW-Authenticate"] = "Bearer"
 		return r, nil
 	}
@@ -108,7 +108,7 @@ func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	}
 	m := agentPath.FindStringSubmatch(req.RawPath)
 	if m == nil {
-		return httpapi.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
+		return apigw.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
 	}
 	id, action := m[1], m[2]
 	switch {
@@ -117,10 +117,10 @@ func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	case method == http.MethodPost && action != "":
 		return h.act(ctx, req, agent, id, action), nil
 	}
-	return httpapi.Error(http.StatusMethodNotAllowed, "method_not_allowed", "", "method not allowed on this route"), nil
+	return apigw.Error(http.StatusMethodNotAllowed, "method_not_allowed", "", "method not allowed on this route"), nil
 }
 
-func (a auth) agent(req httpapi.Request) (string, bool) {
+func (a auth) agent(req apigw.Request) (string, bool) {
 	if a.mode == "jwt" {
 		// API Gateway's JWT authorizer has already verified the token; the claims say who and in which groups.
 		if req.RequestContext.Authorizer == nil || req.RequestContext.Authorizer.JWT == nil {
@@ -132,11 +132,11 @@ func (a auth) agent(req httpapi.Request) (string, bool) {
 		}
 		return firstNonEmpty(claims["cognito:username"], claims["username"], claims["sub"]), true
 	}
-	got, ok := strings.CutPrefix(httpapi.Header(req, "Authorization"), "Bearer ")
+	got, ok := strings.CutPrefix(apigw.Header(req, "Authorization"), "Bearer ")
 	if !ok || a.token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
 		return "", false
 	}
-	name := httpapi.Header(req, "X-Agent-Name")
+	name := apigw.Header(req, "X-Agent-Name")
 	if !agentName.MatchString(name) {
 		name = "agent"
 	}
@@ -173,7 +173,7 @@ type queueView struct {
 	TargetSeconds     int    `json:"targetSeconds"`
 }
 
-func (h *handler) stats(ctx context.Context) httpapi.Response {
+func (h *handler) stats(ctx context.Context) apigw.Response {
 	stats, err := h.overview.get(ctx, func(ctx context.Context) ([]dynamo.QueueStats, error) {
 		return h.queues.Stats(ctx, h.targets)
 	})
@@ -186,7 +186,7 @@ func (h *handler) stats(ctx context.Context) httpapi.Response {
 		out[i] = queueView{Priority: s.Priority.String(), Depth: s.Waiting, Claimed: s.Claimed, Overdue: s.Overdue,
 			OldestWaitSeconds: int(s.OldestWait.Seconds()), TargetSeconds: int(s.Target.Seconds())}
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"queues": out})
+	return apigw.JSON(http.StatusOK, map[string]any{"queues": out})
 }
 
 type suggestion struct {
@@ -248,29 +248,29 @@ type leaseView struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-func (h *handler) claim(ctx context.Context, agent string) httpapi.Response {
+func (h *handler) claim(ctx context.Context, agent string) apigw.Response {
 	r, lease, err := h.queues.Claim(ctx, agent, h.hold, h.targets)
 	if errors.Is(err, contact.ErrNotFound) {
-		return httpapi.NoContent()
+		return apigw.NoContent()
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "claim failed", "agent", agent, "err", err)
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent, "priority", r.Priority)
-	return httpapi.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
+	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
 }
 
-func (h *handler) view(ctx context.Context, id string) httpapi.Response {
+func (h *handler) view(ctx context.Context, id string) apigw.Response {
 	r, err := h.queues.Get(ctx, id)
 	if errors.Is(err, contact.ErrNotFound) {
-		return httpapi.Error(http.StatusNotFound, "not_found", "", "no such contact")
+		return apigw.Error(http.StatusNotFound, "not_found", "", "no such contact")
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "contact not read", "contact", id, "err", err)
 		return unavailable()
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r)})
+	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r)})
 }
 
 // actionBody is the body of reply, release, extend and escalate; each uses some of the fields.
@@ -284,10 +284,10 @@ type actionBody struct {
 // maxReplyRunes bounds an agent's reply.
 const maxReplyRunes = 4000
 
-func (h *handler) act(ctx context.Context, req httpapi.Request, agent, id, action string) httpapi.Response {
-	body, err := httpapi.Body(req)
+func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action string) apigw.Response {
+	body, err := apigw.Body(req)
 	if err != nil || len(body) > 32<<10 {
-		return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", "body must be JSON of at most 32 KiB")
+		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", "body must be JSON of at most 32 KiB")
 	}
 	var b actionBody
 	if err := contact.DecodeJSON(body, &b); err != nil {
@@ -296,10 +296,10 @@ func (h *handler) act(ctx context.Context, req httpapi.Request, agent, id, actio
 		if errors.As(err, &fe) {
 			field = fe.Field
 		}
-		return httpapi.Error(http.StatusBadRequest, "invalid_body", field, fmt.Sprintf("not a valid %s request: %v", action, err))
+		return apigw.Error(http.StatusBadRequest, "invalid_body", field, fmt.Sprintf("not a valid %s request: %v", action, err))
 	}
 	if b.Lease == "" || len(b.Lease) > 128 {
-		return httpapi.Error(http.StatusBadRequest, "invalid_field", "lease", "lease is required: the token /agent/claim returned")
+		return apigw.Error(http.StatusBadRequest, "invalid_field", "lease", "lease is required: the token /agent/claim returned")
 	}
 	var (
 		r     contact.Record
@@ -309,39 +309,39 @@ func (h *handler) act(ctx context.Context, req httpapi.Request, agent, id, actio
 	case "reply":
 		text := strings.TrimSpace(b.Text)
 		if problem := replyProblem(text); problem != "" {
-			return httpapi.Error(http.StatusBadRequest, "invalid_field", "text", problem)
+			return apigw.Error(http.StatusBadRequest, "invalid_field", "text", problem)
 		}
 		r, err = h.queues.Reply(ctx, id, b.Lease, agent, text)
 	case "release":
 		r, err = h.queues.Release(ctx, id, b.Lease)
 	case "extend":
 		if b.Seconds < 1 || b.Seconds > int(dynamo.MaxHold.Seconds()) {
-			return httpapi.Error(http.StatusBadRequest, "invalid_field", "seconds", fmt.Sprintf("seconds must be from 1 to %d", int(dynamo.MaxHold.Seconds())))
+			return apigw.Error(http.StatusBadRequest, "invalid_field", "seconds", fmt.Sprintf("seconds must be from 1 to %d", int(dynamo.MaxHold.Seconds())))
 		}
 		lease, err = h.queues.Extend(ctx, id, b.Lease, time.Duration(b.Seconds)*time.Second)
 		if err == nil {
-			return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "lease": leaseView{lease.Token, lease.ExpiresAt}})
+			return apigw.JSON(http.StatusOK, map[string]any{"id": id, "lease": leaseView{lease.Token, lease.ExpiresAt}})
 		}
 	case "escalate":
 		to, perr := priority.Parse(b.Priority)
 		if perr != nil {
-			return httpapi.Error(http.StatusBadRequest, "invalid_field", "priority", perr.Error())
+			return apigw.Error(http.StatusBadRequest, "invalid_field", "priority", perr.Error())
 		}
 		r, err = h.queues.Escalate(ctx, id, b.Lease, to, agent)
 	}
 	switch {
 	case errors.Is(err, contact.ErrNotFound):
-		return httpapi.Error(http.StatusNotFound, "not_found", "", "no such contact")
+		return apigw.Error(http.StatusNotFound, "not_found", "", "no such contact")
 	case errors.Is(err, contact.ErrLease):
-		return httpapi.Error(http.StatusConflict, "lease_conflict", "lease", "the lease is wrong or has expired; claim the contact again")
+		return apigw.Error(http.StatusConflict, "lease_conflict", "lease", "the lease is wrong or has expired; claim the contact again")
 	case errors.Is(err, contact.ErrNotHigher):
-		return httpapi.Error(http.StatusBadRequest, "invalid_field", "priority", err.Error())
+		return apigw.Error(http.StatusBadRequest, "invalid_field", "priority", err.Error())
 	case err != nil:
 		slog.ErrorContext(ctx, "agent action failed", "action", action, "contact", id, "agent", agent, "err", err)
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "agent action", "action", action, "contact", id, "agent", agent)
-	return httpapi.JSON(http.StatusOK, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority})
+	return apigw.JSON(http.StatusOK, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority})
 }
 
 func replyProblem(text string) string {
@@ -361,8 +361,8 @@ func replyProblem(text string) string {
 	return ""
 }
 
-func unavailable() httpapi.Response {
-	r := httpapi.Error(http.StatusServiceUnavailable, "unavailable", "", "try again in a few seconds")
+func unavailable() apigw.Response {
+	r := apigw.Error(http.StatusServiceUnavailable, "unavailable", "", "try again in a few seconds")
 	r.Headers["Retry-After"] = "2"
 	return r
 }

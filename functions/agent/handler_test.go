@@ -11,25 +11,25 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/eventfile"
-	"breakwater/shared/httpapi"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 	"breakwater/shared/webui"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 const token = "test-agent-token"
 
 func newHandler(t *testing.T) (*handler, *dynamo.Contacts) {
 	t.Helper()
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
 	cfg := webui.ConsoleConfig{Auth: "token"}
 	return &handler{
@@ -67,7 +67,7 @@ func TestSampleEvents(t *testing.T) {
 		"extend-unknown-contact.json": 404, "escalate-unknown-contact.json": 404,
 		"reply-bad-body.json": 400, "escalate-bad-priority.json": 400, "get-contact-unknown.json": 404,
 	}
-	root, _ := localenv.RepoRoot()
+	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "agent")
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestQueueOverviewIsReadOncePerTTL(t *testing.T) {
 			src := &statsReads{}
 			h := &handler{queues: src, auth: auth{mode: "token", token: token}, targets: priority.DefaultTargets(),
 				overview: statsCache{ttl: tt.ttl, now: func() time.Time { return now }}}
-			req := httpapi.Request{RouteKey: "GET /agent/queues", RawPath: "/agent/queues",
+			req := apigw.Request{RouteKey: "GET /agent/queues", RawPath: "/agent/queues",
 				Headers: map[string]string{"authorization": "Bearer " + token}}
 			req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodGet, "/agent/queues"
 			var last string

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"breakwater/shared/httpapi"
+	"breakwater/shared/aws/apigw"
 )
 
 // Agents' requests are validated before anything is stored: a clear 4xx names the field, and without the agents'
@@ -38,7 +38,7 @@ func TestAgentInputIsValidatedFirst(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := "/agent/contacts/" + id + "/" + tt.action
-			req := httpapi.Request{RouteKey: "POST /agent/contacts/{id}/" + tt.action, RawPath: path, Body: tt.body,
+			req := apigw.Request{RouteKey: "POST /agent/contacts/{id}/" + tt.action, RawPath: path, Body: tt.body,
 				PathParameters: map[string]string{"id": id}, Headers: map[string]string{}}
 			req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, path
 			if tt.auth != "" {

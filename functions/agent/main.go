@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"breakwater/shared/awsclient"
-	"breakwater/shared/config"
-	"breakwater/shared/dynamo"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
@@ -29,7 +29,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	var env config.Env
+	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
 	catalog := env.String(topology.Catalog.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, 30)
@@ -47,11 +47,11 @@ func run(ctx context.Context) error {
 	if err := env.Err(); err != nil {
 		return err
 	}
-	cfg, err := awsclient.Load(ctx)
+	cfg, err := sdkconfig.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	db := awsclient.DynamoDB(cfg)
+	db := sdkconfig.DynamoDB(cfg)
 	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), time.Minute)
 	// Build the index during init: a claim's lease runs from the moment it is taken, so the first claim of a
 	// fresh environment must not spend it building the suggestions' index.

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/httpapi"
-	"breakwater/shared/queue"
 )
 
 // queueFunc is a fake intake queue.
@@ -46,7 +46,7 @@ func TestReplayQueuesAContactTheFirstAttemptNeverQueued(t *testing.T) {
 	if len(msgs.Messages) != 1 {
 		t.Fatalf("intake queue holds %d messages, want the replayed contact", len(msgs.Messages))
 	}
-	if got, err := queue.Decode(*msgs.Messages[0].Body); err != nil || got.ID != c.ID {
+	if got, err := intakequeue.Decode(*msgs.Messages[0].Body); err != nil || got.ID != c.ID {
 		t.Errorf("queued %+v (%v), want contact %s", got.ID, err, c.ID)
 	}
 }
@@ -94,7 +94,7 @@ func TestFailedSendWithdrawsBeforeTheDeadline(t *testing.T) {
 		t.Errorf("a late message turned the withdrawn contact into %s", rec.Status)
 	}
 	// The key was forgotten: the storefront's retry makes a fresh contact, which is queued.
-	h.queue = queue.NewIntake(f.SQS, f.QueueURL)
+	h.queue = intakequeue.NewIntake(f.SQS, f.QueueURL)
 	code, a := post(t, h, `{"merchant":"m1","shopper":{"id":"s8"},"text":"where is my order"}`, map[string]string{"idempotency-key": "order-78-attempt"})
 	if code != http.StatusAccepted || a.ID == sent.ID {
 		t.Errorf("retry = %d %+v, want 202 with a new contact", code, a)
@@ -105,7 +105,7 @@ func TestFailedSendWithdrawsBeforeTheDeadline(t *testing.T) {
 	}
 }
 
-func postRequest(body string, headers map[string]string) (req httpapi.Request) {
+func postRequest(body string, headers map[string]string) (req apigw.Request) {
 	req.RouteKey, req.RawPath, req.Body, req.Headers = "POST /contacts", "/contacts", body, headers
 	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = "POST", "/contacts"
 	return req
@@ -113,7 +113,7 @@ func postRequest(body string, headers map[string]string) (req httpapi.Request) {
 
 func getStatus(t *testing.T, h *handler, id, token string) int {
 	t.Helper()
-	var req httpapi.Request
+	var req apigw.Request
 	req.RouteKey, req.RawPath = "GET /contacts/{id}", "/contacts/"+id
 	req.PathParameters = map[string]string{"id": id}
 	req.Headers = map[string]string{"x-contact-token": token}
@@ -185,7 +185,7 @@ func TestRetryWithTheSameKeyIsNotARepeatContact(t *testing.T) {
 		if err != nil || len(msgs.Messages) != 1 {
 			t.Fatalf("%s: %d messages queued (%v), want 1", tt.name, len(msgs.Messages), err)
 		}
-		c, err := queue.Decode(*msgs.Messages[0].Body)
+		c, err := intakequeue.Decode(*msgs.Messages[0].Body)
 		if err != nil || c.ID != a.ID {
 			t.Fatalf("%s: queued %s (%v), want %s", tt.name, c.ID, err, a.ID)
 		}

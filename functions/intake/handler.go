@@ -8,9 +8,9 @@ import (
 	"regexp"
 	"time"
 
+	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/httpapi"
 	"breakwater/shared/intent"
 )
 
@@ -43,15 +43,15 @@ type handler struct {
 	margin time.Duration
 }
 
-func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	if deadline, ok := ctx.Deadline(); ok && h.margin > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.margin))
 		defer cancel()
 	}
-	switch httpapi.Route(req) {
+	switch apigw.Route(req) {
 	case "GET /":
-		return httpapi.Page(h.page, h.pageH), nil
+		return apigw.Page(h.page, h.pageH), nil
 	case "POST /contacts":
 		return h.post(ctx, req), nil
 	case "GET /contacts/{id}":
@@ -61,7 +61,7 @@ func (h *handler) handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		req.PathParameters = map[string]string{"id": contactPath.FindStringSubmatch(req.RawPath)[1]}
 		return h.get(ctx, req), nil
 	}
-	return httpapi.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
+	return apigw.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
 }
 
 var contactPath = regexp.MustCompile(`^/contacts/([^/]+)$`)
@@ -74,14 +74,14 @@ type accepted struct {
 	Token  string `json:"token"`
 }
 
-func (h *handler) post(ctx context.Context, req httpapi.Request) httpapi.Response {
-	body, err := httpapi.Body(req)
+func (h *handler) post(ctx context.Context, req apigw.Request) apigw.Response {
+	body, err := apigw.Body(req)
 	if err != nil {
-		return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", "body is not valid base64")
+		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", "body is not valid base64")
 	}
-	idemKey := httpapi.Header(req, "Idempotency-Key")
+	idemKey := apigw.Header(req, "Idempotency-Key")
 	if idemKey != "" && !idemKeyPattern.MatchString(idemKey) {
-		return httpapi.Error(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be 8-128 letters, digits or . _ : -")
+		return apigw.Error(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be 8-128 letters, digits or . _ : -")
 	}
 	r, err := contact.Decode(body)
 	if err == nil {
@@ -94,14 +94,14 @@ func (h *handler) post(ctx context.Context, req httpapi.Request) httpapi.Respons
 	var fe *contact.FieldError
 	switch {
 	case errors.Is(err, contact.ErrTooLarge):
-		return httpapi.Error(http.StatusRequestEntityTooLarge, "too_large", "body", "the request body is larger than 16 KiB")
+		return apigw.Error(http.StatusRequestEntityTooLarge, "too_large", "body", "the request body is larger than 16 KiB")
 	case errors.As(err, &fe):
-		return httpapi.Error(http.StatusBadRequest, "invalid_field", fe.Field, fe.Error())
+		return apigw.Error(http.StatusBadRequest, "invalid_field", fe.Field, fe.Error())
 	}
-	return httpapi.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
+	return apigw.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
 }
 
-func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string) httpapi.Response {
+func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string) apigw.Response {
 	c.ID = contact.NewID()
 	token := contact.NewSecret()
 	c.TokenHash = contact.HashSecret(token)
@@ -130,14 +130,14 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string)
 		case errors.Is(werr, contact.ErrSettled):
 			// SQS took the message although its answer was lost, and the responder has settled the contact.
 			slog.InfoContext(ctx, "contact queued after all", "contact", c.ID)
-			return httpapi.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+			return apigw.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
 		case werr != nil:
 			slog.ErrorContext(ctx, "contact not withdrawn; it stays pending until TTL", "contact", c.ID, "err", werr)
 		}
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", repeat)
-	return httpapi.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+	return apigw.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
 }
 
 // afterDeadline is a context for clean-up once ctx has run out: it lasts the margin kept before the Lambda deadline.
@@ -151,7 +151,7 @@ func (h *handler) afterDeadline(ctx context.Context) (context.Context, context.C
 // replay answers a repeated post with the first contact. The first attempt may have died between storing the
 // contact and queueing it (a function timeout, a lost answer from SQS), so a contact still pending is queued again:
 // the responder settles a contact once however often it is delivered, and a 202 must never leave a contact unqueued.
-func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey string) httpapi.Response {
+func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey string) apigw.Response {
 	first, err := h.store.Get(ctx, got.ID)
 	if err != nil {
 		slog.ErrorContext(ctx, "replayed contact not read", "contact", got.ID, "err", err)
@@ -171,11 +171,11 @@ func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey strin
 		}
 	}
 	slog.InfoContext(ctx, "contact replayed", "contact", got.ID, "status", first.Status)
-	return httpapi.JSON(http.StatusAccepted, accepted{ID: got.ID, Status: string(contact.Pending), Token: got.Token})
+	return apigw.JSON(http.StatusAccepted, accepted{ID: got.ID, Status: string(contact.Pending), Token: got.Token})
 }
 
-func unavailable() httpapi.Response {
-	r := httpapi.Error(http.StatusServiceUnavailable, "unavailable", "", "the contact was not accepted; please try again in a few seconds")
+func unavailable() apigw.Response {
+	r := apigw.Error(http.StatusServiceUnavailable, "unavailable", "", "the contact was not accepted; please try again in a few seconds")
 	r.Headers["Retry-After"] = "2"
 	return r
 }
@@ -191,10 +191,10 @@ type status struct {
 	Menu       []string       `json:"menu,omitempty"`
 }
 
-var notFound = httpapi.Error(http.StatusNotFound, "not_found", "", "no contact with that id and token")
+var notFound = apigw.Error(http.StatusNotFound, "not_found", "", "no contact with that id and token")
 
-func (h *handler) get(ctx context.Context, req httpapi.Request) httpapi.Response {
-	id, token := req.PathParameters["id"], httpapi.Header(req, "X-Contact-Token")
+func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
+	id, token := req.PathParameters["id"], apigw.Header(req, "X-Contact-Token")
 	if id == "" || token == "" || len(id) > 64 || len(token) > 128 {
 		return notFound
 	}
@@ -222,7 +222,7 @@ func (h *handler) get(ctx context.Context, req httpapi.Request) httpapi.Response
 			st.Menu = intent.Intents
 		}
 	}
-	return httpapi.JSON(http.StatusOK, st)
+	return apigw.JSON(http.StatusOK, st)
 }
 
 func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Queue {

@@ -10,23 +10,23 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"breakwater/shared/dynamo"
-	"breakwater/shared/eventfile"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
-	"breakwater/shared/queue"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/intakequeue"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/webui"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
-func newHandler(t *testing.T) (*handler, localstack.Fixture) {
+func newHandler(t *testing.T) (*handler, runner.Fixture) {
 	t.Helper()
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	return &handler{
 		store:         dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour),
-		queue:         queue.NewIntake(f.SQS, f.QueueURL),
+		queue:         intakequeue.NewIntake(f.SQS, f.QueueURL),
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),
 		now:           time.Now,
@@ -37,7 +37,7 @@ func newHandler(t *testing.T) (*handler, localstack.Fixture) {
 
 func root(t *testing.T) string {
 	t.Helper()
-	r, err := localenv.RepoRoot()
+	r, err := emulators.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestAcceptQueuesTheContactAndStatusNeedsItsToken(t *testing.T) {
 	if len(msgs.Messages) != 1 {
 		t.Fatalf("intake queue holds %d messages, want 1", len(msgs.Messages))
 	}
-	c, err := queue.Decode(*msgs.Messages[0].Body)
+	c, err := intakequeue.Decode(*msgs.Messages[0].Body)
 	if err != nil {
 		t.Fatalf("decode queued message: %v", err)
 	}
@@ -154,7 +154,7 @@ func TestAcceptQueuesTheContactAndStatusNeedsItsToken(t *testing.T) {
 	if len(msgs.Messages) != 1 {
 		t.Fatalf("intake queue holds %d new messages, want 1", len(msgs.Messages))
 	}
-	if c2, _ := queue.Decode(*msgs.Messages[0].Body); c2.ID != b.ID || c2.Recent != 1 {
+	if c2, _ := intakequeue.Decode(*msgs.Messages[0].Body); c2.ID != b.ID || c2.Recent != 1 {
 		t.Errorf("second contact %s recent = %d, want 1", c2.ID, c2.Recent)
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"breakwater/shared/awsclient"
-	"breakwater/shared/config"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/queue"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/intakequeue"
+	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/topology"
 	"breakwater/shared/webui"
 )
@@ -28,7 +28,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	var env config.Env
+	var env lambdaenv.Env
 	table := env.String(topology.Contacts.EnvVar)
 	queueURL := env.String(topology.Intake.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, 30)
@@ -37,17 +37,17 @@ func run(ctx context.Context) error {
 	if err := env.Err(); err != nil {
 		return err
 	}
-	cfg, err := awsclient.Load(ctx)
+	cfg, err := sdkconfig.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
-	store := dynamo.NewContacts(awsclient.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour)
+	store := dynamo.NewContacts(sdkconfig.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour)
 	// Status polls share one read of each queue per interval instead of counting the queues per poll, so a deep
 	// queue in a surge costs reads per instance, not per poll; the position a shopper sees is at most this old.
 	store.PositionTTL = 2 * time.Second
 	h := &handler{
 		store:         store,
-		queue:         queue.NewIntake(awsclient.SQS(cfg), queueURL),
+		queue:         intakequeue.NewIntake(sdkconfig.SQS(cfg), queueURL),
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),
 		now:           time.Now,

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )

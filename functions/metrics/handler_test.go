@@ -10,20 +10,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
-	"breakwater/shared/eventfile"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 func TestScheduledEventPublishesQueueFigures(t *testing.T) {
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
 	at := time.Now().Add(-2 * time.Minute)
 	res := store.Settle(context.Background(), []contact.Record{{
@@ -36,7 +36,7 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 	}
 	var out bytes.Buffer
 	h := &handler{queues: store, targets: priority.DefaultTargets(), metrics: emf.New(&out, topology.MetricsNamespace)}
-	root, _ := localenv.RepoRoot()
+	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "metrics")
 	if err != nil || len(all) == 0 {
 		t.Fatalf("sample events: %v (%d)", err, len(all))

@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"breakwater/shared/awsclient"
-	"breakwater/shared/config"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -28,17 +28,17 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	var env config.Env
+	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
 	if err := env.Err(); err != nil {
 		return err
 	}
-	cfg, err := awsclient.Load(ctx)
+	cfg, err := sdkconfig.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	h := &handler{
-		queues:  dynamo.NewContacts(awsclient.DynamoDB(cfg), contacts, 24*time.Hour),
+		queues:  dynamo.NewContacts(sdkconfig.DynamoDB(cfg), contacts, 24*time.Hour),
 		targets: priority.DefaultTargets(),
 		metrics: emf.New(os.Stdout, topology.MetricsNamespace),
 	}

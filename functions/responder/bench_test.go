@@ -21,11 +21,11 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
 	"breakwater/shared/priority"
-	"breakwater/shared/queue"
 	"breakwater/shared/triage"
 )
 
@@ -139,7 +139,7 @@ func benchMessages(tb testing.TB) map[string][]events.SQSMessage {
 		for _, t := range texts {
 			seq++
 			id := fmt.Sprintf("c_%026d", seq)
-			body, err := queue.Encode(contact.Contact{ID: id, Merchant: "m1",
+			body, err := intakequeue.Encode(contact.Contact{ID: id, Merchant: "m1",
 				Shopper: contact.Shopper{ID: fmt.Sprintf("s-%d", seq), Tier: contact.Standard}, Locale: locale,
 				Channel: "web", Text: t, Context: ctx, ReceivedAt: time.Date(2026, 11, 11, 0, 0, 1, 0, time.UTC),
 				TokenHash: "0f35d0ae14518b96bd6d3fec3ca15801fd58c9e048b1ccdea11a71378f2acdc9"})
@@ -147,7 +147,7 @@ func benchMessages(tb testing.TB) map[string][]events.SQSMessage {
 				tb.Fatal(err)
 			}
 			ms = append(ms, events.SQSMessage{MessageId: fmt.Sprintf("m-%d", seq), Body: body,
-				MessageAttributes: map[string]events.SQSMessageAttribute{queue.ContactIDAttribute: {StringValue: aws.String(id), DataType: "String"}}})
+				MessageAttributes: map[string]events.SQSMessageAttribute{intakequeue.ContactIDAttribute: {StringValue: aws.String(id), DataType: "String"}}})
 		}
 		return ms
 	}

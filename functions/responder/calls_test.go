@@ -16,13 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
-	"breakwater/shared/awsclient"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/intakequeue"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
-	"breakwater/shared/queue"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -94,9 +94,9 @@ func describe(m map[string]int) string {
 // TestCallsPerContact counts the AWS calls the responder makes per contact against DynamoDB Local and fauxqs, with
 // the template cache warm as after a cold start: batches of 10 should cost one transaction each.
 func TestCallsPerContact(t *testing.T) {
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	counter := newCallCounter()
-	db := awsclient.DynamoDB(f.Config, localenv.DynamoOptions, func(o *dynamodb.Options) {
+	db := sdkconfig.DynamoDB(f.Config, emulators.DynamoOptions, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, counter.apiOption)
 	})
 	// The responder has no SQS client: the event source receives the batch and deletes what the function did not
@@ -135,12 +135,12 @@ func TestCallsPerContact(t *testing.T) {
 				var ev events.SQSEvent
 				for i := range 10 {
 					m := msgs[tt.name][(b*10+i)%len(msgs[tt.name])]
-					c, err := queue.Decode(m.Body)
+					c, err := intakequeue.Decode(m.Body)
 					if err != nil {
 						t.Fatal(err)
 					}
 					c.ID = fmt.Sprintf("c_%s%02d%02d%s", tt.name[:1], b, i, strings.Repeat("a", 26-5))
-					body, err := queue.Encode(c)
+					body, err := intakequeue.Encode(c)
 					if err != nil {
 						t.Fatal(err)
 					}

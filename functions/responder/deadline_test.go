@@ -9,10 +9,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
-	"breakwater/shared/queue"
 	"breakwater/shared/triage"
 )
 
@@ -39,7 +39,7 @@ func TestBatchKeepsAMarginBeforeTheLambdaDeadline(t *testing.T) {
 	}
 	var ev events.SQSEvent
 	for i, id := range []string{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa", "c_bbbbbbbbbbbbbbbbbbbbbbbbbb"} {
-		body, err := queue.Encode(contact.Contact{ID: id, Merchant: "m1", Shopper: contact.Shopper{ID: "s1", Tier: contact.Gold},
+		body, err := intakequeue.Encode(contact.Contact{ID: id, Merchant: "m1", Shopper: contact.Shopper{ID: "s1", Tier: contact.Gold},
 			Locale: contact.English, Channel: "web", Text: "where is my order", ReceivedAt: time.Now(), TokenHash: contact.HashSecret("t")})
 		if err != nil {
 			t.Fatal(err)

@@ -9,10 +9,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
-	"breakwater/shared/queue"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -86,10 +86,10 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 // decide turns one message into the contact's outcome. ok is false for a message that cannot be tied to a contact.
 func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMessage, now time.Time) (contact.Record, bool) {
-	c, err := queue.Decode(m.Body)
+	c, err := intakequeue.Decode(m.Body)
 	if err != nil {
 		id := ""
-		if a, ok := m.MessageAttributes[queue.ContactIDAttribute]; ok && a.StringValue != nil {
+		if a, ok := m.MessageAttributes[intakequeue.ContactIDAttribute]; ok && a.StringValue != nil {
 			id = *a.StringValue
 		}
 		if !contactIDPattern.MatchString(id) {
@@ -98,7 +98,7 @@ func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMe
 		}
 		slog.WarnContext(ctx, "malformed message rejected", "contact", id, "message", m.MessageId, "err", err)
 		reason := "the message could not be read"
-		if errors.Is(err, queue.ErrMalformed) {
+		if errors.Is(err, intakequeue.ErrMalformed) {
 			reason = err.Error()
 		}
 		return contact.Record{Contact: contact.Contact{ID: id}, Status: contact.Rejected, Reject: reason, UpdatedAt: now}, true

@@ -12,17 +12,17 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
-	"breakwater/shared/eventfile"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 type fixture struct {
 	h        *handler
@@ -33,7 +33,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, refresh time.Duration) fixture {
 	t.Helper()
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
 	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
 	return fixture{
@@ -45,7 +45,7 @@ func newFixture(t *testing.T, refresh time.Duration) fixture {
 
 func load(t *testing.T, name string) events.SQSEvent {
 	t.Helper()
-	root, err := localenv.RepoRoot()
+	root, err := emulators.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSampleEvents(t *testing.T) {
 			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, ""},
 		}},
 	}
-	root, _ := localenv.RepoRoot()
+	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "responder")
 	if err != nil {
 		t.Fatal(err)

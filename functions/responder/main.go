@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"breakwater/shared/awsclient"
-	"breakwater/shared/config"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/emf"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -28,7 +28,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	var env config.Env
+	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
 	catalog := env.String(topology.Catalog.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, 30)
@@ -36,11 +36,11 @@ func run(ctx context.Context) error {
 	if err := env.Err(); err != nil {
 		return err
 	}
-	cfg, err := awsclient.Load(ctx)
+	cfg, err := sdkconfig.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("responder: %w", err)
 	}
-	db := awsclient.DynamoDB(cfg)
+	db := sdkconfig.DynamoDB(cfg)
 	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), refresh)
 	// Load templates and build the index during init, not on the first contact's clock.
 	if _, err := cache.Get(ctx); err != nil {

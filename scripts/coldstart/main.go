@@ -19,11 +19,11 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
-	"breakwater/shared/awsclient"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/lambdahost"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/lambdahost"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -49,7 +49,7 @@ func main() {
 }
 
 func run(ctx context.Context, runs int, sizeList string, build, verbose bool) error {
-	root, err := localenv.RepoRoot()
+	root, err := emulators.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func run(ctx context.Context, runs int, sizeList string, build, verbose bool) er
 	if err != nil {
 		return err
 	}
-	emu, err := localenv.Start(ctx, localenv.Options{Root: root, Log: log})
+	emu, err := emulators.Start(ctx, emulators.Options{Root: root, Log: log})
 	if err != nil {
 		return err
 	}
@@ -94,12 +94,12 @@ func run(ctx context.Context, runs int, sizeList string, build, verbose bool) er
 	if err != nil {
 		return err
 	}
-	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
+	db, sq := sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), sdkconfig.SQS(cfg)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "templates\truns\tinit min\tinit median\tinit max\tsnapshot\tsnapshot read\tdecode\twithout snapshot: read\tbuild\ttarget\t\n")
 	for i, n := range counts {
-		res, err := localstack.Provision(ctx, db, sq, fmt.Sprintf("coldstart%d-", i), 0)
+		res, err := runner.Provision(ctx, db, sq, fmt.Sprintf("coldstart%d-", i), 0)
 		if err != nil {
 			return err
 		}

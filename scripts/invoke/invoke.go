@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"breakwater/shared/eventfile"
-	"breakwater/shared/lambdahost"
-	"breakwater/shared/localenv"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
+	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/topology"
 )
 
@@ -173,8 +173,8 @@ func (v invoker) readEvent(function, arg string) ([]byte, error) {
 
 // localEnv is the function environment the running local stack recorded, once its emulators answer.
 func (v invoker) localEnv(ctx context.Context) ([]string, error) {
-	st, err := localenv.ReadState(v.root)
-	if errors.Is(err, localenv.ErrNoState) {
+	st, err := emulators.ReadState(v.root)
+	if errors.Is(err, emulators.ErrNoState) {
 		return nil, err // says how to start it
 	}
 	if err != nil {
@@ -182,12 +182,12 @@ func (v invoker) localEnv(ctx context.Context) ([]string, error) {
 	}
 	ddb, sqs := st.Env["AWS_ENDPOINT_URL_DYNAMODB"], st.Env["AWS_ENDPOINT_URL_SQS"]
 	if ddb == "" || sqs == "" {
-		return nil, fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", localenv.StatePath(v.root), startLocal)
+		return nil, fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", emulators.StatePath(v.root), startLocal)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := v.ping(pingCtx, ddb, sqs); err != nil {
-		return nil, fmt.Errorf("local stack recorded in %s does not answer (%v): %s", localenv.StatePath(v.root), err, startLocal)
+		return nil, fmt.Errorf("local stack recorded in %s does not answer (%v): %s", emulators.StatePath(v.root), err, startLocal)
 	}
 	return st.Environ(), nil
 }

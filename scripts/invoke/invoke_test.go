@@ -10,17 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/shared/lambdahost"
-	"breakwater/shared/localenv"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/topology"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 // echoInvoker runs invoke against a temporary repo whose only function is lambdahost's echo test function.
 func echoInvoker(t *testing.T) (invoker, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	realRoot, err := localenv.RepoRoot()
+	realRoot, err := emulators.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +45,9 @@ func echoInvoker(t *testing.T) (invoker, *bytes.Buffer, *bytes.Buffer) {
 		root:      root,
 		functions: []topology.Function{{Name: "echo", Timeout: 5 * time.Second, MemoryMB: 128}},
 		build: func(ctx context.Context, _, name, outDir string) (string, error) {
-			return lambdahost.BuildPackage(ctx, realRoot, "./shared/lambdahost/testdata/echo", filepath.Join(outDir, name))
+			return lambdahost.BuildPackage(ctx, realRoot, "./shared/local/lambdahost/testdata/echo", filepath.Join(outDir, name))
 		},
-		ping:   localenv.Ping,
+		ping:   emulators.Ping,
 		stdin:  strings.NewReader(`{"action":"echo","value":"from stdin"}`),
 		stdout: &stdout,
 		stderr: &stderr,
@@ -56,10 +56,10 @@ func echoInvoker(t *testing.T) (invoker, *bytes.Buffer, *bytes.Buffer) {
 
 func writeRunningState(t *testing.T, root string) {
 	t.Helper()
-	emu := localenv.Shared(t)
+	emu := emulators.Shared(t)
 	env := emu.EnvMap()
 	env["ECHO_EXTRA"] = "from state"
-	if err := localenv.WriteState(root, localenv.State{URL: "http://127.0.0.1:8080", AgentToken: "t", Env: env}); err != nil {
+	if err := emulators.WriteState(root, emulators.State{URL: "http://127.0.0.1:8080", AgentToken: "t", Env: env}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,18 +67,18 @@ func writeRunningState(t *testing.T, root string) {
 func TestInvokeWithoutLocalStack(t *testing.T) {
 	tests := []struct {
 		name  string
-		state *localenv.State
+		state *emulators.State
 	}{
 		{name: "no state file"},
-		{name: "endpoints down", state: &localenv.State{Env: map[string]string{
+		{name: "endpoints down", state: &emulators.State{Env: map[string]string{
 			"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:1"}}},
-		{name: "no endpoints", state: &localenv.State{Env: map[string]string{}}},
+		{name: "no endpoints", state: &emulators.State{Env: map[string]string{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv, _, _ := echoInvoker(t)
 			if tt.state != nil {
-				if err := localenv.WriteState(inv.root, *tt.state); err != nil {
+				if err := emulators.WriteState(inv.root, *tt.state); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -13,21 +13,21 @@ import (
 	"os/signal"
 	"syscall"
 
-	"breakwater/shared/lambdahost"
-	"breakwater/shared/localenv"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/topology"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := localenv.RepoRoot()
+	root, err := emulators.RepoRoot()
 	if err == nil {
 		inv := invoker{
 			root:      root,
 			functions: topology.Functions,
 			build:     lambdahost.Build,
-			ping:      localenv.Ping,
+			ping:      emulators.Ping,
 			stdin:     os.Stdin,
 			stdout:    os.Stdout,
 			stderr:    os.Stderr,

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 )
 
 func main() {
@@ -40,7 +40,7 @@ func run() error {
 	pprofAddr := flag.String("pprof", "", "serve Go's pprof for this process (gateway, event source, Runtime API host) on this loopback address, e.g. 127.0.0.1:6060")
 	flag.Parse()
 
-	root, err := localenv.RepoRoot()
+	root, err := emulators.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func run() error {
 	}
 	fmt.Fprintln(os.Stderr, "Starting Breakwater locally (first run installs the pinned npm packages and builds the functions)...")
 	begin := time.Now()
-	s, err := localstack.Start(ctx, localstack.Options{
+	s, err := runner.Start(ctx, runner.Options{
 		Root: root, Addr: *addr, AgentToken: *token, Concurrency: *concurrency, KillResponderEvery: *killEvery,
 		Visibility: *visibility, TemplateRefresh: *refresh, Log: logw, Prefix: "breakwater-local-", IntakeInstances: *intake,
 	})
@@ -79,12 +79,12 @@ func run() error {
 	}
 	defer func() {
 		fmt.Fprintln(os.Stderr, "\nStopping: HTTP API, responder, functions, emulators...")
-		if err := errors.Join(s.Close(), localenv.RemoveState(root)); err != nil {
+		if err := errors.Join(s.Close(), emulators.RemoveState(root)); err != nil {
 			fmt.Fprintln(os.Stderr, "local: stop:", err)
 		}
 		fmt.Fprintln(os.Stderr, "Stopped.")
 	}()
-	if err := localenv.WriteState(root, localenv.State{URL: s.URL, AgentToken: s.AgentToken, Env: s.Env}); err != nil {
+	if err := emulators.WriteState(root, emulators.State{URL: s.URL, AgentToken: s.AgentToken, Env: s.Env}); err != nil {
 		return err
 	}
 	printWelcome(s, time.Since(begin), logPath, *verbose)
@@ -98,14 +98,14 @@ func servePprof(ctx context.Context, addr string) (func() error, error) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	_, stop, err := localstack.Serve(ctx, addr, mux)
+	_, stop, err := runner.Serve(ctx, addr, mux)
 	if err != nil {
 		return nil, fmt.Errorf("serve pprof: %w", err)
 	}
 	return stop, nil
 }
 
-func printWelcome(s *localstack.Stack, took time.Duration, logPath string, verbose bool) {
+func printWelcome(s *runner.Stack, took time.Duration, logPath string, verbose bool) {
 	logs := logPath
 	if verbose {
 		logs = "this terminal"

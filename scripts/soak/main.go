@@ -19,9 +19,9 @@ import (
 	"syscall"
 	"time"
 
-	"breakwater/shared/faults"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/faults"
+	"breakwater/shared/local/runner"
 )
 
 func main() {
@@ -106,13 +106,13 @@ func run(ctx context.Context, o options, progress io.Writer) (*result, error) {
 		logw = f
 	}
 	fmt.Fprintf(progress, "soak: starting emulators and the stack behind fault proxies (rate %g)...\n", o.rate)
-	emu, err := localenv.Start(ctx, localenv.Options{Log: logw})
+	emu, err := emulators.Start(ctx, emulators.Options{Log: logw})
 	if err != nil {
 		return nil, err
 	}
 	defer emu.Close()
 	rig, err := faults.StartRig(ctx, faults.RigOptions{
-		Stack:  localstack.Options{Emulators: emu, Log: logw, Concurrency: o.concurrency, MetricsEvery: -1, IntakeInstances: o.intake},
+		Stack:  runner.Options{Emulators: emu, Log: logw, Concurrency: o.concurrency, MetricsEvery: -1, IntakeInstances: o.intake},
 		Dynamo: faults.Options{Rate: o.rate, Seed: o.seed, Kinds: kinds(o.dynamoKinds)},
 		SQS:    faults.Options{Rate: o.rate, Seed: o.seed + 1, Kinds: kinds(o.sqsKinds)},
 	})

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"breakwater/shared/contact"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/runner"
 )
 
 // DrainResult is what drain mode measured besides the usual counts.
@@ -69,7 +69,7 @@ func drainStats(settled map[string]float64, emptyAt time.Duration) DrainResult {
 	return d
 }
 
-// controlClient calls the local stack's control endpoints (localstack.ControlPrefix).
+// controlClient calls the local stack's control endpoints (runner.ControlPrefix).
 type controlClient struct {
 	base   string
 	client *http.Client
@@ -79,11 +79,11 @@ type controlClient struct {
 var errNotLocal = errors.New("the URL does not serve the local control endpoints; drain mode needs the local stack (go run ./scripts/local)")
 
 func (c controlClient) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+strings.TrimSuffix(localstack.ControlPrefix, "/")+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+strings.TrimSuffix(runner.ControlPrefix, "/")+path, nil)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	req.Header.Set(localstack.ControlHeader, "surge")
+	req.Header.Set(runner.ControlHeader, "surge")
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -105,19 +105,19 @@ func (c controlClient) do(ctx context.Context, method, path string, out any) err
 	return nil
 }
 
-func (c controlClient) state(ctx context.Context) (st localstack.IntakeState, err error) {
+func (c controlClient) state(ctx context.Context) (st runner.IntakeState, err error) {
 	return st, c.do(ctx, http.MethodGet, "/intake", &st)
 }
 
-func (c controlClient) hold(ctx context.Context) (st localstack.IntakeState, err error) {
+func (c controlClient) hold(ctx context.Context) (st runner.IntakeState, err error) {
 	return st, c.do(ctx, http.MethodPost, "/intake/hold", &st)
 }
 
-func (c controlClient) release(ctx context.Context) (st localstack.IntakeState, err error) {
+func (c controlClient) release(ctx context.Context) (st runner.IntakeState, err error) {
 	return st, c.do(ctx, http.MethodPost, "/intake/release", &st)
 }
 
-func (c controlClient) settled(ctx context.Context) (st localstack.Settled, err error) {
+func (c controlClient) settled(ctx context.Context) (st runner.Settled, err error) {
 	return st, c.do(ctx, http.MethodGet, "/intake/settled", &st)
 }
 

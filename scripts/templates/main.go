@@ -21,8 +21,8 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
-	"breakwater/shared/awsclient"
-	"breakwater/shared/dynamo"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/topology"
 )
 
@@ -146,11 +146,11 @@ type catalogStore interface {
 }
 
 func openCatalog(ctx context.Context, table string) (catalogStore, error) {
-	cfg, err := awsclient.Load(ctx)
+	cfg, err := sdkconfig.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return dynamo.NewCatalog(awsclient.DynamoDB(cfg), table), nil
+	return dynamo.NewCatalog(sdkconfig.DynamoDB(cfg), table), nil
 }
 
 // write stores ts in the pack format, so a pulled file can be linted and pushed again.

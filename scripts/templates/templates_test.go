@@ -14,13 +14,13 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 )
 
-func TestMain(m *testing.M) { localenv.Main(m) }
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 func TestLintDefaultPackIsClean(t *testing.T) {
 	ts, err := pack.Default()
@@ -138,7 +138,7 @@ func TestLintCommandExitsOnErrors(t *testing.T) {
 }
 
 func TestPushThenPullOnDynamoDBLocal(t *testing.T) {
-	f := localstack.Provisioned(t)
+	f := runner.Provisioned(t)
 	table := f.Tables[topology.Catalog.ID]
 	open := func(context.Context, string) (catalogStore, error) { return dynamo.NewCatalog(f.DynamoDB, table), nil }
 	ctx := context.Background()

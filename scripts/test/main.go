@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"breakwater/shared/localenv"
+	"breakwater/shared/local/emulators"
 )
 
 func main() {
@@ -31,13 +31,13 @@ func main() {
 }
 
 func run(fuzztime time.Duration, short bool, pkgs []string) error {
-	root, err := localenv.RepoRoot()
+	root, err := emulators.RepoRoot()
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
 	begin := time.Now()
-	if err := step("install pinned npm packages", func() error { return localenv.EnsureNodeModules(ctx, root, os.Stderr) }); err != nil {
+	if err := step("install pinned npm packages", func() error { return emulators.EnsureNodeModules(ctx, root, os.Stderr) }); err != nil {
 		return err
 	}
 	if err := step("install Chromium for the browser tests", installChromium); err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
-	"breakwater/shared/localenv"
+	"breakwater/shared/local/emulators"
 )
 
 // browser starts a fresh headless Chromium for one test and returns the context of its first tab.
@@ -170,7 +170,7 @@ func artifacts(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("BREAKWATER_ARTIFACTS")
 	if dir == "" {
-		root, err := localenv.RepoRoot()
+		root, err := emulators.RepoRoot()
 		if err != nil {
 			t.Fatalf("find repo root for test artifacts: %v", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/runner"
 )
 
 // The browser tests share one local stack (the real functions behind the local HTTP API, on DynamoDB Local and
@@ -18,7 +18,7 @@ import (
 // independent because each one claims only what it queued itself, at a priority above anything another test leaves.
 var shared struct {
 	once  sync.Once
-	stack *localstack.Stack
+	stack *runner.Stack
 	log   *os.File
 	err   error
 }
@@ -46,7 +46,7 @@ func startSystem(t *testing.T, env map[string]string) (string, string) {
 		if shared.log, shared.err = os.Create(p); shared.err != nil {
 			return
 		}
-		shared.stack, shared.err = start(t, localstack.Options{Concurrency: 2, Log: shared.log})
+		shared.stack, shared.err = start(t, runner.Options{Concurrency: 2, Log: shared.log})
 		if shared.err != nil {
 			shared.err = fmt.Errorf("%w (log in %s)", shared.err, p)
 		}
@@ -57,7 +57,7 @@ func startSystem(t *testing.T, env map[string]string) (string, string) {
 	if env == nil {
 		return shared.stack.URL, shared.stack.AgentToken
 	}
-	st, err := start(t, localstack.Options{Emulators: shared.stack.Emulators, Concurrency: 2, ExtraEnv: env, Log: shared.log})
+	st, err := start(t, runner.Options{Emulators: shared.stack.Emulators, Concurrency: 2, ExtraEnv: env, Log: shared.log})
 	if err != nil {
 		t.Fatalf("start local stack with %v: %v", env, err)
 	}
@@ -69,11 +69,11 @@ func startSystem(t *testing.T, env map[string]string) (string, string) {
 	return st.URL, st.AgentToken
 }
 
-func start(t *testing.T, o localstack.Options) (*localstack.Stack, error) {
+func start(t *testing.T, o runner.Options) (*runner.Stack, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
-	st, err := localstack.Start(ctx, o)
+	st, err := runner.Start(ctx, o)
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"breakwater/shared/awsclient"
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/contact"
-	"breakwater/shared/dynamo"
-	"breakwater/shared/localenv"
-	"breakwater/shared/localstack"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 )
 
@@ -41,7 +41,7 @@ func main() {
 }
 
 func run(ctx context.Context, n, conc int) error {
-	emu, err := localenv.Start(ctx, localenv.Options{})
+	emu, err := emulators.Start(ctx, emulators.Options{})
 	if err != nil {
 		return err
 	}
@@ -54,8 +54,8 @@ func run(ctx context.Context, n, conc int) error {
 	if err != nil {
 		return err
 	}
-	db, sq := awsclient.DynamoDB(cfg, localenv.DynamoOptions), awsclient.SQS(cfg)
-	res, err := localstack.Provision(ctx, db, sq, "cost-", 0)
+	db, sq := sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), sdkconfig.SQS(cfg)
+	res, err := runner.Provision(ctx, db, sq, "cost-", 0)
 	if err != nil {
 		return err
 	}
