@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -35,12 +35,13 @@ func humanQueueMetric(name string, p priority.Priority, stat string) awscloudwat
 	})
 }
 
-// newAlarms creates the alarm topic and every alarm. Missing data is "not breaching" throughout: SQS stops
-// reporting a queue idle for six hours and Lambda reports no Errors or Throttles for a function nobody calls, so
-// there no data means nothing is wrong. The metrics function publishes every priority every minute, even at
-// zero, so its waits go missing only when it stops running; that is reported once by its Errors alarm or the
-// schedule's DLQ alarm, instead of four wait alarms paging at once with nothing waiting.
-func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedule, fns functions) *alarms {
+// newAlarms creates the alarm topic, and the alarms on the human queues' waits; the constructs that own the
+// other resources add theirs with watch. Missing data is "not breaching" throughout: SQS stops reporting a queue
+// idle for six hours and Lambda reports no Errors or Throttles for a function nobody calls, so there no data means
+// nothing is wrong. The metrics function publishes every priority every minute, even at zero, so its waits go
+// missing only when it stops running; that is reported once by its Errors alarm or the schedule's DLQ alarm,
+// instead of four wait alarms paging at once with nothing waiting.
+func newAlarms(scope constructs.Construct, cfg config) *alarms {
 	// SNS has no AWS-owned encryption, and CloudWatch cannot use the aws/sns key: a customer key that lets
 	// CloudWatch encrypt what it publishes.
 	scope = constructs.NewConstruct(scope, jsii.String("Alarms"))
@@ -66,53 +67,29 @@ func newAlarms(scope constructs.Construct, cfg config, in *intake, sched *schedu
 	if cfg.AlarmEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
 	}
-
 	a := &alarms{Topic: topic}
-	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	add := func(id, description string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, periods int) {
-		alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(description),
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			ComparisonOperator: op,
-			EvaluationPeriods:  jsii.Number(periods),
-			DatapointsToAlarm:  jsii.Number(periods),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-		alarm.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
-		a.Alarms = append(a.Alarms, alarm)
-	}
-	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-	above := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	maxPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}
-	sumPerMinute := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute}
-
-	dlqs := []struct {
-		id, what string
-		q        awssqs.Queue
-	}{
-		{"IntakeDLQMessages", "Contacts failed the responder " + fmt.Sprint(topology.Intake.MaxReceiveCount) + " times and wait in the intake DLQ: fix the cause, then redrive.", in.DLQ},
-		{"MetricsScheduleDLQMessages", "EventBridge could not invoke the metrics function: human-queue depth and wait are not being published.", sched.DLQ},
-	}
-	for _, d := range dlqs {
-		add(d.id, d.what, d.q.MetricApproximateNumberOfMessagesVisible(maxPerMinute), 1, atLeast, 1)
-	}
-	add("IntakeOldestMessageAge", fmt.Sprintf("The oldest contact in the intake queue waited more than %.0f s: the responder is not keeping up.", cfg.IntakeAgeAlarm.Seconds()),
-		in.Queue.MetricApproximateAgeOfOldestMessage(maxPerMinute), cfg.IntakeAgeAlarm.Seconds(), above, 1)
-
-	targets := priority.DefaultTargets()
+	targets := humanqueue.DefaultTargets()
 	for _, p := range priority.All {
-		add("HumanQueueWait"+exported(p.String()),
+		a.watch(scope, "HumanQueueWait"+exported(p.String()),
 			fmt.Sprintf("A %s contact has waited more than its %s target for an agent.", p, targets[p]),
-			humanQueueMetric(topology.MetricOldestWait, p, "Maximum"), targets[p].Seconds(), above, 1)
+			humanQueueMetric(topology.MetricOldestWait, p, "Maximum"), targets[p].Seconds(), awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD)
 	}
-	for _, def := range topology.Functions {
-		fn := fns[def.Name]
-		add(exported(def.Name)+"Errors", fmt.Sprintf("The %s function failed invocations.", def.Name),
-			fn.MetricErrors(sumPerMinute), 1, atLeast, 1)
-	}
-	add("ResponderThrottles", "The responder was throttled: account concurrency is exhausted below the event source's maximum concurrency.",
-		fns[intakeConsumer].MetricThrottles(sumPerMinute), 1, atLeast, 1)
 	return a
+}
+
+// watch adds, in scope, an alarm that notifies the topic when metric crosses threshold in one period, and again
+// when it is back to normal.
+func (a *alarms) watch(scope constructs.Construct, id, description string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
+	alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		ComparisonOperator: op,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(a.Topic))
+	alarm.AddOkAction(awscloudwatchactions.NewSnsAction(a.Topic))
+	a.Alarms = append(a.Alarms, alarm)
 }

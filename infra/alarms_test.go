@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
 
 func TestAlarms(t *testing.T) {
 	dev, prod := stages(t)
-	targets := priority.DefaultTargets()
+	targets := humanqueue.DefaultTargets()
 	type want struct {
 		name      string
 		namespace string
@@ -25,8 +26,8 @@ func TestAlarms(t *testing.T) {
 		{"intake DLQ has messages", "AWS/SQS", "ApproximateNumberOfMessagesVisible", topology.Intake.ID + "DLQ", 1, atLeast},
 		{"schedule DLQ has messages", "AWS/SQS", "ApproximateNumberOfMessagesVisible", dev.logicalID(dev.Schedule.DLQ), 1, atLeast},
 		{"intake oldest message", "AWS/SQS", "ApproximateAgeOfOldestMessage", topology.Intake.ID, dev.Config.IntakeAgeAlarm.Seconds(), above},
-		{"responder errors", "AWS/Lambda", "Errors", dev.logicalID(dev.Functions[intakeConsumer]), 1, atLeast},
-		{"responder throttles", "AWS/Lambda", "Throttles", dev.logicalID(dev.Functions[intakeConsumer]), 1, atLeast},
+		{"responder errors", "AWS/Lambda", "Errors", dev.logicalID(dev.Functions[topology.ConsumerOf(topology.Intake.ID)]), 1, atLeast},
+		{"responder throttles", "AWS/Lambda", "Throttles", dev.logicalID(dev.Functions[topology.ConsumerOf(topology.Intake.ID)]), 1, atLeast},
 	}
 	for _, p := range priority.All {
 		wants = append(wants, want{p.String() + " wait past target", topology.MetricsNamespace, topology.MetricOldestWait, p.String(), targets[p].Seconds(), above})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 )
 
@@ -22,6 +23,10 @@ type config struct {
 	ThrottleRate     int           // throttleRate: steady requests per second across the HTTP API
 	ThrottleBurst    int           // throttleBurst: burst requests across the HTTP API
 	LogRetentionDays int           // logRetentionDays: how long function and access logs are kept
+	LeaseSeconds     int           // leaseSeconds: how long a claim holds a contact for its agent
+	HandleSeconds    int           // averageHandleSeconds: an agent's average time per contact, for wait estimates
+	AgentsOnShift    int           // agentsOnShift: agents assumed to work the queues, for wait estimates
+	TemplateRefresh  time.Duration // templateRefreshSeconds: how often responders check the catalog for edits
 }
 
 // Defaults. The throttle leaves the account's 10,000 req/s API Gateway quota for other APIs and keeps the
@@ -29,7 +34,6 @@ type config struct {
 const (
 	defaultStage            = "dev"
 	defaultAssetDir         = "build"
-	defaultRetentionDays    = 30
 	defaultIntakeAgeAlarm   = 300
 	defaultThrottleRate     = 1000
 	defaultThrottleBurst    = 2000
@@ -61,7 +65,10 @@ func configFrom(node contextReader) (config, error) {
 	}{
 		// Lambda accepts 2..1000 for an SQS event source's maximum concurrency.
 		{"maxConcurrency", topology.IntakeSource.MaxConcurrency, 2, 1000, &c.MaxConcurrency},
-		{"retentionDays", defaultRetentionDays, 1, 3650, &c.RetentionDays},
+		{"retentionDays", topology.DefaultRetentionDays, 1, 3650, &c.RetentionDays},
+		{"leaseSeconds", topology.DefaultLeaseSeconds, 30, int(humanqueue.MaxHold.Seconds()), &c.LeaseSeconds},
+		{"averageHandleSeconds", topology.DefaultAverageHandleSeconds, 10, 3600, &c.HandleSeconds},
+		{"agentsOnShift", topology.DefaultAgentsOnShift, 1, 1_000_000, &c.AgentsOnShift},
 		{"throttleRate", defaultThrottleRate, 1, 10000, &c.ThrottleRate},
 		{"throttleBurst", defaultThrottleBurst, 1, 5000, &c.ThrottleBurst},
 		{"logRetentionDays", defaultLogRetentionDays, 1, 3653, &c.LogRetentionDays},
@@ -84,6 +91,14 @@ func configFrom(node contextReader) (config, error) {
 		return config{}, fmt.Errorf("context intakeAgeAlarmSeconds = %d: want at least 60 (SQS publishes once a minute)", age)
 	}
 	c.IntakeAgeAlarm = time.Duration(age) * time.Second
+	refresh, err := integer(node, "templateRefreshSeconds", int(topology.DefaultTemplateTTL.Seconds()))
+	if err != nil {
+		return config{}, err
+	}
+	if refresh < 1 || refresh > 3600 {
+		return config{}, fmt.Errorf("context templateRefreshSeconds = %d: want 1 to 3600", refresh)
+	}
+	c.TemplateRefresh = time.Duration(refresh) * time.Second
 	return c, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -94,7 +95,7 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 	)
 	d.AddWidgets(graph("Auto-answer rate", wide, []awscloudwatch.IMetric{autoAnswerRate()}, nil, "percent"))
 	var targetLines []*awscloudwatch.HorizontalAnnotation
-	targets := priority.DefaultTargets()
+	targets := humanqueue.DefaultTargets()
 	for _, p := range priority.All {
 		targetLines = append(targetLines, &awscloudwatch.HorizontalAnnotation{
 			Value: jsii.Number(targets[p].Seconds()), Label: jsii.String(p.String() + " target"),

@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -18,31 +17,32 @@ import (
 	"breakwater/shared/topology"
 )
 
-// Env names the agent function reads to sign agents in on the console; the stack fills them from the user pool.
+// Function names the stack refers to.
 const (
-	envCognitoClientID   = "COGNITO_CLIENT_ID"
-	envCognitoUserPoolID = "COGNITO_USER_POOL_ID"
-	envCognitoRegion     = "COGNITO_REGION"
-	agentFunction        = "agent"
-	metricsFunction      = "metrics"
+	metricsFunction = "metrics"
 )
 
 // functions are the Lambda functions of topology.Functions, by name.
 type functions map[string]awslambda.Function
 
-// newFunctions creates every function in topology.Functions from <assetDir>/<name>/bootstrap and grants each one
-// exactly the tables and queue it names in ReadsFrom. Each has its own role with no managed policy: it may write
-// its own log group and nothing else beyond its grants.
-func newFunctions(scope constructs.Construct, cfg config, data tables, in *intake, pool *agents) functions {
+// newFunctions creates every function in topology.Functions from <assetDir>/<name>/bootstrap, each with exactly the
+// environment variables topology lists for it (values from env) and an alarm on its errors. Each has its own role
+// with no managed policy: it may write its own log group, and the constructs that own tables and queues grant the
+// rest (see grantUses).
+func newFunctions(scope constructs.Construct, cfg config, env map[string]*string, al *alarms) functions {
 	scope = constructs.NewConstruct(scope, jsii.String("Functions"))
 	fns := functions{}
 	for _, def := range topology.Functions {
-		fns[def.Name] = newFunction(scope, cfg, def, data, in, pool)
+		fn := newFunction(scope, cfg, def, env)
+		al.watch(scope, exported(def.Name)+"Errors", fmt.Sprintf("The %s function failed invocations.", def.Name),
+			fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(1))}),
+			1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+		fns[def.Name] = fn
 	}
 	return fns
 }
 
-func newFunction(scope constructs.Construct, cfg config, def topology.Function, data tables, in *intake, pool *agents) awslambda.Function {
+func newFunction(scope constructs.Construct, cfg config, def topology.Function, values map[string]*string) awslambda.Function {
 	id := exported(def.Name)
 	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     logRetention(cfg.LogRetentionDays),
@@ -55,23 +55,14 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 	logs.GrantWrite(role)
 
 	env := map[string]*string{}
-	for _, ref := range def.ReadsFrom {
-		switch {
-		case data[ref] != nil:
-			env[tableEnv(ref)] = data[ref].TableName()
-		case ref == topology.Intake.ID:
-			env[topology.Intake.EnvVar] = in.Queue.QueueUrl()
+	var missing []string
+	for _, name := range def.Env {
+		v, ok := values[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
 		}
-	}
-	if _, ok := env[topology.Contacts.EnvVar]; ok {
-		env[topology.EnvRetentionDays] = jsii.String(strconv.Itoa(cfg.RetentionDays))
-	}
-	if def.Name == agentFunction {
-		env[topology.EnvAgentAuth] = jsii.String("jwt")
-		env[topology.EnvAgentGroup] = jsii.String(agentsGroup)
-		env[envCognitoUserPoolID] = pool.Pool.UserPoolId()
-		env[envCognitoClientID] = pool.Client.UserPoolClientId()
-		env[envCognitoRegion] = awscdk.Stack_Of(scope).Region()
+		env[name] = v
 	}
 
 	fn := awslambda.NewFunction(scope, jsii.String(id), &awslambda.FunctionProps{
@@ -92,41 +83,29 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
 	})
-
-	for _, ref := range def.ReadsFrom {
-		switch {
-		case data[ref] != nil:
-			grant := "GrantReadData"
-			if slices.Contains(def.WritesTo, ref) {
-				grant = "GrantReadWriteData"
-				data[ref].GrantReadWriteData(fn)
-			} else {
-				data[ref].GrantReadData(fn)
-			}
-			if len(tableDef(ref).Indexes) > 0 {
-				suppressOn(role, "AwsSolutions-IAM5", fmt.Sprintf(
-					"%s on %s adds <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", grant, ref),
-					"Resource::<"+ref+".Arn>/index/*")
-			}
-		case ref == topology.Intake.ID && def.Name == intakeConsumer:
-			in.consume(fn, def.Timeout, cfg)
-		case ref == topology.Intake.ID:
-			in.Queue.GrantSendMessages(fn)
-		}
+	if len(missing) > 0 {
+		awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("the %s function reads %s, which the stack gives no value", def.Name, strings.Join(missing, ", "))))
 	}
 	return fn
 }
 
-func tableDef(id string) topology.Table {
-	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
-		if t.ID == id {
-			return t
+// grantUses gives each function exactly the access topology lists for it, each grant made by the construct that
+// owns the table or queue.
+func grantUses(fns functions, data tables, in *intake) {
+	for _, def := range topology.Functions {
+		fn := fns[def.Name]
+		for _, u := range def.Uses {
+			switch {
+			case data[u.Resource] != nil:
+				data.grant(fn, u)
+			case u.Resource == topology.Intake.ID:
+				in.grant(fn, def, u.Access)
+			default:
+				awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("the %s function uses %q, which the stack does not have", def.Name, u.Resource)))
+			}
 		}
 	}
-	return topology.Table{}
 }
-
-func tableEnv(id string) string { return tableDef(id).EnvVar }
 
 // exported turns a topology name into a construct id: "responder" -> "Responder".
 func exported(name string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -19,7 +20,7 @@ type schedule struct {
 	DLQ  awssqs.Queue
 }
 
-func newSchedule(scope constructs.Construct, cfg config, fn awslambda.Function) *schedule {
+func newSchedule(scope constructs.Construct, cfg config, fn awslambda.Function, al *alarms) *schedule {
 	scope = constructs.NewConstruct(scope, jsii.String("MetricsSchedule"))
 	dlq := awssqs.NewQueue(scope, jsii.String("DLQ"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
@@ -39,5 +40,8 @@ func newSchedule(scope constructs.Construct, cfg config, fn awslambda.Function) 
 		RetryAttempts: jsii.Number(2),
 		MaxEventAge:   duration(2 * topology.MetricsSchedule),
 	}))
+	al.watch(scope, "DLQMessages", "EventBridge could not invoke the metrics function: human-queue depth and wait are not being published.",
+		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1))}),
+		1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
 	return &schedule{Rule: rule, DLQ: dlq}
 }

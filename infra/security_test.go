@@ -67,9 +67,9 @@ func TestNoWildcardActionsOnDataResources(t *testing.T) {
 	}
 }
 
-// TestGrantsFollowReadsFrom: each function may touch exactly its log group and the tables and queue topology
+// TestGrantsFollowUses: each function may touch exactly its log group and the tables and queue topology
 // says it uses; the intake queue's consumer may receive but not send, everyone else send but not receive.
-func TestGrantsFollowReadsFrom(t *testing.T) {
+func TestGrantsFollowUses(t *testing.T) {
 	dev, _ := stages(t)
 	stmts := dev.statements()
 	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Intake.ID}
@@ -91,24 +91,24 @@ func TestGrantsFollowReadsFrom(t *testing.T) {
 				}
 			}
 			for _, d := range data {
-				uses := slices.Contains(def.ReadsFrom, d)
+				_, uses := def.Access(d)
 				if got := len(actionsOn[d]) > 0; got != uses {
-					t.Errorf("access to %s = %v, want %v (ReadsFrom %v)", d, got, uses, def.ReadsFrom)
+					t.Errorf("access to %s = %v, want %v (Uses %v)", d, got, uses, def.Uses)
 				}
 			}
 			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID} {
 				writes := slices.ContainsFunc(actionsOn[d], func(a string) bool {
 					return a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem" || a == "dynamodb:DeleteItem" || a == "dynamodb:BatchWriteItem"
 				})
-				if want := slices.Contains(def.WritesTo, d); writes != want {
-					t.Errorf("write access to %s = %v, want %v (WritesTo %v)", d, writes, want, def.WritesTo)
+				if a, _ := def.Access(d); writes != (a == topology.ReadWrite) {
+					t.Errorf("write access to %s = %v, want %v (Uses %v)", d, writes, a == topology.ReadWrite, def.Uses)
 				}
 			}
-			if !slices.Contains(def.ReadsFrom, topology.Intake.ID) {
+			if _, ok := def.Access(topology.Intake.ID); !ok {
 				return
 			}
 			sends, receives := slices.Contains(actionsOn[topology.Intake.ID], "sqs:SendMessage"), slices.Contains(actionsOn[topology.Intake.ID], "sqs:ReceiveMessage")
-			consumer := def.Name == intakeConsumer
+			consumer := def.Name == topology.ConsumerOf(topology.Intake.ID)
 			if sends == consumer || receives != consumer {
 				t.Errorf("on the intake queue: send %v, receive %v; want send %v, receive %v", sends, receives, !consumer, consumer)
 			}

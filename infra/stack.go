@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -22,13 +24,14 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("breakwater"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
+	al := newAlarms(stack, cfg)
 	data := newTables(stack, cfg)
-	in := newIntake(stack, cfg)
+	in := newIntake(stack, cfg, al)
 	pool := newAgents(stack, cfg)
-	fns := newFunctions(stack, cfg, data, in, pool)
+	fns := newFunctions(stack, cfg, environment(stack, cfg, data, in, pool), al)
+	grantUses(fns, data, in)
 	web := newAPI(stack, cfg, fns, pool)
-	sched := newSchedule(stack, cfg, fns[metricsFunction])
-	al := newAlarms(stack, cfg, in, sched, fns)
+	sched := newSchedule(stack, cfg, fns[metricsFunction], al)
 	dash := newDashboard(stack, cfg, in, fns, al)
 
 	out := func(id, description string, value *string) {
@@ -46,6 +49,26 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	out("MetricsScheduleDLQUrl", "Metrics schedule deliveries that failed", sched.DLQ.QueueUrl())
 	out("AlarmTopicArn", "SNS topic every alarm notifies", al.Topic.TopicArn())
 	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash}
+}
+
+// environment is the value of every environment variable a function may read (topology.Function.Env): the
+// names of the tables and the queue, the agents' sign-in, and the settings from context.
+func environment(stack awscdk.Stack, cfg config, data tables, in *intake, pool *agents) map[string]*string {
+	itoa := func(n int) *string { return jsii.String(strconv.Itoa(n)) }
+	return map[string]*string{
+		topology.Contacts.EnvVar:         data[topology.Contacts.ID].TableName(),
+		topology.Catalog.EnvVar:          data[topology.Catalog.ID].TableName(),
+		topology.Intake.EnvVar:           in.Queue.QueueUrl(),
+		topology.EnvRetentionDays:        itoa(cfg.RetentionDays),
+		topology.EnvTemplateTTL:          jsii.String(cfg.TemplateRefresh.String()),
+		topology.EnvLeaseSeconds:         itoa(cfg.LeaseSeconds),
+		topology.EnvAverageHandleSeconds: itoa(cfg.HandleSeconds),
+		topology.EnvAgentsOnShift:        itoa(cfg.AgentsOnShift),
+		topology.EnvAgentAuth:            jsii.String("jwt"),
+		topology.EnvAgentGroup:           jsii.String(agentsGroup),
+		topology.EnvCognitoRegion:        stack.Region(),
+		topology.EnvCognitoClientID:      pool.Client.UserPoolClientId(),
+	}
 }
 
 // deployment is one stage's stack and its parts, for tests to find resources by construct rather than by name.

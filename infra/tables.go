@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -66,6 +67,36 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 			"%s holds short-lived contacts that expire by TTL; restoring them to an earlier second has no use, and PITR would bill for every write of the surge.", def.ID))
 	}
 	return table
+}
+
+// grant lets fn read, or read and write, the table u names (and its indexes: the human queues are a GSI).
+func (t tables) grant(fn awslambda.Function, u topology.Use) {
+	table := t[u.Resource]
+	grant := "GrantReadData"
+	switch u.Access {
+	case topology.Read:
+		table.GrantReadData(fn)
+	case topology.ReadWrite:
+		grant = "GrantReadWriteData"
+		table.GrantReadWriteData(fn)
+	default:
+		awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("a table is read or written, not %v", u.Access)))
+		return
+	}
+	if len(tableDef(u.Resource).Indexes) > 0 {
+		suppressOn(fn.Role(), "AwsSolutions-IAM5", fmt.Sprintf(
+			"%s on %s adds <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", grant, u.Resource),
+			"Resource::<"+u.Resource+".Arn>/index/*")
+	}
+}
+
+func tableDef(id string) topology.Table {
+	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+		if t.ID == id {
+			return t
+		}
+	}
+	return topology.Table{}
 }
 
 func attribute(a topology.Attr) *awsdynamodb.Attribute {

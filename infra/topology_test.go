@@ -134,7 +134,7 @@ func TestEventSourceMatchesTopologyAndContext(t *testing.T) {
 				s.Template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(1))
 				s.Template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
 					"EventSourceArn":                 map[string]any{"Fn::GetAtt": []any{topology.Intake.ID, "Arn"}},
-					"FunctionName":                   map[string]any{"Ref": s.logicalID(s.Functions[intakeConsumer])},
+					"FunctionName":                   map[string]any{"Ref": s.logicalID(s.Functions[topology.ConsumerOf(topology.Intake.ID)])},
 					"BatchSize":                      src.BatchSize,
 					"MaximumBatchingWindowInSeconds": src.MaxBatchingWindow.Seconds(),
 					"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
@@ -150,14 +150,14 @@ func TestEventSourceMatchesTopologyAndContext(t *testing.T) {
 
 func TestVisibilityTimeoutIsSixTimesConsumerTimeout(t *testing.T) {
 	dev, _ := stages(t)
-	fn := dev.resource(t, dev.logicalID(dev.Functions[intakeConsumer]))
+	fn := dev.resource(t, dev.logicalID(dev.Functions[topology.ConsumerOf(topology.Intake.ID)]))
 	q := dev.resource(t, topology.Intake.ID)
 	timeout, vis := num(fn.Properties["Timeout"]), num(q.Properties["VisibilityTimeout"])
 	if timeout <= 0 || vis < 6*timeout {
-		t.Errorf("intake visibility timeout = %vs, %s timeout = %vs: want visibility >= 6x timeout", vis, intakeConsumer, timeout)
+		t.Errorf("intake visibility timeout = %vs, %s timeout = %vs: want visibility >= 6x timeout", vis, topology.ConsumerOf(topology.Intake.ID), timeout)
 	}
-	if got, want := topology.ResponderTimeout, findFunction(intakeConsumer).Timeout; got != want {
-		t.Errorf("topology.ResponderTimeout = %v, but the %s function's timeout is %v", got, intakeConsumer, want)
+	if got, want := topology.ResponderTimeout, findFunction(topology.ConsumerOf(topology.Intake.ID)).Timeout; got != want {
+		t.Errorf("topology.ResponderTimeout = %v, but the %s function's timeout is %v", got, topology.ConsumerOf(topology.Intake.ID), want)
 	}
 }
 
@@ -201,40 +201,27 @@ func TestFunctionsMatchTopology(t *testing.T) {
 				}
 				env := asMap(asMap(p["Environment"])["Variables"])
 				want := map[string]bool{}
-				for _, ref := range def.ReadsFrom {
-					switch ref {
-					case topology.Contacts.ID:
-						want[topology.Contacts.EnvVar] = true
-						want[topology.EnvRetentionDays] = true
-						if !refersTo(env[topology.Contacts.EnvVar], topology.Contacts.ID) {
-							t.Errorf("%s = %v, want the Contacts table's name", topology.Contacts.EnvVar, env[topology.Contacts.EnvVar])
-						}
-						if got, want := env[topology.EnvRetentionDays], strconv.Itoa(s.Config.RetentionDays); got != want {
-							t.Errorf("%s = %v, want %v", topology.EnvRetentionDays, got, want)
-						}
-					case topology.Catalog.ID:
-						want[topology.Catalog.EnvVar] = true
-					case topology.Intake.ID:
-						want[topology.Intake.EnvVar] = true
-						if !refersTo(env[topology.Intake.EnvVar], topology.Intake.ID) {
-							t.Errorf("%s = %v, want the intake queue's URL", topology.Intake.EnvVar, env[topology.Intake.EnvVar])
-						}
-					default:
-						t.Errorf("ReadsFrom names %q, which the stack does not know", ref)
-					}
+				for _, name := range def.Env {
+					want[name] = true
 				}
-				if def.Name == agentFunction {
-					for _, k := range []string{topology.EnvAgentAuth, topology.EnvAgentGroup, envCognitoClientID, envCognitoUserPoolID, envCognitoRegion} {
-						want[k] = true
-					}
-					if got, want := env[topology.EnvAgentAuth], "jwt"; got != want {
-						t.Errorf("%s = %v, want %v", topology.EnvAgentAuth, got, want)
-					}
-					if got, want := env[topology.EnvAgentGroup], agentsGroup; got != want {
-						t.Errorf("%s = %v, want %v", topology.EnvAgentGroup, got, want)
-					}
-					if !refersTo(env[envCognitoClientID], s.logicalID(s.Agents.Client)) {
-						t.Errorf("%s = %v, want the console client's id", envCognitoClientID, env[envCognitoClientID])
+				refs := map[string]string{topology.Contacts.EnvVar: topology.Contacts.ID, topology.Catalog.EnvVar: topology.Catalog.ID,
+					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client)}
+				values := map[string]string{topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
+					topology.EnvLeaseSeconds: strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
+					topology.EnvAgentsOnShift: strconv.Itoa(s.Config.AgentsOnShift), topology.EnvTemplateTTL: s.Config.TemplateRefresh.String(),
+					topology.EnvAgentAuth: "jwt", topology.EnvAgentGroup: agentsGroup}
+				for name := range want {
+					switch ref, value := refs[name], values[name]; {
+					case ref != "":
+						if !refersTo(env[name], ref) {
+							t.Errorf("%s = %v, want a reference to %s", name, env[name], ref)
+						}
+					case value != "":
+						if env[name] != value {
+							t.Errorf("%s = %v, want %v", name, env[name], value)
+						}
+					case env[name] == nil:
+						t.Errorf("%s is not set", name)
 					}
 				}
 				if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, want) {

@@ -15,24 +15,24 @@ import (
 	"unicode/utf8"
 
 	"breakwater/shared/aws/apigw"
-	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/triage"
 )
 
 // queues is the part of *dynamo.Contacts the agent API uses.
 type queues interface {
-	Claim(ctx context.Context, agent string, hold time.Duration, targets priority.Targets) (contact.Record, dynamo.Lease, error)
+	Claim(ctx context.Context, agent string, hold time.Duration, targets humanqueue.Targets) (contact.Record, humanqueue.Lease, error)
 	Get(ctx context.Context, id string) (contact.Record, error)
 	Reply(ctx context.Context, id, lease, agent, text string) (contact.Record, error)
 	Release(ctx context.Context, id, lease string) (contact.Record, error)
-	Extend(ctx context.Context, id, lease string, d time.Duration) (dynamo.Lease, error)
+	Extend(ctx context.Context, id, lease string, d time.Duration) (humanqueue.Lease, error)
 	Escalate(ctx context.Context, id, lease string, to priority.Priority, agent string) (contact.Record, error)
-	Stats(ctx context.Context, targets priority.Targets) ([]dynamo.QueueStats, error)
+	Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error)
 }
 
-// decider is the part of *triage.Cache the agent API uses, to render suggested templates.
+// decider is the part of *catalog.Cache the agent API uses, to render suggested templates.
 type decider interface {
 	Get(ctx context.Context) (*triage.Triage, error)
 }
@@ -49,7 +49,7 @@ type handler struct {
 	triage  decider
 	auth    auth
 	hold    time.Duration
-	targets priority.Targets
+	targets humanqueue.Targets
 	page    []byte
 	pageH   map[string]string
 	// overview caches the queue stats; its zero value reads them on every request.
@@ -65,10 +65,10 @@ type statsCache struct {
 
 	mu    sync.Mutex
 	at    time.Time
-	stats []dynamo.QueueStats
+	stats []humanqueue.Stats
 }
 
-func (c *statsCache) get(ctx context.Context, read func(context.Context) ([]dynamo.QueueStats, error)) ([]dynamo.QueueStats, error) {
+func (c *statsCache) get(ctx context.Context, read func(context.Context) ([]humanqueue.Stats, error)) ([]humanqueue.Stats, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now
@@ -174,7 +174,7 @@ type queueView struct {
 }
 
 func (h *handler) stats(ctx context.Context) apigw.Response {
-	stats, err := h.overview.get(ctx, func(ctx context.Context) ([]dynamo.QueueStats, error) {
+	stats, err := h.overview.get(ctx, func(ctx context.Context) ([]humanqueue.Stats, error) {
 		return h.queues.Stats(ctx, h.targets)
 	})
 	if err != nil {
@@ -198,25 +198,25 @@ type suggestion struct {
 
 // contactView is a contact as an agent sees it: everything but the shopper's token hash.
 type contactView struct {
-	ID          string           `json:"id"`
-	Merchant    string           `json:"merchant"`
-	Shopper     contact.Shopper  `json:"shopper"`
-	Locale      contact.Locale   `json:"locale"`
-	Channel     string           `json:"channel"`
-	Text        string           `json:"text"`
-	Topic       string           `json:"topic,omitempty"`
-	Context     *contact.Context `json:"context,omitempty"`
-	ReceivedAt  time.Time        `json:"receivedAt"`
-	Repeat      bool             `json:"repeat"`
-	Status      contact.Status   `json:"status"`
-	Priority    string           `json:"priority,omitempty"`
-	Reasons     []string         `json:"reasons,omitempty"`
-	Intent      string           `json:"intent,omitempty"`
-	Confidence  float64          `json:"confidence,omitempty"`
-	EnqueuedAt  time.Time        `json:"enqueuedAt,omitzero"`
-	Answer      string           `json:"answer,omitempty"`
-	AnsweredBy  string           `json:"answeredBy,omitempty"`
-	Suggestions []suggestion     `json:"suggestions,omitempty"`
+	ID          string            `json:"id"`
+	Merchant    string            `json:"merchant"`
+	Shopper     contact.Shopper   `json:"shopper"`
+	Locale      contact.Locale    `json:"locale"`
+	Channel     string            `json:"channel"`
+	Text        string            `json:"text"`
+	Topic       string            `json:"topic,omitempty"`
+	Context     *contact.Context  `json:"context,omitempty"`
+	ReceivedAt  time.Time         `json:"receivedAt"`
+	Repeat      bool              `json:"repeat"`
+	Status      contact.Status    `json:"status"`
+	Priority    priority.Priority `json:"priority,omitempty"`
+	Reasons     []string          `json:"reasons,omitempty"`
+	Intent      string            `json:"intent,omitempty"`
+	Confidence  float64           `json:"confidence,omitempty"`
+	EnqueuedAt  time.Time         `json:"enqueuedAt,omitzero"`
+	Answer      string            `json:"answer,omitempty"`
+	AnsweredBy  string            `json:"answeredBy,omitempty"`
+	Suggestions []suggestion      `json:"suggestions,omitempty"`
 }
 
 func (h *handler) viewOf(ctx context.Context, r contact.Record) contactView {
@@ -257,7 +257,7 @@ func (h *handler) claim(ctx context.Context, agent string) apigw.Response {
 		slog.ErrorContext(ctx, "claim failed", "agent", agent, "err", err)
 		return unavailable()
 	}
-	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent, "priority", r.Priority)
+	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent, "priority", r.Priority.String())
 	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
 }
 
@@ -303,7 +303,7 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action 
 	}
 	var (
 		r     contact.Record
-		lease dynamo.Lease
+		lease humanqueue.Lease
 	)
 	switch action {
 	case "reply":
@@ -315,15 +315,15 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action 
 	case "release":
 		r, err = h.queues.Release(ctx, id, b.Lease)
 	case "extend":
-		if b.Seconds < 1 || b.Seconds > int(dynamo.MaxHold.Seconds()) {
-			return apigw.Error(http.StatusBadRequest, "invalid_field", "seconds", fmt.Sprintf("seconds must be from 1 to %d", int(dynamo.MaxHold.Seconds())))
+		if b.Seconds < 1 || b.Seconds > int(humanqueue.MaxHold.Seconds()) {
+			return apigw.Error(http.StatusBadRequest, "invalid_field", "seconds", fmt.Sprintf("seconds must be from 1 to %d", int(humanqueue.MaxHold.Seconds())))
 		}
 		lease, err = h.queues.Extend(ctx, id, b.Lease, time.Duration(b.Seconds)*time.Second)
 		if err == nil {
 			return apigw.JSON(http.StatusOK, map[string]any{"id": id, "lease": leaseView{lease.Token, lease.ExpiresAt}})
 		}
 	case "escalate":
-		to, perr := priority.Parse(b.Priority)
+		to, perr := priority.ParseQueue(b.Priority)
 		if perr != nil {
 			return apigw.Error(http.StatusBadRequest, "invalid_field", "priority", perr.Error())
 		}

@@ -14,9 +14,9 @@ import (
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
-	"breakwater/shared/priority"
+	"breakwater/shared/catalog"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
-	"breakwater/shared/triage"
 	"breakwater/shared/webui"
 )
 
@@ -31,10 +31,10 @@ func main() {
 func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
-	catalog := env.String(topology.Catalog.EnvVar)
-	retention := env.Int(topology.EnvRetentionDays, 30)
-	hold := env.Int("LEASE_SECONDS", 180)
-	a := auth{mode: env.Optional(topology.EnvAgentAuth, "jwt")}
+	catalogTable := env.String(topology.Catalog.EnvVar)
+	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
+	hold := env.Int(topology.EnvLeaseSeconds, topology.DefaultLeaseSeconds)
+	a := auth{mode: env.Optional(topology.EnvAgentAuth, topology.DefaultAgentAuth)}
 	switch a.mode {
 	case "token":
 		a.token = env.String(topology.EnvAgentToken)
@@ -43,7 +43,7 @@ func run(ctx context.Context) error {
 	default:
 		return fmt.Errorf("environment variable %s=%q must be token or jwt", topology.EnvAgentAuth, a.mode)
 	}
-	console := webui.ConsoleConfig{Auth: a.mode, Region: os.Getenv("COGNITO_REGION"), ClientID: os.Getenv("COGNITO_CLIENT_ID")}
+	console := webui.ConsoleConfig{Auth: a.mode, Region: env.Optional(topology.EnvCognitoRegion, ""), ClientID: env.Optional(topology.EnvCognitoClientID, "")}
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("agent: %w", err)
 	}
 	db := sdkconfig.DynamoDB(cfg)
-	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), time.Minute)
+	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), time.Minute)
 	// Build the index during init: a claim's lease runs from the moment it is taken, so the first claim of a
 	// fresh environment must not spend it building the suggestions' index.
 	if _, err := cache.Get(ctx); err != nil {
@@ -63,7 +63,7 @@ func run(ctx context.Context) error {
 		triage:  cache,
 		auth:    a,
 		hold:    time.Duration(hold) * time.Second,
-		targets: priority.DefaultTargets(),
+		targets: humanqueue.DefaultTargets(),
 		page:    webui.Console(console),
 		pageH:   console.Headers(),
 		// Consoles refresh every 3 s; one read per 2 s per instance serves them all.

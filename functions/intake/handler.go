@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"breakwater/shared/aws/apigw"
-	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 )
@@ -17,7 +16,7 @@ import (
 // store is the part of *dynamo.Contacts the intake uses.
 type store interface {
 	NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (bool, error)
-	Accept(ctx context.Context, c contact.Contact, token, idemKey string) (dynamo.Accepted, error)
+	Accept(ctx context.Context, c contact.Contact, token, idemKey string) (contact.Accepted, error)
 	Withdraw(ctx context.Context, c contact.Contact, idemKey string) error
 	Get(ctx context.Context, id string) (contact.Record, error)
 	Position(ctx context.Context, r contact.Record) (int, error)
@@ -151,7 +150,7 @@ func (h *handler) afterDeadline(ctx context.Context) (context.Context, context.C
 // replay answers a repeated post with the first contact. The first attempt may have died between storing the
 // contact and queueing it (a function timeout, a lost answer from SQS), so a contact still pending is queued again:
 // the responder settles a contact once however often it is delivered, and a 202 must never leave a contact unqueued.
-func (h *handler) replay(ctx context.Context, got dynamo.Accepted, idemKey string) apigw.Response {
+func (h *handler) replay(ctx context.Context, got contact.Accepted, idemKey string) apigw.Response {
 	first, err := h.store.Get(ctx, got.ID)
 	if err != nil {
 		slog.ErrorContext(ctx, "replayed contact not read", "contact", got.ID, "err", err)
@@ -186,7 +185,7 @@ type status struct {
 	Answer string         `json:"answer,omitempty"`
 	// AnsweredBy is "bot" for a template answer and "agent" for a person's.
 	AnsweredBy string         `json:"answeredBy,omitempty"`
-	Queue      *contact.Queue `json:"queue,omitempty"`
+	Queue      *contact.Place `json:"queue,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
 	Menu       []string       `json:"menu,omitempty"`
 }
@@ -225,8 +224,8 @@ func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
 	return apigw.JSON(http.StatusOK, st)
 }
 
-func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Queue {
-	q := &contact.Queue{Priority: r.Priority}
+func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Place {
+	q := &contact.Place{Priority: r.Priority}
 	if r.Status != contact.Queued {
 		return q
 	}

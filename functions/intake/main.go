@@ -31,9 +31,9 @@ func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	table := env.String(topology.Contacts.EnvVar)
 	queueURL := env.String(topology.Intake.EnvVar)
-	retention := env.Int(topology.EnvRetentionDays, 30)
-	handleSeconds := env.Int("AVERAGE_HANDLE_SECONDS", 240)
-	agents := env.Int("AGENTS_ON_SHIFT", 20)
+	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
+	handleSeconds := env.Int(topology.EnvAverageHandleSeconds, topology.DefaultAverageHandleSeconds)
+	agents := env.Int(topology.EnvAgentsOnShift, topology.DefaultAgentsOnShift)
 	if err := env.Err(); err != nil {
 		return err
 	}

@@ -6,20 +6,19 @@ import (
 	"fmt"
 	"log/slog"
 
-	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
-	"breakwater/shared/priority"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 )
 
 // statser is the part of *dynamo.Contacts the metrics function uses.
 type statser interface {
-	Stats(ctx context.Context, targets priority.Targets) ([]dynamo.QueueStats, error)
+	Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error)
 }
 
 type handler struct {
 	queues  statser
-	targets priority.Targets
+	targets humanqueue.Targets
 	metrics *emf.Writer
 }
 

@@ -13,6 +13,7 @@ import (
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventfile"
 	"breakwater/shared/local/runner"
@@ -29,13 +30,13 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 	res := store.Settle(context.Background(), []contact.Record{{
 		Contact: contact.Contact{ID: "c_aaaaaaaaaaaaaaaaaaaaaaaaaa", Merchant: "m1", Shopper: contact.Shopper{ID: "s1", Tier: contact.Standard},
 			Locale: contact.English, Channel: "web", Text: "help", ReceivedAt: at, TokenHash: "x"},
-		Status: contact.Queued, Priority: "urgent", Reasons: []string{"fraud"}, EnqueuedAt: at, UpdatedAt: at,
+		Status: contact.Queued, Priority: priority.Urgent, Reasons: []string{"fraud"}, EnqueuedAt: at, UpdatedAt: at,
 	}})
 	if len(res.Failed) > 0 {
 		t.Fatal(res.Failed)
 	}
 	var out bytes.Buffer
-	h := &handler{queues: store, targets: priority.DefaultTargets(), metrics: emf.New(&out, topology.MetricsNamespace)}
+	h := &handler{queues: store, targets: humanqueue.DefaultTargets(), metrics: emf.New(&out, topology.MetricsNamespace)}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "metrics")
 	if err != nil || len(all) == 0 {

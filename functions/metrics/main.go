@@ -15,7 +15,7 @@ import (
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
-	"breakwater/shared/priority"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 )
 
@@ -39,7 +39,7 @@ func run(ctx context.Context) error {
 	}
 	h := &handler{
 		queues:  dynamo.NewContacts(sdkconfig.DynamoDB(cfg), contacts, 24*time.Hour),
-		targets: priority.DefaultTargets(),
+		targets: humanqueue.DefaultTargets(),
 		metrics: emf.New(os.Stdout, topology.MetricsNamespace),
 	}
 	lambda.Start(h.handle)

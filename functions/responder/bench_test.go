@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,86 +18,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
-	"breakwater/shared/priority"
 	"breakwater/shared/triage"
 )
 
-// packSource serves the default pack as the catalog would, counting reads. It publishes no snapshot unless
-// snapshots is set, so every load builds the index.
-type packSource struct {
-	templates []answer.Template
-	version   atomic.Int64
-	versions  atomic.Int64 // Version calls
-	loads     atomic.Int64 // Load calls (index builds)
-	snapshots atomic.Int64 // Snapshot calls
-	snapshot  []byte       // the pack's triage, served for every version when set
-}
+// fixed is a decider that always has the default pack's triage, as a warm responder has.
+type fixed struct{ tri *triage.Triage }
 
-func newPackSource(tb testing.TB) *packSource {
+func (f fixed) Get(context.Context) (*triage.Triage, error) { return f.tri, nil }
+
+func defaultTriage(tb testing.TB) *triage.Triage {
 	tb.Helper()
 	ts, err := pack.Default()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &packSource{templates: ts}
-	s.version.Store(1)
-	return s
-}
-
-func (s *packSource) Version(context.Context) (int64, error) {
-	s.versions.Add(1)
-	return s.version.Load(), nil
-}
-
-func (s *packSource) Snapshot(context.Context, int64) ([]byte, error) {
-	s.snapshots.Add(1)
-	return s.snapshot, nil
-}
-
-func (s *packSource) Load(context.Context) ([]answer.Template, map[string]priority.Rules, int64, error) {
-	s.loads.Add(1)
-	return s.templates, map[string]priority.Rules{answer.Platform: priority.DefaultRules()}, s.version.Load(), nil
-}
-
-// fakeDB is the DynamoDB API of dynamo.Contacts with a TransactWriteItems that accepts every transaction, so the
-// benchmarks measure our item encoding but no network.
-type fakeDB struct {
-	transactions atomic.Int64
-	items        atomic.Int64
-}
-
-var errNotFaked = errors.New("not faked")
-
-func (f *fakeDB) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	f.transactions.Add(1)
-	f.items.Add(int64(len(in.TransactItems)))
-	return &dynamodb.TransactWriteItemsOutput{}, nil
-}
-
-func (f *fakeDB) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return nil, errNotFaked
-}
-
-func (f *fakeDB) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return nil, errNotFaked
-}
-
-func (f *fakeDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return nil, errNotFaked
-}
-
-func (f *fakeDB) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return nil, errNotFaked
-}
-
-func (f *fakeDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return nil, errNotFaked
+	tri, err := triage.New(ts, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tri
 }
 
 // okTransport answers every DynamoDB request with an empty success, so a real *dynamodb.Client does all its
@@ -178,25 +121,12 @@ func benchMessages(tb testing.TB) map[string][]events.SQSMessage {
 	return map[string][]events.SQSMessage{"routine": routine, "handoff": handoff, "mixed": mixed}
 }
 
-// contactsDB is what dynamo.NewContacts takes: fakeDB or a real client.
-type contactsDB interface {
-	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-}
-
-func benchHandler(tb testing.TB, db contactsDB) (*handler, *packSource) {
+// benchHandler is a warm responder whose DynamoDB calls go through a real SDK client to an in-memory answer.
+func benchHandler(tb testing.TB) (*handler, *okTransport) {
 	tb.Helper()
-	src := newPackSource(tb)
-	h := &handler{triage: triage.NewCache(src, 30*time.Second), store: dynamo.NewContacts(db, "contacts", 30*24*time.Hour),
-		metrics: emf.New(io.Discard, "bench"), now: time.Now, margin: 2 * time.Second}
-	if _, err := h.triage.Get(context.Background()); err != nil { // the cold start's load
-		tb.Fatal(err)
-	}
-	return h, src
+	tr := &okTransport{}
+	return &handler{triage: fixed{defaultTriage(tb)}, store: dynamo.NewContacts(sdkClient(tr), "contacts", 30*24*time.Hour),
+		metrics: emf.New(io.Discard, "bench"), now: time.Now, margin: 2 * time.Second}, tr
 }
 
 // quietLogs sends slog output, JSON as Lambda writes it, to nowhere for the benchmark.
@@ -244,7 +174,7 @@ func cpuTime() time.Duration {
 func BenchmarkContact(b *testing.B) {
 	quietLogs(b)
 	ctx := context.Background()
-	h, _ := benchHandler(b, &fakeDB{})
+	h, _ := benchHandler(b)
 	tri, _ := h.triage.Get(ctx)
 	store := h.store
 	for _, name := range []string{"routine", "handoff", "mixed"} {
@@ -268,103 +198,36 @@ func BenchmarkContact(b *testing.B) {
 	}
 }
 
-// BenchmarkBatch runs the handler on batches of 10 messages, as the event source delivers them, with DynamoDB faked
-// behind a real dynamo.Contacts ("fake") or behind a real SDK client whose HTTP answers in memory ("sdk").
+// BenchmarkBatch runs the handler on batches of 10 messages, as the event source delivers them, with a real
+// dynamo.Contacts and SDK client whose HTTP answers in memory.
 func BenchmarkBatch(b *testing.B) {
 	quietLogs(b)
 	ctx := context.Background()
-	for _, client := range []string{"fake", "sdk"} {
-		for _, name := range []string{"routine", "handoff", "mixed"} {
-			msgs := benchMessages(b)[name]
-			b.Run(client+"/"+name, func(b *testing.B) {
-				var h *handler
-				var src *packSource
-				tr := &okTransport{}
-				if client == "fake" {
-					h, src = benchHandler(b, &fakeDB{})
-				} else {
-					h, src = benchHandler(b, sdkClient(tr))
+	for _, name := range []string{"routine", "handoff", "mixed"} {
+		msgs := benchMessages(b)[name]
+		b.Run(name, func(b *testing.B) {
+			h, tr := benchHandler(b)
+			batches := make([]events.SQSEvent, 0, len(msgs))
+			for i := range msgs {
+				var ev events.SQSEvent
+				for j := range 10 {
+					ev.Records = append(ev.Records, msgs[(i+j)%len(msgs)])
 				}
-				batches := make([]events.SQSEvent, 0, len(msgs))
-				for i := range msgs {
-					var ev events.SQSEvent
-					for j := range 10 {
-						ev.Records = append(ev.Records, msgs[(i+j)%len(msgs)])
-					}
-					batches = append(batches, ev)
-				}
-				m := measure(b)
-				i := 0
-				for b.Loop() {
-					resp, err := h.handle(ctx, batches[i%len(batches)])
-					if err != nil || len(resp.BatchItemFailures) > 0 {
-						b.Fatalf("handle: %v %+v", err, resp)
-					}
-					i++
-					m.done += 10
-				}
-				m.report()
-				if got := src.loads.Load(); got != 1 {
-					b.Errorf("templates loaded %d times, want once per cold start", got)
-				}
-			})
-		}
-	}
-}
-
-// The template load and index build happen once per cold start and again only when the catalog version changes,
-// never per batch.
-func TestTemplatesLoadOncePerColdStart(t *testing.T) {
-	tests := map[string]struct {
-		refresh       time.Duration
-		bump          bool // change the catalog version halfway
-		snapshot      bool // the catalog has a snapshot of every version
-		wantLoads     int64
-		wantSnapshots int64
-		wantVersions  int64
-	}{
-		"within the refresh interval":          {refresh: time.Hour, wantLoads: 1, wantVersions: 1},
-		"version checked every batch":          {refresh: time.Nanosecond, wantLoads: 1, wantVersions: 20},
-		"catalog changed once between batches": {refresh: time.Nanosecond, bump: true, wantLoads: 2, wantVersions: 20},
-		"snapshot published":                   {refresh: time.Hour, snapshot: true, wantSnapshots: 1, wantVersions: 1},
-		"snapshot published, changed once":     {refresh: time.Nanosecond, bump: true, snapshot: true, wantSnapshots: 2, wantVersions: 20},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			src := newPackSource(t)
-			if tt.snapshot {
-				tri, err := triage.New(src.templates, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if src.snapshot, err = tri.AppendBinary(nil); err != nil {
-					t.Fatal(err)
-				}
+				batches = append(batches, ev)
 			}
-			db := &fakeDB{}
-			h := &handler{triage: triage.NewCache(src, tt.refresh), store: dynamo.NewContacts(db, "contacts", time.Hour),
-				metrics: emf.New(io.Discard, "test"), now: time.Now, margin: time.Second}
-			msgs := benchMessages(t)["mixed"]
-			for i := range 20 {
-				if tt.bump && i == 10 {
-					src.version.Add(1)
-				}
-				resp, err := h.handle(context.Background(), events.SQSEvent{Records: msgs[i%4*10 : i%4*10+10]})
+			m := measure(b)
+			i := 0
+			for b.Loop() {
+				resp, err := h.handle(ctx, batches[i%len(batches)])
 				if err != nil || len(resp.BatchItemFailures) > 0 {
-					t.Fatalf("batch %d: %v %+v", i, err, resp)
+					b.Fatalf("handle: %v %+v", err, resp)
 				}
+				i++
+				m.done += 10
 			}
-			if got, want := src.loads.Load(), tt.wantLoads; got != want {
-				t.Errorf("catalog loads (index builds) = %d, want %d", got, want)
-			}
-			if got, want := src.versions.Load(), tt.wantVersions; got != want {
-				t.Errorf("catalog version reads = %d, want %d", got, want)
-			}
-			if got, want := src.snapshots.Load()-src.loads.Load(), tt.wantSnapshots; got != want {
-				t.Errorf("catalog snapshots decoded = %d, want %d", got, want)
-			}
-			if got, want := db.transactions.Load(), int64(20); got != want {
-				t.Errorf("transactions = %d, want one per batch: %d", got, want)
+			m.report()
+			if got, want := tr.requests.Load(), int64(i); got != want {
+				b.Errorf("%d batches made %d DynamoDB requests, want one transaction each", i, got)
 			}
 		})
 	}

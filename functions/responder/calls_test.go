@@ -20,11 +20,11 @@ import (
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
-	"breakwater/shared/triage"
 )
 
 // callCounter counts AWS API calls by service and operation, from SDK middleware on real clients. Calls are counted
@@ -102,7 +102,7 @@ func TestCallsPerContact(t *testing.T) {
 	// The responder has no SQS client: the event source receives the batch and deletes what the function did not
 	// report as failed, outside the function (those polls are SQS requests too, one receive and one delete per batch).
 
-	cache := triage.NewCache(dynamo.NewCatalog(db, f.Tables[topology.Catalog.ID]), 30*time.Second)
+	cache := catalog.NewCache(dynamo.NewCatalog(db, f.Tables[topology.Catalog.ID]), 30*time.Second)
 	if _, err := cache.Get(context.Background()); err != nil { // what main does at cold start
 		t.Fatal(err)
 	}

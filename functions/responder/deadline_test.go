@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"breakwater/shared/answer/pack"
-	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
@@ -20,9 +19,9 @@ type deciderFunc func(ctx context.Context) (*triage.Triage, error)
 
 func (f deciderFunc) Get(ctx context.Context) (*triage.Triage, error) { return f(ctx) }
 
-type settlerFunc func(ctx context.Context, recs []contact.Record) dynamo.SettleResult
+type settlerFunc func(ctx context.Context, recs []contact.Record) contact.SettleResult
 
-func (f settlerFunc) Settle(ctx context.Context, recs []contact.Record) dynamo.SettleResult {
+func (f settlerFunc) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
 	return f(ctx, recs)
 }
 
@@ -52,10 +51,10 @@ func TestBatchKeepsAMarginBeforeTheLambdaDeadline(t *testing.T) {
 			triageDeadline, _ = ctx.Deadline()
 			return tri, nil
 		}),
-		store: settlerFunc(func(ctx context.Context, recs []contact.Record) dynamo.SettleResult {
+		store: settlerFunc(func(ctx context.Context, recs []contact.Record) contact.SettleResult {
 			settleDeadline, _ = ctx.Deadline()
 			<-ctx.Done() // DynamoDB never answers
-			res := dynamo.SettleResult{Failed: map[string]error{}}
+			res := contact.SettleResult{Failed: map[string]error{}}
 			for _, r := range recs {
 				res.Failed[r.ID] = ctx.Err()
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
@@ -17,14 +16,14 @@ import (
 	"breakwater/shared/triage"
 )
 
-// decider is the part of *triage.Cache the responder uses.
+// decider is the part of *catalog.Cache the responder uses.
 type decider interface {
 	Get(ctx context.Context) (*triage.Triage, error)
 }
 
 // settler is the part of *dynamo.Contacts the responder uses.
 type settler interface {
-	Settle(ctx context.Context, recs []contact.Record) dynamo.SettleResult
+	Settle(ctx context.Context, recs []contact.Record) contact.SettleResult
 }
 
 type handler struct {
@@ -109,14 +108,14 @@ func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMe
 		rec.Status, rec.Answer, rec.AnsweredBy = contact.Answered, d.Answer, "bot"
 		return rec, true
 	}
-	rec.Status, rec.Priority, rec.Reasons, rec.EnqueuedAt = contact.Queued, d.Priority.String(), d.Reasons, now
+	rec.Status, rec.Priority, rec.Reasons, rec.EnqueuedAt = contact.Queued, d.Priority, d.Reasons, now
 	for _, cand := range d.Candidates[:min(suggestions, len(d.Candidates))] {
 		rec.Suggested = append(rec.Suggested, cand.Template.ID)
 	}
 	return rec, true
 }
 
-func (h *handler) count(ctx context.Context, recs []contact.Record, res dynamo.SettleResult) {
+func (h *handler) count(ctx context.Context, recs []contact.Record, res contact.SettleResult) {
 	dup := make(map[string]bool, len(res.Duplicate))
 	for _, id := range res.Duplicate {
 		dup[id] = true
@@ -133,7 +132,7 @@ func (h *handler) count(ctx context.Context, recs []contact.Record, res dynamo.S
 		case contact.Rejected:
 			rejected++
 		case contact.Queued:
-			queued[r.Priority]++
+			queued[r.Priority.String()]++
 		}
 	}
 	err := h.metrics.Emit(nil, emf.Count, map[string]float64{topology.MetricAnswered: answered, topology.MetricRejected: rejected})

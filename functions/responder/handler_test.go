@@ -14,21 +14,23 @@ import (
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
+	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventfile"
 	"breakwater/shared/local/runner"
+	"breakwater/shared/priority"
 	"breakwater/shared/topology"
-	"breakwater/shared/triage"
 )
 
 func TestMain(m *testing.M) { emulators.Main(m) }
 
 type fixture struct {
-	h        *handler
-	store    *dynamo.Contacts
-	catalog  *dynamo.Catalog
-	cacheTTL time.Duration
+	h       *handler
+	store   *dynamo.Contacts
+	catalog *catalog.Writer
+	cache   *catalog.Cache
+	now     *time.Time // the cache's clock
 }
 
 func newFixture(t *testing.T, refresh time.Duration) fixture {
@@ -36,10 +38,13 @@ func newFixture(t *testing.T, refresh time.Duration) fixture {
 	f := runner.Provisioned(t)
 	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
 	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	now := time.Now()
+	cache := catalog.NewCache(cat, refresh)
+	cache.Now = func() time.Time { return now }
 	return fixture{
-		h: &handler{triage: triage.NewCache(cat, refresh), store: store, metrics: emf.New(os.Stderr, "test"),
+		h: &handler{triage: cache, store: store, metrics: emf.New(os.Stderr, "test"),
 			now: time.Now, margin: time.Second},
-		store: store, catalog: cat,
+		store: store, catalog: catalog.NewWriter(cat), cache: cache, now: &now,
 	}
 }
 
@@ -73,28 +78,28 @@ func failed(resp events.SQSEventResponse) []string {
 func TestSampleEvents(t *testing.T) {
 	type outcome struct {
 		status   contact.Status
-		priority string
+		priority priority.Priority
 	}
 	tests := map[string]struct {
 		failed   []string
 		outcomes map[string]outcome // contact id -> what it must end as
 	}{
 		"batch-mixed.json": {failed: []string{"m-7"}, outcomes: map[string]outcome{
-			"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, ""},
-			"c_bbbbbbbbbbbbbbbbbbbbbbbbbb": {contact.Answered, ""},
-			"c_cccccccccccccccccccccccccc": {contact.Queued, "urgent"},
-			"c_dddddddddddddddddddddddddd": {contact.Queued, ""},
-			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Queued, "low"},
-			"c_ffffffffffffffffffffffffff": {contact.Rejected, ""},
+			"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None},
+			"c_bbbbbbbbbbbbbbbbbbbbbbbbbb": {contact.Answered, priority.None},
+			"c_cccccccccccccccccccccccccc": {contact.Queued, priority.Urgent},
+			"c_dddddddddddddddddddddddddd": {contact.Queued, priority.None},
+			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Queued, priority.Low},
+			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None},
 		}},
 		"batch-routine.json": {outcomes: map[string]outcome{
-			"c_gggggggggggggggggggggggggg": {contact.Answered, ""},
-			"c_hhhhhhhhhhhhhhhhhhhhhhhhhh": {contact.Answered, ""},
+			"c_gggggggggggggggggggggggggg": {contact.Answered, priority.None},
+			"c_hhhhhhhhhhhhhhhhhhhhhhhhhh": {contact.Answered, priority.None},
 		}},
-		"batch-duplicate.json": {outcomes: map[string]outcome{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, ""}}},
+		"batch-duplicate.json": {outcomes: map[string]outcome{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None}}},
 		"batch-malformed.json": {outcomes: map[string]outcome{
-			"c_ffffffffffffffffffffffffff": {contact.Rejected, ""},
-			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, ""},
+			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None},
+			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, priority.None},
 		}},
 	}
 	root, _ := emulators.RepoRoot()
@@ -122,7 +127,7 @@ func TestSampleEvents(t *testing.T) {
 				if err != nil {
 					t.Fatalf("read %s: %v", id, err)
 				}
-				if r.Status != want.status || (want.priority != "" && r.Priority != want.priority) {
+				if r.Status != want.status || (want.priority != priority.None && r.Priority != want.priority) {
 					t.Errorf("contact %s (%q) = %s/%s, want %s/%s; reasons %v", id, r.Text, r.Status, r.Priority, want.status, want.priority, r.Reasons)
 				}
 				if r.Status == contact.Answered && (r.Answer == "" || r.AnsweredBy != "bot" || r.Intent == "") {
@@ -141,7 +146,7 @@ func TestSampleEvents(t *testing.T) {
 
 // A redelivery after the templates changed must not change the answer the shopper already has.
 func TestDuplicateDeliveryNeverChangesTheAnswer(t *testing.T) {
-	fx := newFixture(t, time.Nanosecond) // check the catalog on every batch
+	fx := newFixture(t, 30*time.Second)
 	ev := load(t, "batch-duplicate.json")
 	ev.Records = ev.Records[:1]
 	if _, err := fx.h.handle(context.Background(), ev); err != nil {
@@ -155,6 +160,7 @@ func TestDuplicateDeliveryNeverChangesTheAnswer(t *testing.T) {
 	if err := fx.catalog.PutTemplates(context.Background(), []answer.Template{edited}); err != nil {
 		t.Fatal(err)
 	}
+	*fx.now = fx.now.Add(time.Minute) // the cache sees the edit
 	resp, err := fx.h.handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("second delivery: %+v %v", resp, err)
@@ -167,7 +173,7 @@ func TestDuplicateDeliveryNeverChangesTheAnswer(t *testing.T) {
 
 // A template edit reaches the next contact once the cache's refresh interval has passed, with no redeploy.
 func TestTemplateEditTakesEffect(t *testing.T) {
-	fx := newFixture(t, 50*time.Millisecond)
+	fx := newFixture(t, 30*time.Second)
 	ev := load(t, "batch-routine.json")
 	first := events.SQSEvent{Records: ev.Records[:1]}
 	if _, err := fx.h.handle(context.Background(), first); err != nil {
@@ -180,7 +186,7 @@ func TestTemplateEditTakesEffect(t *testing.T) {
 	if err := fx.catalog.PutTemplates(context.Background(), []answer.Template{editedTemplate(t, r.Template, "New returns policy: 30 days.")}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(60 * time.Millisecond) // let the refresh interval pass; there is no event to await
+	*fx.now = fx.now.Add(time.Minute) // past the refresh interval
 	second := events.SQSEvent{Records: ev.Records[:1]}
 	second.Records[0].Body = replaceID(t, second.Records[0].Body, "c_gggggggggggggggggggggggggg", "c_iiiiiiiiiiiiiiiiiiiiiiiiii")
 	if _, err := fx.h.handle(context.Background(), second); err != nil {

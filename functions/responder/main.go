@@ -15,8 +15,8 @@ import (
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/catalog"
 	"breakwater/shared/topology"
-	"breakwater/shared/triage"
 )
 
 func main() {
@@ -30,9 +30,9 @@ func main() {
 func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
-	catalog := env.String(topology.Catalog.EnvVar)
-	retention := env.Int(topology.EnvRetentionDays, 30)
-	refresh := env.Duration(topology.EnvTemplateTTL, 30*time.Second)
+	catalogTable := env.String(topology.Catalog.EnvVar)
+	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
+	refresh := env.Duration(topology.EnvTemplateTTL, topology.DefaultTemplateTTL)
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("responder: %w", err)
 	}
 	db := sdkconfig.DynamoDB(cfg)
-	cache := triage.NewCache(dynamo.NewCatalog(db, catalog), refresh)
+	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), refresh)
 	// Load templates and build the index during init, not on the first contact's clock.
 	if _, err := cache.Get(ctx); err != nil {
 		slog.Warn("templates not loaded at cold start; the first batch tries again", "err", err)

@@ -21,6 +21,7 @@ import (
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/catalog"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/local/runner"
@@ -104,7 +105,7 @@ func run(ctx context.Context, runs int, sizeList string, build, verbose bool) er
 			return err
 		}
 		cat := dynamo.NewCatalog(db, res.Tables[topology.Catalog.ID])
-		if err := seed(ctx, cat, n); err != nil {
+		if err := seed(ctx, catalog.NewWriter(cat), n); err != nil {
 			return err
 		}
 		p, err := phases(ctx, cat, n)
@@ -180,7 +181,7 @@ func binarySizes(ctx context.Context, root, out string) (bool, error) {
 
 // seed makes the catalog hold n templates: the default pack, then copies of it for merchants m001, m002, ...
 // with their own ids and answers, as merchants who override the platform answers would have.
-func seed(ctx context.Context, cat *dynamo.Catalog, n int) error {
+func seed(ctx context.Context, cat *catalog.Writer, n int) error {
 	def, err := pack.Default()
 	if err != nil {
 		return err
@@ -188,7 +189,7 @@ func seed(ctx context.Context, cat *dynamo.Catalog, n int) error {
 	if n < len(def) {
 		return fmt.Errorf("%d templates: the catalog starts with the default pack's %d", n, len(def))
 	}
-	ts, err := catalog(n)
+	ts, err := templates(n)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func seed(ctx context.Context, cat *dynamo.Catalog, n int) error {
 }
 
 // catalog returns n templates built from the default pack (the first len(default) of them are the pack itself).
-func catalog(n int) ([]answer.Template, error) {
+func templates(n int) ([]answer.Template, error) {
 	def, err := pack.Default()
 	if err != nil {
 		return nil, err
@@ -256,10 +257,11 @@ func phases(ctx context.Context, cat *dynamo.Catalog, n int) (phaseTimes, error)
 	p.decode = time.Since(start)
 
 	start = time.Now()
-	ts, rules, _, err := cat.Load(ctx)
+	c, err := catalog.Load(ctx, cat)
 	if err != nil {
 		return p, err
 	}
+	ts, rules := c.Templates, c.Rules
 	p.templatesRead = time.Since(start)
 	if len(ts) < n {
 		return p, fmt.Errorf("catalog holds %d templates, want %d", len(ts), n)

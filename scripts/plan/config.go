@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"breakwater/scripts/plan/model"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -335,12 +336,12 @@ func parseShares(s string) (map[priority.Priority]float64, error) {
 }
 
 // parseTargets reads "urgent=30s,low=2h" over base, leaving the priorities it does not name as they were.
-func parseTargets(s string, base priority.Targets) (priority.Targets, error) {
+func parseTargets(s string, base humanqueue.Targets) (humanqueue.Targets, error) {
 	kv, err := pairs(s)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	t := priority.Targets{}
+	t := humanqueue.Targets{}
 	for p, d := range base {
 		t[p] = d
 	}

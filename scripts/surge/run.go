@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"breakwater/shared/contact"
+	"breakwater/shared/priority"
 )
 
 // Options bound a surge by count and by time.
@@ -368,8 +369,8 @@ func (s *surge) tally(tr *tracked, st statusBody, settle time.Duration, timed bo
 	s.res.Statuses[st.Status]++
 	if st.Status == string(contact.Queued) || st.Status == string(contact.Claimed) {
 		p := "unknown"
-		if st.Queue != nil && st.Queue.Priority != "" {
-			p = st.Queue.Priority
+		if st.Queue != nil && st.Queue.Priority != priority.None {
+			p = st.Queue.Priority.String()
 		}
 		s.res.Queued[p]++
 	}
@@ -381,7 +382,7 @@ func (s *surge) tally(tr *tracked, st statusBody, settle time.Duration, timed bo
 
 type statusBody struct {
 	Status string         `json:"status"`
-	Queue  *contact.Queue `json:"queue"`
+	Queue  *contact.Place `json:"queue"`
 }
 
 func (s *surge) status(ctx context.Context, tr *tracked) (statusBody, bool) {

@@ -23,6 +23,7 @@ import (
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/catalog"
 	"breakwater/shared/topology"
 )
 
@@ -138,7 +139,7 @@ func report(ts []answer.Template, strict bool, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// catalogStore is the part of *dynamo.Catalog that push and pull use.
+// catalogStore is the part of *catalog.Writer that push and pull use.
 type catalogStore interface {
 	PutTemplates(ctx context.Context, ts []answer.Template) error
 	Templates(ctx context.Context) ([]answer.Template, error)
@@ -150,7 +151,7 @@ func openCatalog(ctx context.Context, table string) (catalogStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dynamo.NewCatalog(sdkconfig.DynamoDB(cfg), table), nil
+	return catalog.NewWriter(dynamo.NewCatalog(sdkconfig.DynamoDB(cfg), table)), nil
 }
 
 // write stores ts in the pack format, so a pulled file can be linted and pushed again.

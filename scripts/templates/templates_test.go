@@ -15,6 +15,7 @@ import (
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/catalog"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
@@ -140,7 +141,9 @@ func TestLintCommandExitsOnErrors(t *testing.T) {
 func TestPushThenPullOnDynamoDBLocal(t *testing.T) {
 	f := runner.Provisioned(t)
 	table := f.Tables[topology.Catalog.ID]
-	open := func(context.Context, string) (catalogStore, error) { return dynamo.NewCatalog(f.DynamoDB, table), nil }
+	open := func(context.Context, string) (catalogStore, error) {
+		return catalog.NewWriter(dynamo.NewCatalog(f.DynamoDB, table)), nil
+	}
 	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
 	if err := run(ctx, []string{"push", "-table", table}, &stdout, &stderr, open); err != nil {

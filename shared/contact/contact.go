@@ -3,6 +3,8 @@ package contact
 
 import (
 	"time"
+
+	"breakwater/shared/priority"
 )
 
 // Tier is a shopper's member tier.
@@ -102,11 +104,11 @@ func (c Contact) OrderAmount() float64 {
 	return *c.Context.Order.Amount
 }
 
-// Queue is a queued contact's place as the shopper sees it.
-type Queue struct {
-	Priority             string `json:"priority"`
-	Position             *int   `json:"position,omitempty"`
-	EstimatedWaitSeconds *int   `json:"estimatedWaitSeconds,omitempty"`
+// Place is a queued contact's place in its human queue, as the shopper sees it.
+type Place struct {
+	Priority             priority.Priority `json:"priority"`
+	Position             *int              `json:"position,omitempty"`
+	EstimatedWaitSeconds *int              `json:"estimatedWaitSeconds,omitempty"`
 }
 
 // Record is a contact together with what happened to it.
@@ -114,15 +116,32 @@ type Record struct {
 	Contact
 	Status Status `json:"status"`
 	// Answer is the bot's or the agent's reply, as plain text.
-	Answer     string    `json:"answer,omitempty"`
-	AnsweredBy string    `json:"answeredBy,omitempty"` // "bot" or the agent's id
-	Intent     string    `json:"intent,omitempty"`
-	Template   string    `json:"template,omitempty"`
-	Confidence float64   `json:"confidence,omitempty"`
-	Priority   string    `json:"priority,omitempty"`
-	Reasons    []string  `json:"reasons,omitempty"`
-	Suggested  []string  `json:"suggested,omitempty"` // template ids an agent may start from
-	EnqueuedAt time.Time `json:"enqueuedAt,omitzero"`
-	Reject     string    `json:"reject,omitempty"`
-	UpdatedAt  time.Time `json:"updatedAt,omitzero"`
+	Answer     string            `json:"answer,omitempty"`
+	AnsweredBy string            `json:"answeredBy,omitempty"` // "bot" or the agent's id
+	Intent     string            `json:"intent,omitempty"`
+	Template   string            `json:"template,omitempty"`
+	Confidence float64           `json:"confidence,omitempty"`
+	Priority   priority.Priority `json:"priority,omitempty"`
+	Reasons    []string          `json:"reasons,omitempty"`
+	Suggested  []string          `json:"suggested,omitempty"` // template ids an agent may start from
+	EnqueuedAt time.Time         `json:"enqueuedAt,omitzero"`
+	Reject     string            `json:"reject,omitempty"`
+	UpdatedAt  time.Time         `json:"updatedAt,omitzero"`
+}
+
+// Accepted is what the shopper gets back for an accepted contact.
+type Accepted struct {
+	ID    string
+	Token string
+	// Replay is true when an earlier request with the same idempotency key made this contact.
+	Replay bool
+}
+
+// SettleResult says, per contact id, whether its outcome is now stored (or was already, by an earlier delivery).
+type SettleResult struct {
+	// Done holds ids whose outcome is stored; Duplicate marks those an earlier delivery had already settled.
+	Done      []string
+	Duplicate []string
+	// Failed holds ids to retry, with why.
+	Failed map[string]error
 }

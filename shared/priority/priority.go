@@ -1,56 +1,73 @@
-// Package priority decides how soon a person must see a handed-off contact, and which waiting contact an agent takes next.
+// Package priority decides how soon a person must see a handed-off contact.
 package priority
 
 import (
 	"fmt"
 	"slices"
-	"time"
-
-	"breakwater/shared/contact"
 )
 
-// Priority orders the human queues; higher is served sooner.
+// Priority orders the human queues; higher is served sooner. The zero value, None, means "not in a human queue".
 type Priority int
 
-// The four human queues.
+// The four human queues, and None for a contact that is in none of them.
 const (
-	Low Priority = iota
+	None Priority = iota
+	Low
 	Normal
 	High
 	Urgent
 )
 
-// All lists the priorities from most to least urgent.
+// All lists the priorities of the human queues from most to least urgent.
 var All = []Priority{Urgent, High, Normal, Low}
 
-var names = [...]string{"low", "normal", "high", "urgent"}
+var names = [...]string{"", "low", "normal", "high", "urgent"}
 
 func (p Priority) String() string {
-	if p < Low || p > Urgent {
+	if p < None || p > Urgent {
 		return fmt.Sprintf("priority(%d)", int(p))
 	}
 	return names[p]
 }
 
-// Parse reads a priority name.
+// Parse reads a priority name; the empty name is None.
 func Parse(s string) (Priority, error) {
 	for i, n := range names {
 		if n == s {
 			return Priority(i), nil
 		}
 	}
-	return Low, fmt.Errorf("unknown priority %q: want urgent, high, normal or low", s)
+	return None, fmt.Errorf("unknown priority %q: want urgent, high, normal or low", s)
+}
+
+// ParseQueue reads the name of a human queue: like Parse, but the empty name is an error too.
+func ParseQueue(s string) (Priority, error) {
+	p, err := Parse(s)
+	if err == nil && p == None {
+		err = fmt.Errorf("a priority is required: want urgent, high, normal or low")
+	}
+	return p, err
+}
+
+// MarshalText writes the priority's name, so JSON carries "urgent", not 4.
+func (p Priority) MarshalText() ([]byte, error) {
+	if p < None || p > Urgent {
+		return nil, fmt.Errorf("encode %s: out of range", p)
+	}
+	return []byte(names[p]), nil
+}
+
+// UnmarshalText reads a priority's name.
+func (p *Priority) UnmarshalText(b []byte) error {
+	q, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func clamp(p Priority) Priority { return max(Low, min(Urgent, p)) }
-
-// Targets is how long a contact of each priority may wait before it is served ahead of newer, higher-priority ones.
-type Targets map[Priority]time.Duration
-
-// DefaultTargets follow the issue: urgent 1 min, high 5, normal 15, low 60.
-func DefaultTargets() Targets {
-	return Targets{Urgent: time.Minute, High: 5 * time.Minute, Normal: 15 * time.Minute, Low: time.Hour}
-}
 
 // AmountStep raises priority for orders of at least Min.
 type AmountStep struct {
@@ -64,16 +81,14 @@ type Rules struct {
 	Reasons map[string]string `json:"reasons"`
 	// Base is the priority of a contact no rule raises (a person was asked for nothing specific).
 	Base string `json:"base"`
-	// TierRaise raises priority by member tier.
-	TierRaise map[contact.Tier]int `json:"tierRaise"`
+	// TierRaise raises priority by member tier (see contact.Tier).
+	TierRaise map[string]int `json:"tierRaise"`
 	// Amounts raise priority by the attached order's amount; the largest matching step applies.
 	Amounts []AmountStep `json:"amounts"`
-	// RepeatRaise raises a shopper's contact when they wrote within contact.RepeatWindow before.
+	// RepeatRaise raises a shopper's contact when they wrote shortly before.
 	RepeatRaise int `json:"repeatRaise"`
 	// NegativeRaise raises a contact whose text carries strong negative sentiment.
 	NegativeRaise int `json:"negativeRaise"`
-	// TargetSeconds overrides DefaultTargets per priority name.
-	TargetSeconds map[string]int `json:"targetSeconds,omitempty"`
 }
 
 // DefaultRules: a request for a person or a complaint goes high; payment problems, disputes and fraud urgent;
@@ -89,7 +104,7 @@ func DefaultRules() Rules {
 			"no.match":        "low",
 		},
 		Base:          "normal",
-		TierRaise:     map[contact.Tier]int{contact.Gold: 1, contact.Platinum: 1},
+		TierRaise:     map[string]int{"gold": 1, "platinum": 1},
 		Amounts:       []AmountStep{{Min: 500, Raise: 1}},
 		RepeatRaise:   1,
 		NegativeRaise: 1,
@@ -98,42 +113,33 @@ func DefaultRules() Rules {
 
 // Validate reports the first rule that names an unknown priority.
 func (r Rules) Validate() error {
-	if _, err := Parse(r.Base); err != nil {
+	if _, err := ParseQueue(r.Base); err != nil {
 		return fmt.Errorf("rules base: %w", err)
 	}
 	for reason, p := range r.Reasons {
-		if _, err := Parse(p); err != nil {
+		if _, err := ParseQueue(p); err != nil {
 			return fmt.Errorf("rules reason %s: %w", reason, err)
-		}
-	}
-	for p, s := range r.TargetSeconds {
-		if _, err := Parse(p); err != nil || s <= 0 {
-			return fmt.Errorf("rules target for %q: want a priority name and a positive number of seconds", p)
 		}
 	}
 	return nil
 }
 
-// Targets returns the waiting targets with the rules' overrides applied.
-func (r Rules) Targets() Targets {
-	t := DefaultTargets()
-	for name, s := range r.TargetSeconds {
-		if p, err := Parse(name); err == nil && s > 0 {
-			t[p] = time.Duration(s) * time.Second
-		}
-	}
-	return t
+// Facts are what the rules read about the contact and its shopper.
+type Facts struct {
+	Tier   string  // the shopper's member tier
+	Amount float64 // the attached order's amount, 0 without one
+	Repeat bool    // the shopper wrote shortly before
 }
 
-// Signals are what the triage found in a contact, beyond the contact itself.
+// Signals are what the triage found in a contact's text.
 type Signals struct {
 	Reasons  []string // hand-off reasons, see package intent
 	Negative bool     // strong negative sentiment
 }
 
 // Decide returns the priority of a handed-off contact and why, in words an agent reads.
-func (r Rules) Decide(c contact.Contact, s Signals) (Priority, []string) {
-	p, err := Parse(r.Base)
+func (r Rules) Decide(f Facts, s Signals) (Priority, []string) {
+	p, err := ParseQueue(r.Base)
 	if err != nil {
 		p = Normal
 	}
@@ -143,7 +149,7 @@ func (r Rules) Decide(c contact.Contact, s Signals) (Priority, []string) {
 		floor := Low
 		for _, reason := range s.Reasons {
 			if name, ok := r.Reasons[reason]; ok {
-				if q, err := Parse(name); err == nil && q > floor {
+				if q, err := ParseQueue(name); err == nil && q > floor {
 					floor = q
 				}
 			}
@@ -156,14 +162,13 @@ func (r Rules) Decide(c contact.Contact, s Signals) (Priority, []string) {
 		why = append(why, s.Reasons...)
 	}
 	raise := 0
-	if n := r.TierRaise[c.Shopper.Tier]; n != 0 {
+	if n := r.TierRaise[f.Tier]; n != 0 {
 		raise += n
-		why = append(why, "tier."+string(c.Shopper.Tier))
+		why = append(why, "tier."+f.Tier)
 	}
-	amount := c.OrderAmount()
 	best := 0
 	for _, step := range r.Amounts {
-		if amount >= step.Min && step.Raise > best {
+		if f.Amount >= step.Min && step.Raise > best {
 			best = step.Raise
 		}
 	}
@@ -171,7 +176,7 @@ func (r Rules) Decide(c contact.Contact, s Signals) (Priority, []string) {
 		raise += best
 		why = append(why, "order.amount")
 	}
-	if c.Recent > 0 && r.RepeatRaise != 0 {
+	if f.Repeat && r.RepeatRaise != 0 {
 		raise += r.RepeatRaise
 		why = append(why, "repeat.contact")
 	}
@@ -180,44 +185,4 @@ func (r Rules) Decide(c contact.Contact, s Signals) (Priority, []string) {
 		why = append(why, "negative.sentiment")
 	}
 	return clamp(p + Priority(raise)), why
-}
-
-// Waiting is a contact in a human queue, as the claim decision sees it.
-type Waiting struct {
-	ID         string
-	Priority   Priority
-	EnqueuedAt time.Time
-}
-
-// Overdue reports whether w has waited past its priority's target at now.
-func (t Targets) Overdue(w Waiting, now time.Time) bool {
-	return now.Sub(w.EnqueuedAt) > t[w.Priority]
-}
-
-// Before reports whether a should be served before b at now: a contact past its target comes before one within it
-// (so nothing starves), then higher priority, then the one that waited longer.
-func (t Targets) Before(a, b Waiting, now time.Time) bool {
-	if ao, bo := t.Overdue(a, now), t.Overdue(b, now); ao != bo {
-		return ao
-	}
-	if a.Priority != b.Priority {
-		return a.Priority > b.Priority
-	}
-	if !a.EnqueuedAt.Equal(b.EnqueuedAt) {
-		return a.EnqueuedAt.Before(b.EnqueuedAt)
-	}
-	return a.ID < b.ID
-}
-
-// Order sorts ws so the contact to serve first comes first.
-func (t Targets) Order(ws []Waiting, now time.Time) {
-	slices.SortFunc(ws, func(a, b Waiting) int {
-		switch {
-		case t.Before(a, b, now):
-			return -1
-		case t.Before(b, a, now):
-			return 1
-		}
-		return 0
-	})
 }

@@ -46,13 +46,42 @@ type EventSource struct {
 	MaxConcurrency int
 }
 
+// Access is what a function may do with a table or a queue.
+type Access int
+
+// Kinds of access; the stack grants each as the matching CDK grant.
+const (
+	Read      Access = iota + 1 // read a table
+	ReadWrite                   // read and write a table
+	Send                        // send to a queue
+	Consume                     // receive and delete from a queue, as its event source's function
+)
+
+// Use is one table or queue a function touches, by ID, and how.
+type Use struct {
+	Resource string
+	Access   Access
+}
+
 // Function describes one Lambda function.
 type Function struct {
-	Name      string // folder under functions/
-	Timeout   time.Duration
-	MemoryMB  int
-	ReadsFrom []string // table and queue IDs the function uses, for grants and tests
-	WritesTo  []string // the tables among ReadsFrom it also writes; the others it may only read
+	Name     string // folder under functions/
+	Timeout  time.Duration
+	MemoryMB int
+	// Uses lists every table and queue the function touches; the stack grants exactly these.
+	Uses []Use
+	// Env lists every environment variable the function reads; the stack and the local runner set each of them.
+	Env []string
+}
+
+// Access reports whether f touches resource, and how.
+func (f Function) Access(resource string) (Access, bool) {
+	for _, u := range f.Uses {
+		if u.Resource == resource {
+			return u.Access, true
+		}
+	}
+	return 0, false
 }
 
 // Key attribute names of the contacts table.
@@ -112,10 +141,19 @@ var IntakeSource = EventSource{
 
 // Functions lists every Lambda function in functions/.
 var Functions = []Function{
-	{Name: "intake", Timeout: 10 * time.Second, MemoryMB: 256, ReadsFrom: []string{Contacts.ID, Intake.ID}, WritesTo: []string{Contacts.ID}},
-	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512, ReadsFrom: []string{Contacts.ID, Catalog.ID, Intake.ID}, WritesTo: []string{Contacts.ID}},
-	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256, ReadsFrom: []string{Contacts.ID, Catalog.ID}, WritesTo: []string{Contacts.ID}},
-	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128, ReadsFrom: []string{Contacts.ID}},
+	{Name: "intake", Timeout: 10 * time.Second, MemoryMB: 256,
+		Uses: []Use{{Contacts.ID, ReadWrite}, {Intake.ID, Send}},
+		Env:  []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvAgentsOnShift}},
+	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
+		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}, {Intake.ID, Consume}},
+		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
+	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
+		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}},
+		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
+			EnvCognitoRegion, EnvCognitoClientID}},
+	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
+		Uses: []Use{{Contacts.ID, Read}},
+		Env:  []string{Contacts.EnvVar}},
 }
 
 // MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
@@ -156,11 +194,40 @@ const (
 	DimensionPriority = "Priority"
 )
 
-// Env names shared by every function.
+// Environment variables of the functions besides the tables' and the queue's, each with its default where it has
+// one. The stack sets every one a function lists in Env (from CDK context, or these defaults); the local runner
+// sets the same.
 const (
-	EnvAgentAuth     = "AGENT_AUTH"       // "token" locally, "jwt" behind the API Gateway JWT authorizer
-	EnvAgentToken    = "AGENT_TOKEN"      // the bearer token when AGENT_AUTH=token
-	EnvAgentGroup    = "AGENT_GROUP"      // the Cognito group agents belong to when AGENT_AUTH=jwt
-	EnvRetentionDays = "RETENTION_DAYS"   // how long contacts are kept before TTL removes them
-	EnvTemplateTTL   = "TEMPLATE_REFRESH" // how often the responder checks the catalog version, as a Go duration
+	EnvAgentAuth     = "AGENT_AUTH"  // "token" locally, "jwt" behind the API Gateway JWT authorizer
+	EnvAgentToken    = "AGENT_TOKEN" // the bearer token when AGENT_AUTH=token; local only
+	EnvAgentGroup    = "AGENT_GROUP" // the Cognito group agents belong to when AGENT_AUTH=jwt
+	DefaultAgentAuth = "jwt"
+
+	EnvCognitoRegion   = "COGNITO_REGION"    // where the console signs agents in
+	EnvCognitoClientID = "COGNITO_CLIENT_ID" // the console's app client
+
+	EnvRetentionDays     = "RETENTION_DAYS" // how long contacts are kept before TTL removes them
+	DefaultRetentionDays = 30
+
+	EnvTemplateTTL     = "TEMPLATE_REFRESH" // how often the responder checks the catalog version, as a Go duration
+	DefaultTemplateTTL = 30 * time.Second
+
+	EnvLeaseSeconds     = "LEASE_SECONDS" // how long a claim holds a contact for its agent
+	DefaultLeaseSeconds = 180
+
+	EnvAverageHandleSeconds     = "AVERAGE_HANDLE_SECONDS" // an agent's average time per contact, for wait estimates
+	DefaultAverageHandleSeconds = 240
+
+	EnvAgentsOnShift     = "AGENTS_ON_SHIFT" // agents assumed to work the queues, for wait estimates
+	DefaultAgentsOnShift = 20
 )
+
+// ConsumerOf returns the name of the function that consumes queue id, or "" when none does.
+func ConsumerOf(id string) string {
+	for _, f := range Functions {
+		if a, ok := f.Access(id); ok && a == Consume {
+			return f.Name
+		}
+	}
+	return ""
+}

@@ -93,7 +93,7 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 	if len(signals.Reasons) == 0 {
 		signals.Reasons = []string{intent.NoMatch}
 	}
-	d.Priority, d.Reasons = t.Rules(c.Merchant).Decide(c, signals)
+	d.Priority, d.Reasons = t.Rules(c.Merchant).Decide(facts(c), signals)
 	return d
 }
 
@@ -104,4 +104,9 @@ func confident(cands []answer.Candidate, topic string) bool {
 		return false
 	}
 	return len(cands) == 1 || cands[0].Score-cands[1].Score >= MinMargin || (topic != "" && topic == cands[0].Template.Intent)
+}
+
+// facts are what the priority rules read about c.
+func facts(c contact.Contact) priority.Facts {
+	return priority.Facts{Tier: string(c.Shopper.Tier), Amount: c.OrderAmount(), Repeat: c.Recent > 0}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"breakwater/shared/local/emulators"
+	"breakwater/shared/topology"
 )
 
 // browser starts a fresh headless Chromium for one test and returns the context of its first tab.
@@ -387,7 +388,7 @@ func post(t *testing.T, base, body string) {
 }
 
 func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
-	base, token := startSystem(t, map[string]string{"LEASE_SECONDS": "40"})
+	base, token := startSystem(t, map[string]string{topology.EnvLeaseSeconds: "40"})
 	post(t, base, `{"merchant":"demo-shop","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
 	ctx := browser(t)
 	signIn(t, ctx, base, token)

@@ -25,6 +25,7 @@ import (
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
+	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
 
@@ -68,7 +69,7 @@ func run(ctx context.Context, n, conc int) error {
 			Channel: "web", Text: "where is my parcel", ReceivedAt: at, TokenHash: strings.Repeat("0", 64)}
 	}
 	queued := func(c contact.Contact) contact.Record {
-		return contact.Record{Contact: c, Status: contact.Queued, Priority: "normal", Reasons: []string{"no_match"},
+		return contact.Record{Contact: c, Status: contact.Queued, Priority: priority.Normal, Reasons: []string{"no_match"},
 			EnqueuedAt: at, UpdatedAt: at}
 	}
 	// Warm the JVM up first, so the first operation measured does not pay for the JIT.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 )
 
@@ -53,7 +54,7 @@ type Config struct {
 	Lambda  Lambda
 	Dynamo  Dynamo
 	Agents  Agents
-	Targets priority.Targets
+	Targets humanqueue.Targets
 	// Step is the simulation step in seconds; Horizon how long after the profile ends the backlog is followed.
 	Step    float64
 	Horizon float64
@@ -71,7 +72,7 @@ func DefaultConfig() Config {
 		},
 		Dynamo:  Dynamo{StartWRU: 4000, AdaptSeconds: 30 * 60, IntakeWRU: 2, ResponderWRU: 2, AgentWRU: 4},
 		Agents:  Agents{Pooled: 2000, HandleSeconds: 240},
-		Targets: priority.DefaultTargets(),
+		Targets: humanqueue.DefaultTargets(),
 		Step:    1,
 		Horizon: 12 * 3600,
 	}
@@ -131,8 +132,8 @@ type Sample struct {
 	WRU            float64 // WRU a second consumed
 	Backlog        float64 // messages in the intake queue
 	OldestAge      float64 // age of the oldest intake message
-	Queue          [4]float64
-	Wait           [4]float64 // age of the oldest contact waiting in each human queue, indexed by priority.Priority
+	Queue          [priority.Urgent + 1]float64
+	Wait           [priority.Urgent + 1]float64 // age of the oldest contact waiting in each human queue, indexed by priority.Priority
 }
 
 // Waits summarises one human queue.
@@ -162,7 +163,7 @@ type Result struct {
 	// LambdaBound and DynamoBound are how many seconds the backlog grew or stayed because of each limit.
 	LambdaBound float64
 	DynamoBound float64
-	Waits       [4]Waits
+	Waits       [priority.Urgent + 1]Waits
 	End         float64
 }
 
@@ -208,7 +209,7 @@ func (c *cumulative) at(t float64) float64 {
 
 // Simulate runs the peak through intake, the responder and the human queues in steps of c.Step seconds.
 // Quantities are fluid (fractions of contacts), queues are first in, first out within a priority, and agents take
-// overdue contacts first, then higher priority, as priority.Targets.Before orders them.
+// overdue contacts first, then higher priority, as humanqueue.Targets.Before orders them.
 func Simulate(c Config) (Result, error) {
 	if err := c.Validate(); err != nil {
 		return Result{}, fmt.Errorf("simulate: %w", err)
@@ -217,7 +218,7 @@ func Simulate(c Config) (Result, error) {
 	l, d := c.Lambda, c.Dynamo
 	perInv := l.PerInvocation()
 	intakeIn := newCumulative(dt)
-	var human [4]*cumulative
+	var human [priority.Urgent + 1]*cumulative
 	for _, p := range priority.All {
 		human[p] = newCumulative(dt)
 	}
@@ -225,10 +226,10 @@ func Simulate(c Config) (Result, error) {
 		r        = Result{}
 		backlog  float64
 		drained  float64
-		queue    [4]float64
-		served   [4]float64
-		waitSum  [4]float64
-		overSum  [4]float64
+		queue    [priority.Urgent + 1]float64
+		served   [priority.Urgent + 1]float64
+		waitSum  [priority.Urgent + 1]float64
+		overSum  [priority.Urgent + 1]float64
 		conc     = float64(min(l.InitialConcurrency, l.MaxConcurrency))
 		wruHist  []float64
 		prevPeak float64
@@ -310,14 +311,17 @@ func Simulate(c Config) (Result, error) {
 		}
 		capacity := agentCapacity(c.Agents, dt)
 		if d.AgentWRU > 0 {
-			total := capacity[0] + capacity[1] + capacity[2] + capacity[3]
+			total := 0.0
+			for _, c := range capacity {
+				total += c
+			}
 			if allowed := max(0, left) / d.AgentWRU * dt; total > allowed && total > 0 {
 				for i := range capacity {
 					capacity[i] *= allowed / total
 				}
 			}
 		}
-		var take [4]float64
+		var take [priority.Urgent + 1]float64
 		serve := func(p priority.Priority, pool int, most float64) {
 			x := min(most-take[p], capacity[pool])
 			if x <= 0 {
@@ -404,9 +408,9 @@ func Simulate(c Config) (Result, error) {
 	return r, nil
 }
 
-// agentCapacity is how many contacts each pool finishes in dt: index 0 for the shared pool, else by priority.
-func agentCapacity(a Agents, dt float64) [4]float64 {
-	var out [4]float64
+// agentCapacity is how many contacts each pool finishes in dt: index 0 (priority.None) for the shared pool, else by priority.
+func agentCapacity(a Agents, dt float64) [priority.Urgent + 1]float64 {
+	var out [priority.Urgent + 1]float64
 	if a.Dedicated == nil {
 		out[0] = float64(a.Pooled) / a.HandleSeconds * dt
 		return out

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,14 +41,6 @@ type Contacts struct {
 // NewContacts returns a store on table that keeps contacts for retention before TTL removes them.
 func NewContacts(db contactsAPI, table string, retention time.Duration) *Contacts {
 	return &Contacts{db: db, table: table, retention: retention, Now: time.Now}
-}
-
-// Accepted is what the shopper gets back for an accepted contact.
-type Accepted struct {
-	ID    string
-	Token string
-	// Replay is true when an earlier request with the same idempotency key made this contact.
-	Replay bool
 }
 
 type idemItem struct {
@@ -98,22 +89,22 @@ func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey s
 }
 
 // Accept stores c as pending with the hash of token. With an idempotency key, a second call returns the first contact.
-func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey string) (Accepted, error) {
+func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey string) (contact.Accepted, error) {
 	it, err := toItem(contact.Record{Contact: c, Status: contact.Pending, UpdatedAt: c.ReceivedAt}, s.retention)
 	if err != nil {
-		return Accepted{}, err
+		return contact.Accepted{}, err
 	}
 	put := &types.Put{TableName: &s.table, Item: it.attributes(), ConditionExpression: aws.String("attribute_not_exists(pk)")}
 	if idemKey == "" {
 		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression}); err != nil {
-			return Accepted{}, fmt.Errorf("store contact %s: %w", c.ID, translate(err))
+			return contact.Accepted{}, fmt.Errorf("store contact %s: %w", c.ID, translate(err))
 		}
-		return Accepted{ID: c.ID, Token: token}, nil
+		return contact.Accepted{ID: c.ID, Token: token}, nil
 	}
 	idemKeyAttr := "I#" + c.Merchant + "#" + c.Shopper.ID + "#" + idemKey
 	idem, err := attributevalue.MarshalMap(idemItem{PK: idemKeyAttr, ContactID: c.ID, Token: token, ExpiresAt: c.ReceivedAt.Add(IdempotencyWindow).Unix()})
 	if err != nil {
-		return Accepted{}, fmt.Errorf("encode idempotency key for contact %s: %w", c.ID, err)
+		return contact.Accepted{}, fmt.Errorf("encode idempotency key for contact %s: %w", c.ID, err)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: idem, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
@@ -123,18 +114,18 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(idemKeyAttr), ConsistentRead: aws.Bool(true)})
 		if gerr != nil {
-			return Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, translate(gerr))
+			return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, translate(gerr))
 		}
 		var first idemItem
 		if err := attributevalue.UnmarshalMap(out.Item, &first); err != nil || first.ContactID == "" {
-			return Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, contact.ErrNotFound)
+			return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, contact.ErrNotFound)
 		}
-		return Accepted{ID: first.ContactID, Token: first.Token, Replay: true}, nil
+		return contact.Accepted{ID: first.ContactID, Token: first.Token, Replay: true}, nil
 	}
 	if err != nil {
-		return Accepted{}, fmt.Errorf("store contact %s with idempotency key: %w", c.ID, translate(err))
+		return contact.Accepted{}, fmt.Errorf("store contact %s with idempotency key: %w", c.ID, translate(err))
 	}
-	return Accepted{ID: c.ID, Token: token}, nil
+	return contact.Accepted{ID: c.ID, Token: token}, nil
 }
 
 // Withdraw marks a pending contact that could not be put on the intake queue as withdrawn, so it is not left
@@ -196,28 +187,4 @@ func (s *Contacts) getItem(ctx context.Context, id string) (contactItem, error) 
 		return it, fmt.Errorf("decode contact %s: %w", id, err)
 	}
 	return it, nil
-}
-
-func key(pk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{topology.ContactKey: str(pk)}
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
-}
-
-func isConditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
-
-// translate turns SDK errors the domain cares about into its sentinels, keeping the original in the chain.
-func translate(err error) error {
-	var throttled *types.ProvisionedThroughputExceededException
-	var limit *types.RequestLimitExceeded
-	if errors.As(err, &throttled) || errors.As(err, &limit) || strings.Contains(err.Error(), "ThrottlingException") {
-		return errors.Join(contact.ErrThrottled, err)
-	}
-	return err
 }

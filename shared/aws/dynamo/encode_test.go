@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
 	"breakwater/shared/contact"
+	"breakwater/shared/priority"
 )
 
 func TestAttributesMatchMarshalMap(t *testing.T) {
@@ -21,7 +22,7 @@ func TestAttributesMatchMarshalMap(t *testing.T) {
 		Product: &contact.Product{SKU: "S1", Attributes: map[string]string{"size": "M"}}}
 	every := func() contactItem {
 		it, err := toItem(contact.Record{Contact: withContext, Status: contact.Queued, Answer: "a", AnsweredBy: "bot",
-			Intent: "order.track", Template: "order.track.zh", Confidence: 0.8765432101, Priority: "high",
+			Intent: "order.track", Template: "order.track.zh", Confidence: 0.8765432101, Priority: priority.High,
 			Reasons: []string{"complaint", "human_request"}, Suggested: []string{"t1", "t2", "t3"}, EnqueuedAt: at,
 			Reject: "why", UpdatedAt: at}, 30*24*time.Hour)
 		if err != nil {
@@ -41,7 +42,7 @@ func TestAttributesMatchMarshalMap(t *testing.T) {
 			return it
 		},
 		"queued": func() contactItem {
-			it, _ := toItem(contact.Record{Contact: base, Status: contact.Queued, Priority: "urgent", Reasons: []string{"fraud"},
+			it, _ := toItem(contact.Record{Contact: base, Status: contact.Queued, Priority: priority.Urgent, Reasons: []string{"fraud"},
 				Confidence: 1e-7, EnqueuedAt: at, UpdatedAt: at}, time.Hour)
 			return it
 		},

@@ -1,4 +1,3 @@
-// Package dynamo stores contacts, the human queues and the answer catalog in DynamoDB.
 package dynamo
 
 import (
@@ -7,6 +6,8 @@ import (
 	"time"
 
 	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
+	"breakwater/shared/priority"
 )
 
 // contactItem is a contact as stored; the queue index attributes qp/qs exist only while a person must see it.
@@ -72,7 +73,7 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		Locale: string(r.Locale), Channel: r.Channel, Text: r.Text, Topic: r.Topic,
 		ReceivedAt: millis(r.ReceivedAt), Recent: r.Recent, TokenHash: r.TokenHash, Status: string(r.Status),
 		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
-		Priority: r.Priority, Reasons: r.Reasons, Suggested: r.Suggested, EnqueuedAt: millis(r.EnqueuedAt),
+		Priority: r.Priority.String(), Reasons: r.Reasons, Suggested: r.Suggested, EnqueuedAt: millis(r.EnqueuedAt),
 		Reject: r.Reject, UpdatedAt: millis(r.UpdatedAt),
 		ExpiresAt: r.ReceivedAt.Add(retention).Unix(),
 	}
@@ -84,7 +85,7 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		it.Context = string(b)
 	}
 	if r.Status == contact.Queued {
-		it.QP, it.QS = r.Priority, queueKey(r.EnqueuedAt, r.ID)
+		it.QP, it.QS = r.Priority.String(), queueKey(r.EnqueuedAt, r.ID)
 	}
 	return it, nil
 }
@@ -97,11 +98,16 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 			ReceivedAt: fromMillis(it.ReceivedAt), Recent: it.Recent, TokenHash: it.TokenHash,
 		},
 		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Intent: it.Intent,
-		Template: it.Template, Confidence: it.Confidence, Priority: it.Priority, Reasons: it.Reasons,
+		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),
 	}
+	p, err := priority.Parse(it.Priority)
+	if err != nil {
+		return r, fmt.Errorf("decode contact %s: %w", it.ID, err)
+	}
+	r.Priority = p
 	// A lease that ran out puts the contact back in its queue; the item catches up at the next claim.
-	if r.Status == contact.Claimed && it.LeaseUntil <= now.UnixMilli() {
+	if r.Status == contact.Claimed && !humanqueue.Held(fromMillis(it.LeaseUntil), now) {
 		r.Status = contact.Queued
 	}
 	if it.Context != "" {

@@ -70,20 +70,16 @@ func (s *Contacts) queueKeys(ctx context.Context, p priority.Priority, now time.
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String())},
 	}
 	keys := make([]string, 0, len(q.keys))
-	for range maxCountPages {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("read %s queue: %w", p, translate(err))
-		}
+	err := eachPage(ctx, s.db, fmt.Sprintf("read %s queue", p), in, maxCountPages, func(out *dynamodb.QueryOutput) error {
 		for _, it := range out.Items {
 			if qs, ok := it["qs"].(*types.AttributeValueMemberS); ok {
 				keys = append(keys, qs.Value)
 			}
 		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(keys) // already in index order; sorting guards the binary search
 	q.keys, q.at = keys, now

@@ -14,36 +14,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
-
-// Lease is an agent's hold on a claimed contact.
-type Lease struct {
-	Token     string
-	ExpiresAt time.Time
-}
 
 // claimCandidates is how many heads per priority a claim reads; more than one so concurrent agents rarely collide.
 const claimCandidates = 5
 
 // Claim gives agent the contact to serve next: past-target contacts first, then by priority, then by wait.
 // It returns contact.ErrNotFound when nothing waits.
-func (s *Contacts) Claim(ctx context.Context, agent string, hold time.Duration, targets priority.Targets) (contact.Record, Lease, error) {
+func (s *Contacts) Claim(ctx context.Context, agent string, hold time.Duration, targets humanqueue.Targets) (contact.Record, humanqueue.Lease, error) {
 	for range 3 {
 		now := s.Now()
 		heads, err := s.heads(ctx, now)
 		if err != nil {
-			return contact.Record{}, Lease{}, err
+			return contact.Record{}, humanqueue.Lease{}, err
 		}
 		if len(heads) == 0 {
-			return contact.Record{}, Lease{}, contact.ErrNotFound
+			return contact.Record{}, humanqueue.Lease{}, contact.ErrNotFound
 		}
-		waiting := make([]priority.Waiting, len(heads))
+		waiting := make([]humanqueue.Waiting, 0, len(heads))
 		byID := make(map[string]contactItem, len(heads))
-		for i, h := range heads {
-			p, _ := priority.Parse(h.QP)
-			waiting[i] = priority.Waiting{ID: h.ID, Priority: p, EnqueuedAt: fromMillis(h.EnqueuedAt)}
+		for _, h := range heads {
+			p, err := priority.ParseQueue(h.QP)
+			if err != nil {
+				// Not a queue this code wrote: leave it for a person to look at rather than guess its place.
+				return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("claim: contact %s in queue %q: %w", h.ID, h.QP, err)
+			}
+			waiting = append(waiting, humanqueue.Waiting{ID: h.ID, Priority: p, EnqueuedAt: fromMillis(h.EnqueuedAt)})
 			byID[h.ID] = h
 		}
 		targets.Order(waiting, now)
@@ -55,7 +54,7 @@ func (s *Contacts) Claim(ctx context.Context, agent string, hold time.Duration, 
 			return rec, lease, err
 		}
 	}
-	return contact.Record{}, Lease{}, contact.ErrNotFound
+	return contact.Record{}, humanqueue.Lease{}, contact.ErrNotFound
 }
 
 // heads reads the first available entries of every priority, in parallel.
@@ -99,8 +98,8 @@ func (s *Contacts) queryQueue(ctx context.Context, p priority.Priority, upTo str
 	return items, nil
 }
 
-func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now time.Time, hold time.Duration) (contact.Record, Lease, error) {
-	lease := Lease{Token: contact.NewSecret(), ExpiresAt: now.Add(hold)}
+func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now time.Time, hold time.Duration) (contact.Record, humanqueue.Lease, error) {
+	lease := humanqueue.Lease{Token: contact.NewSecret(), ExpiresAt: humanqueue.Hold(now, hold)}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      key(contactKey(h.ID)),
@@ -116,13 +115,13 @@ func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now ti
 	})
 	if err != nil {
 		if isConditionFailed(err) {
-			return contact.Record{}, Lease{}, err
+			return contact.Record{}, humanqueue.Lease{}, err
 		}
-		return contact.Record{}, Lease{}, fmt.Errorf("claim contact %s: %w", h.ID, translate(err))
+		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("claim contact %s: %w", h.ID, translate(err))
 	}
 	var it contactItem
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return contact.Record{}, Lease{}, fmt.Errorf("decode claimed contact %s: %w", h.ID, err)
+		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("decode claimed contact %s: %w", h.ID, err)
 	}
 	rec, err := it.record(now)
 	return rec, lease, err
@@ -140,7 +139,7 @@ func (s *Contacts) leased(ctx context.Context, id, lease, update string, values 
 		TableName:                           &s.table,
 		Key:                                 key(contactKey(id)),
 		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String("#s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"),
+		ConditionExpression:                 aws.String("#s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"), // humanqueue.Held
 		ExpressionAttributeNames:            map[string]string{"#s": "status"},
 		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -189,19 +188,16 @@ func (s *Contacts) Release(ctx context.Context, id, lease string) (contact.Recor
 		func(old contactItem) bool { return old.Status == string(contact.Queued) && old.LeaseHash == "" })
 }
 
-// MaxHold bounds how long one extension may hold a contact.
-const MaxHold = 15 * time.Minute
-
 // Extend keeps a claimed contact for another d from now.
-func (s *Contacts) Extend(ctx context.Context, id, lease string, d time.Duration) (Lease, error) {
-	until := s.Now().Add(min(d, MaxHold))
+func (s *Contacts) Extend(ctx context.Context, id, lease string, d time.Duration) (humanqueue.Lease, error) {
+	until := humanqueue.Hold(s.Now(), d)
 	_, err := s.leased(ctx, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
 		map[string]types.AttributeValue{":place": str(queueKey(until, id)), ":u": num(until.UnixMilli())},
 		nil) // an applied extension leaves the lease live, so its retry passes the condition anyway
 	if err != nil {
-		return Lease{}, err
+		return humanqueue.Lease{}, err
 	}
-	return Lease{Token: lease, ExpiresAt: until}, nil
+	return humanqueue.Lease{Token: lease, ExpiresAt: until}, nil
 }
 
 // Escalate moves a claimed contact to a higher priority queue, keeping its original wait, and releases it.
@@ -210,7 +206,11 @@ func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.P
 	if err != nil {
 		return contact.Record{}, err
 	}
-	if cur, _ := priority.Parse(it.Priority); to <= cur {
+	cur, err := priority.Parse(it.Priority)
+	if err != nil {
+		return contact.Record{}, fmt.Errorf("escalate contact %s: %w", id, err)
+	}
+	if to <= cur {
 		return contact.Record{}, fmt.Errorf("escalate contact %s from %s to %s: %w", id, cur, to, contact.ErrNotHigher)
 	}
 	return s.leased(ctx, id, lease,
@@ -225,26 +225,16 @@ func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.P
 		})
 }
 
-// QueueStats describes one human queue.
-type QueueStats struct {
-	Priority   priority.Priority
-	Waiting    int
-	Claimed    int
-	Overdue    int
-	OldestWait time.Duration
-	Target     time.Duration
-}
-
 // Stats reads the depth, claimed count and oldest wait of every human queue.
-func (s *Contacts) Stats(ctx context.Context, targets priority.Targets) ([]QueueStats, error) {
+func (s *Contacts) Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error) {
 	now := s.Now()
 	bound := queueKeyBound(now)
-	stats := make([]QueueStats, len(priority.All))
+	stats := make([]humanqueue.Stats, len(priority.All))
 	errs := make([]error, len(priority.All))
 	var wg sync.WaitGroup
 	for i, p := range priority.All {
 		wg.Go(func() {
-			st := QueueStats{Priority: p, Target: targets[p]}
+			st := humanqueue.Stats{Priority: p, Target: targets[p]}
 			errs[i] = s.scanQueue(ctx, p, func(it contactItem) {
 				if it.QS > bound {
 					st.Claimed++
@@ -276,11 +266,8 @@ func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit fun
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String())},
 	}
 	seen := 0
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("read %s queue: %w", p, translate(err))
-		}
+	errEnough := errors.New("enough")
+	err := eachPage(ctx, s.db, fmt.Sprintf("read %s queue", p), in, 0, func(out *dynamodb.QueryOutput) error {
 		var items []contactItem
 		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
 			return fmt.Errorf("decode %s queue: %w", p, err)
@@ -288,20 +275,23 @@ func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit fun
 		for _, it := range items {
 			visit(it)
 		}
-		seen += len(items)
-		if out.LastEvaluatedKey == nil || seen >= maxScan {
-			return nil
+		if seen += len(items); seen >= maxScan {
+			return errEnough
 		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
 	}
+	return err
 }
 
 // Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher
 // ones. With PositionTTL set it counts from per-queue snapshots; otherwise with key conditions and Select COUNT.
 func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) {
-	own, err := priority.Parse(r.Priority)
-	if err != nil {
-		return 0, fmt.Errorf("position of contact %s: %w", r.ID, err)
+	own := r.Priority
+	if own == priority.None {
+		return 0, fmt.Errorf("position of contact %s: not in a human queue", r.ID)
 	}
 	now := s.Now()
 	count := s.countBefore
@@ -347,16 +337,9 @@ func (s *Contacts) countBefore(ctx context.Context, p priority.Priority, upTo st
 		Select:                    types.SelectCount,
 	}
 	n := 0
-	for range maxCountPages {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return n, fmt.Errorf("count %s queue: %w", p, translate(err))
-		}
+	err := eachPage(ctx, s.db, fmt.Sprintf("count %s queue", p), in, maxCountPages, func(out *dynamodb.QueryOutput) error {
 		n += int(out.Count)
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }

@@ -16,27 +16,18 @@ import (
 // maxTransactItems is DynamoDB's limit on actions in one TransactWriteItems call.
 const maxTransactItems = 100
 
-// SettleResult says, per contact id, whether its outcome is now stored (or was already, by an earlier delivery).
-type SettleResult struct {
-	// Done holds ids whose outcome is stored; Duplicate marks those an earlier delivery had already settled.
-	Done      []string
-	Duplicate []string
-	// Failed holds ids to retry, with why.
-	Failed map[string]error
-}
-
 // Settle stores the outcome of each pending contact in one transaction per batch. A contact an earlier delivery
 // already settled is left as it is, so a duplicate delivery never changes an answer or queues a contact twice.
 // Records with Status Rejected and no Contact fields (a malformed message) only mark the contact rejected.
-func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) SettleResult {
-	res := SettleResult{Failed: map[string]error{}}
+func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
+	res := contact.SettleResult{Failed: map[string]error{}}
 	for start := 0; start < len(recs); start += maxTransactItems {
 		s.settleChunk(ctx, recs[start:min(start+maxTransactItems, len(recs))], &res)
 	}
 	return res
 }
 
-func (s *Contacts) settleChunk(ctx context.Context, recs []contact.Record, res *SettleResult) {
+func (s *Contacts) settleChunk(ctx context.Context, recs []contact.Record, res *contact.SettleResult) {
 	items := make([]types.TransactWriteItem, 0, len(recs))
 	ids := make([]string, 0, len(recs))
 	for _, r := range recs {

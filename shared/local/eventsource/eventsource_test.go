@@ -17,6 +17,8 @@ import (
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventsource"
 	"breakwater/shared/local/runner"
+
+	"breakwater/shared/local/await"
 )
 
 func TestMain(m *testing.M) { emulators.Main(m) }
@@ -65,17 +67,6 @@ func depth(t *testing.T, sq *sqs.Client, url string) (visible, inFlight string) 
 	return out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)], out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
 }
 
-func await(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30 s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestHoldKeepsMessagesOnTheQueueUntilRelease(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -115,8 +106,8 @@ func TestHoldKeepsMessagesOnTheQueueUntilRelease(t *testing.T) {
 			if m.Held() {
 				t.Fatalf("held = true after Release")
 			}
-			await(t, "every message handed to the function", func() bool { return fn.handed.Load() >= int64(tt.n) })
-			await(t, "settled messages deleted", func() bool { return len(m.Settled()) == tt.settled })
+			await.Until(t, 30*time.Second, "every message handed to the function", func() bool { return fn.handed.Load() >= int64(tt.n) })
+			await.Until(t, 30*time.Second, "settled messages deleted", func() bool { return len(m.Settled()) == tt.settled })
 			settled := m.Settled()
 			for k, at := range settled {
 				if at.Before(released) {
@@ -149,7 +140,7 @@ func TestNothingRecordedBeforeTheFirstRelease(t *testing.T) {
 	wg.Go(func() { m.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	send(t, fx.SQS, fx.QueueURL, 5)
-	await(t, "five messages deleted", func() bool { return m.Stats().Deleted == 5 })
+	await.Until(t, 30*time.Second, "five messages deleted", func() bool { return m.Stats().Deleted == 5 })
 	if got := len(m.Settled()); got != 0 {
 		t.Fatalf("settled before any release = %d, want 0: a stack that is never measured must not keep a record", got)
 	}

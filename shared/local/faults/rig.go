@@ -23,11 +23,11 @@ import (
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
-	"breakwater/shared/triage"
 )
 
 // RigOptions configures StartRig.
@@ -300,7 +300,7 @@ func (r *Rig) Account(ctx context.Context, subs []Submission) (Ledger, error) {
 	if err != nil {
 		return l, err
 	}
-	tri, err := triage.NewCache(dynamo.NewCatalog(r.db, r.Stack.Resources.Tables[topology.Catalog.ID]), time.Hour).Get(ctx)
+	tri, err := catalog.NewCache(dynamo.NewCatalog(r.db, r.Stack.Resources.Tables[topology.Catalog.ID]), time.Hour).Get(ctx)
 	if err != nil {
 		return l, fmt.Errorf("load templates for the fresh decisions: %w", err)
 	}

@@ -17,6 +17,9 @@ import (
 
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
+	"breakwater/shared/topology"
+
+	"breakwater/shared/local/await"
 )
 
 // startRig runs the stack behind fault proxies on the test binary's shared emulators.
@@ -167,21 +170,15 @@ func TestPoisonMessageReachesTheDLQ(t *testing.T) {
 	}
 	subs := sendAll(t, r, 10, 4, byKey("poison"))
 	dlqURL := r.Stack.Resources.DLQURL
-	var visible int
-	for deadline := time.Now().Add(90 * time.Second); ; {
+	visible := await.Value(t, 90*time.Second, "the poison message in the DLQ", func() (int, bool) {
 		out, err := r.sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlqURL,
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if visible, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)]); visible > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the poison message did not reach the DLQ; event source %+v", r.Stack.Mapping.Stats())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		return n, n > 0
+	})
 	if visible != 1 {
 		t.Errorf("DLQ visible depth = %d, want 1 (the alarm fires at 1)", visible)
 	}
@@ -200,7 +197,7 @@ func TestRepostsAndExpiredLeasesUnderFaults(t *testing.T) {
 	t.Parallel()
 	r := startRig(t, RigOptions{
 		// 8 s: under 20% throttles the SDK's backoff alone can spend several seconds on one call.
-		Stack:  runner.Options{ExtraEnv: map[string]string{"LEASE_SECONDS": "8"}},
+		Stack:  runner.Options{ExtraEnv: map[string]string{topology.EnvLeaseSeconds: "8"}},
 		Dynamo: Options{Rate: 0.2, Seed: 31},
 		SQS:    Options{Rate: 0.2, Seed: 32},
 	})
@@ -217,25 +214,18 @@ func TestRepostsAndExpiredLeasesUnderFaults(t *testing.T) {
 	wg.Wait()
 	// An agent claims, lets the lease run out, and the contact comes back.
 	first := claim(t, r)
-	time.Sleep(time.Until(first.Lease.ExpiresAt) + 100*time.Millisecond) // the lease must run out; nothing to await
-	if code := agent(t, r, "POST", "/agent/contacts/"+first.Contact.ID+"/reply", map[string]any{"lease": first.Lease.Token, "text": "late"}, nil); code != http.StatusConflict {
-		t.Errorf("reply with an expired lease = %d, want 409", code)
-	}
-	var back claimed
-	for range 40 { // claims go to the most urgent contact; ours comes back among the queued ones
-		back = claimed{}
-		switch code := agent(t, r, "POST", "/agent/claim", nil, &back); {
-		case code == http.StatusOK && back.Contact.ID == first.Contact.ID:
-		case code == http.StatusOK || code == http.StatusNoContent: // another contact, or all held for now
-			time.Sleep(50 * time.Millisecond)
-			continue
+	// Claims go to the most urgent contact; ours comes back among the queued ones once its lease has run out.
+	back := await.Value(t, time.Until(first.Lease.ExpiresAt)+30*time.Second, "contact back after its lease expired", func() (claimed, bool) {
+		var back claimed
+		switch code := agent(t, r, "POST", "/agent/claim", nil, &back); code {
+		case http.StatusOK, http.StatusNoContent: // our contact, another one, or all held for now
 		default:
 			t.Fatalf("claim = %d", code)
 		}
-		break
-	}
-	if back.Contact.ID != first.Contact.ID {
-		t.Fatalf("contact %s with an expired lease never came back", first.Contact.ID)
+		return back, back.Contact.ID == first.Contact.ID
+	})
+	if code := agent(t, r, "POST", "/agent/contacts/"+first.Contact.ID+"/reply", map[string]any{"lease": first.Lease.Token, "text": "late"}, nil); code != http.StatusConflict {
+		t.Errorf("reply with an expired lease = %d, want 409", code)
 	}
 	if code := agent(t, r, "POST", "/agent/contacts/"+back.Contact.ID+"/reply", map[string]any{"lease": back.Lease.Token, "text": "Refunded."}, nil); code != http.StatusOK {
 		t.Fatalf("reply = %d, want 200 (lease expires %s, now %s)", code, back.Lease.ExpiresAt.Format(time.StampMilli), time.Now().Format(time.StampMilli))

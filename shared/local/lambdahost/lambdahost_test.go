@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"breakwater/shared/local/await"
 )
 
 // echoPath is the test function, built once by TestMain.
@@ -28,7 +30,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -177,9 +179,7 @@ func TestKillMidInvocation(t *testing.T) {
 		_, err := inst.Invoke(context.Background(), []byte(`{"action":"sleep","ms":4000}`))
 		errc <- err
 	}()
-	for !inst.Serving() { // until the runtime has taken the invocation
-		time.Sleep(time.Millisecond)
-	}
+	await.Until(t, 30*time.Second, "the runtime took the invocation", inst.Serving)
 	inst.Kill()
 	if err := <-errc; !errors.Is(err, ErrCrashed) {
 		t.Fatalf("err = %v, want ErrCrashed", err)
@@ -326,8 +326,8 @@ func TestPoolInvokeWithKillsOnlyItsEnvironment(t *testing.T) {
 	}()
 	_, err = pool.InvokeWith(ctx, []byte(`{"action":"sleep","ms":2000}`), func(inst *Instance) {
 		go func() {
-			for !inst.Serving() {
-				time.Sleep(time.Millisecond)
+			if !await.Wait(30*time.Second, inst.Serving) {
+				t.Errorf("the runtime never took the invocation")
 			}
 			inst.Kill()
 		}()
@@ -356,7 +356,7 @@ func TestPoolClosed(t *testing.T) {
 
 // TestConcurrentBuilds builds the same function into the same path at once, as two test binaries may.
 func TestConcurrentBuilds(t *testing.T) {
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"breakwater/shared/local/await"
 )
 
 // client speaks to a running stack's HTTP API the way a storefront and an agent's console do.
@@ -104,17 +106,10 @@ func (c client) status(a accepted) status {
 // settle waits until a's status leaves pending.
 func (c client) settle(a accepted, within time.Duration) status {
 	c.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	return await.Value(c.t, within, "contact "+a.ID+" settled", func() (status, bool) {
 		s := c.status(a)
-		if s.Status != "pending" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("contact %s still pending after %s", a.ID, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return s, s.Status != "pending"
+	})
 }
 
 func (c client) agentDo(method, path string, body any, out any) int {

@@ -15,6 +15,8 @@ import (
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
+
+	"breakwater/shared/local/await"
 )
 
 func TestMain(m *testing.M) { emulators.Main(m) }
@@ -211,7 +213,7 @@ func TestHundredContactsSettle(t *testing.T) {
 }
 
 func TestAgentsServeMostUrgentFirstAndLeasesExpire(t *testing.T) {
-	_, c, _ := start(t, runner.Options{ExtraEnv: map[string]string{"LEASE_SECONDS": "2"}})
+	_, c, _ := start(t, runner.Options{ExtraEnv: map[string]string{topology.EnvLeaseSeconds: "2"}})
 	off := c.settle(c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "a"}, "text": "what is the capital of France"}), 20*time.Second)
 	high := c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "b"}, "text": "I want to talk to a real person"})
 	urgent := c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "c"}, "text": "I was charged twice for the same order"})
@@ -269,10 +271,16 @@ func TestAgentsServeMostUrgentFirstAndLeasesExpire(t *testing.T) {
 	if _, code := c.claim(); code != 204 {
 		t.Fatalf("claim with everything held = %d, want 204", code)
 	}
-	time.Sleep(time.Until(fourth.Lease.ExpiresAt) + 200*time.Millisecond) // the lease must run out; nothing to await
-	back, code := c.claim()
-	if code != 200 || back.Contact.ID != third.Contact.ID {
-		t.Fatalf("claim after the lease expired = %d %s, want %s back", code, back.Contact.ID, third.Contact.ID)
+	// Nothing else waits, so the first claim that succeeds is the contact coming back as its lease runs out.
+	back := await.Value(t, time.Until(fourth.Lease.ExpiresAt)+30*time.Second, "contact back after its lease expired", func() (claimed, bool) {
+		back, code := c.claim()
+		if code != 200 && code != 204 {
+			t.Fatalf("claim while waiting for the lease to expire = %d", code)
+		}
+		return back, code == 200
+	})
+	if back.Contact.ID != third.Contact.ID || time.Now().Before(fourth.Lease.ExpiresAt) {
+		t.Fatalf("claim after the lease expired = %s, want %s back, not before %s", back.Contact.ID, third.Contact.ID, fourth.Lease.ExpiresAt)
 	}
 	if code := c.agentDo("POST", "/agent/contacts/"+third.Contact.ID+"/reply", map[string]any{"lease": fourth.Lease.Token, "text": "late"}, nil); code != 409 {
 		t.Errorf("reply with an expired lease = %d, want 409", code)
@@ -328,19 +336,13 @@ func TestResponderKilledMidBatchLosesNothing(t *testing.T) {
 		t.Fatalf("the crash simulation killed no responder")
 	}
 	ctx := context.Background()
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	await.Until(t, 30*time.Second, "intake queue empty", func() bool {
 		n, err := s.IntakeDepth(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages still on the intake queue", n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return n == 0
+	})
 	dlq, err := s.DLQDepth(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -388,13 +390,7 @@ func TestDrainControl(t *testing.T) {
 		t.Fatalf("status while held = %s, want pending", got)
 	}
 	released := ctl("POST", "/release").ReleasedAt
-	deadline := time.Now().Add(time.Minute)
-	for ctl("GET", "").Intake.Total() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("intake queue not empty a minute after the release")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	await.Until(t, time.Minute, "intake queue empty after the release", func() bool { return ctl("GET", "").Intake.Total() == 0 })
 	var set runner.Settled
 	c.do("GET", "/_local/intake/settled", nil, nil, &set)
 	if !set.ReleasedAt.Equal(released) {

@@ -1,4 +1,4 @@
-package triage
+package catalog
 
 import (
 	"context"
@@ -7,16 +7,14 @@ import (
 	"sync"
 	"time"
 
-	"breakwater/shared/answer"
-	"breakwater/shared/priority"
+	"breakwater/shared/triage"
 )
 
 // source is where the templates and rules live (the DynamoDB catalog).
 type source interface {
-	Version(ctx context.Context) (int64, error)
+	reader
 	// Snapshot returns what a Triage of that version encoded with AppendBinary, or nil when there is none.
 	Snapshot(ctx context.Context, version int64) ([]byte, error)
-	Load(ctx context.Context) ([]answer.Template, map[string]priority.Rules, int64, error)
 }
 
 // Cache keeps a built Triage across invocations. At most once per interval it reads the catalog's version
@@ -24,24 +22,25 @@ type source interface {
 type Cache struct {
 	src   source
 	every time.Duration
-	now   func() time.Time
+	// Now is the clock; tests set it.
+	Now func() time.Time
 
 	mu      sync.Mutex
-	cur     *Triage
+	cur     *triage.Triage
 	version int64
 	checked time.Time
 }
 
 // NewCache returns a cache that checks src at most once per every.
 func NewCache(src source, every time.Duration) *Cache {
-	return &Cache{src: src, every: every, now: time.Now}
+	return &Cache{src: src, every: every, Now: time.Now}
 }
 
 // Get returns the current Triage. When the catalog cannot be read it keeps serving the last good one.
-func (c *Cache) Get(ctx context.Context) (*Triage, error) {
+func (c *Cache) Get(ctx context.Context) (*triage.Triage, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	now := c.Now()
 	if c.cur != nil && now.Sub(c.checked) < c.every {
 		return c.cur, nil
 	}
@@ -64,8 +63,8 @@ func (c *Cache) Get(ctx context.Context) (*Triage, error) {
 func (c *Cache) reload(ctx context.Context, v int64) error {
 	b, err := c.src.Snapshot(ctx, v)
 	if err == nil && b != nil {
-		var t *Triage
-		if t, err = Decode(b); err == nil {
+		var t *triage.Triage
+		if t, err = triage.Decode(b); err == nil {
 			c.cur, c.version = t, v
 			return nil
 		}
@@ -75,14 +74,14 @@ func (c *Cache) reload(ctx context.Context, v int64) error {
 	} else {
 		slog.WarnContext(ctx, "no catalog snapshot; building the index from the templates", "version", v)
 	}
-	ts, rules, lv, err := c.src.Load(ctx)
+	cat, err := Load(ctx, c.src)
 	if err != nil {
 		return fmt.Errorf("load catalog: %w", err)
 	}
-	t, err := New(ts, rules)
+	t, err := triage.New(cat.Templates, cat.Rules)
 	if err != nil {
-		return fmt.Errorf("load catalog version %d: %w", lv, err)
+		return fmt.Errorf("load catalog version %d: %w", cat.Version, err)
 	}
-	c.cur, c.version = t, lv
+	c.cur, c.version = t, cat.Version
 	return nil
 }
