@@ -91,6 +91,32 @@ type Contact struct {
 	Recent int `json:"recent,omitempty"`
 	// TokenHash is the SHA-256 of the shopper's read token; the token itself is never stored.
 	TokenHash string `json:"tokenHash"`
+	// TokenHashes are the hashes of the contact's further read tokens: one per post that joined it or replayed it.
+	TokenHashes []string `json:"tokenHashes,omitempty"`
+	// FollowUps are what the shopper wrote after the first text, while the contact was still open.
+	FollowUps []FollowUp `json:"followUps,omitempty"`
+	// Verified is true when the merchant's storefront signed the shopper's identity and context: only then do the
+	// tier and the order amount raise priority.
+	Verified bool `json:"verified,omitempty"`
+}
+
+// FollowUp is one more message of the shopper on an open contact.
+type FollowUp struct {
+	Text string    `json:"text" dynamodbav:"text"`
+	At   time.Time `json:"at" dynamodbav:"at"`
+}
+
+// ReadableWith reports whether token is one of c's read tokens.
+func (c Contact) ReadableWith(token string) bool {
+	if SecretMatches(token, c.TokenHash) {
+		return true
+	}
+	for _, h := range c.TokenHashes {
+		if SecretMatches(token, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // RepeatWindow is how far back an earlier contact makes this one a repeat.
@@ -109,6 +135,9 @@ type Place struct {
 	Priority             priority.Priority `json:"priority"`
 	Position             *int              `json:"position,omitempty"`
 	EstimatedWaitSeconds *int              `json:"estimatedWaitSeconds,omitempty"`
+	// AgentsOnline counts the serving team's agents at work lately who speak the shopper's language; with none,
+	// there is no estimate.
+	AgentsOnline *int `json:"agentsOnline,omitempty"`
 }
 
 // Record is a contact together with what happened to it.
@@ -125,8 +154,16 @@ type Record struct {
 	Reasons    []string          `json:"reasons,omitempty"`
 	Suggested  []string          `json:"suggested,omitempty"` // template ids an agent may start from
 	EnqueuedAt time.Time         `json:"enqueuedAt,omitzero"`
-	Reject     string            `json:"reject,omitempty"`
-	UpdatedAt  time.Time         `json:"updatedAt,omitzero"`
+	// Tenant is who serves the queued contact: the merchant's own agents, or the platform's staff.
+	Tenant string `json:"tenant,omitempty"`
+	// Skill is what an agent must have to take it ("" for any agent of the tenant).
+	Skill string `json:"skill,omitempty"`
+	// Shards is how many shards the tenant's queues had when it was queued.
+	Shards int `json:"shards,omitempty"`
+	// Shard is which of the tenant's queue shards holds it.
+	Shard     int       `json:"shard,omitempty"`
+	Reject    string    `json:"reject,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 // Accepted is what the shopper gets back for an accepted contact.

@@ -48,7 +48,13 @@ type Request struct {
 	Text     *string         `json:"text"`
 	Topic    string          `json:"topic"`
 	Context  *Context        `json:"context"`
+	// Identity is the storefront's signature of the shopper, tier and order (see package storefront); without a
+	// valid one the shopper is anonymous: standard tier, and the order's amount raises nothing.
+	Identity string `json:"identity"`
 }
+
+// maxIdentity bounds the signed identity a storefront may send.
+const maxIdentity = 4096
 
 // RequestShopper is the shopper as the storefront sends it.
 type RequestShopper struct {
@@ -75,6 +81,10 @@ func Decode(body []byte) (Request, error) {
 func DecodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return fieldErr("body", "is not valid UTF-8")
+	}
+	if name, dup := duplicateKey(body); dup {
+		// Two values for one field: parsers disagree on which wins, so a check and a use could see different ones.
+		return fieldErr(name, "appears twice")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -156,6 +166,9 @@ func New(r Request, now time.Time) (Contact, error) {
 	}
 	if err := validContext(r.Context); err != nil {
 		return c, err
+	}
+	if len(r.Identity) > maxIdentity || strings.ContainsFunc(r.Identity, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return c, fieldErr("identity", "must be the storefront's signed token (at most %d printable ASCII characters)", maxIdentity)
 	}
 	return Contact{
 		Merchant:   r.Merchant,
@@ -290,4 +303,67 @@ func shortText(field, v string) error {
 		}
 	}
 	return nil
+}
+
+// duplicateKey reports the first object key that appears twice in the same object of body, with its path.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool   // the next string token is a key
+		path   string // of this object or array
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // malformed JSON is reported by the decoder proper
+		}
+		top := len(stack) - 1
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				path := ""
+				if top >= 0 {
+					path = stack[top].path
+				}
+				stack = append(stack, frame{object: t == '{', keys: map[string]bool{}, key: t == '{', path: path})
+				continue
+			default:
+				stack = stack[:top]
+				if top = len(stack) - 1; top >= 0 && stack[top].object {
+					stack[top].key = true
+				}
+				continue
+			}
+		case string:
+			if top >= 0 && stack[top].object && stack[top].key {
+				name := t
+				if stack[top].path != "" {
+					name = stack[top].path + "." + t
+				}
+				if stack[top].keys[t] {
+					return name, true
+				}
+				stack[top].keys[t] = true
+				stack[top].key = false
+				// The value that follows lives under this key.
+				next, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				if d, ok := next.(json.Delim); ok && (d == '{' || d == '[') {
+					stack = append(stack, frame{object: d == '{', keys: map[string]bool{}, key: d == '{', path: name})
+				} else {
+					stack[top].key = true
+				}
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].key = true
+		}
+	}
 }

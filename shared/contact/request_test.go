@@ -87,3 +87,26 @@ func TestValidAttrKeyAgreesWithItsPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestDuplicateKeysAreRejected(t *testing.T) {
+	tests := []struct {
+		body, field string
+	}{
+		{`{"merchant":"m1","merchant":"m2"}`, "merchant"},
+		{`{"shopper":{"id":"s1","tier":"standard","tier":"platinum"}}`, "shopper.tier"},
+		{`{"context":{"order":{"amount":1,"amount":100000}}}`, "context.order.amount"},
+		{`{"a":[{"x":1,"x":2}]}`, "a.x"},
+	}
+	for _, tt := range tests {
+		err := DecodeJSON([]byte(tt.body), &map[string]any{})
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tt.field || !strings.Contains(fe.Problem, "twice") {
+			t.Errorf("%s: err = %v, want %s named twice", tt.body, err, tt.field)
+		}
+	}
+	for _, ok := range []string{`{"a":{"x":1},"b":{"x":1}}`, `{"a":[1,2,{"y":1}],"y":2}`, `{"t":"x","u":"x"}`} {
+		if err := DecodeJSON([]byte(ok), &map[string]any{}); err != nil {
+			t.Errorf("%s: %v, want no error", ok, err)
+		}
+	}
+}

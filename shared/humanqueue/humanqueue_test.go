@@ -72,3 +72,56 @@ func TestLeaseExpiry(t *testing.T) {
 		t.Errorf("an hour's hold ends at %s, want MaxHold %s", got.Sub(taken), MaxHold)
 	}
 }
+
+func TestRoute(t *testing.T) {
+	rules := priority.DefaultRules()
+	rules.Skills = map[string]string{"payment.problem": "payments"}
+	tests := []struct {
+		name          string
+		rules         priority.Rules
+		reasons       []string
+		tenant, skill string
+	}{
+		{"a complaint is the merchant's", rules, []string{"complaint"}, "m1", ""},
+		{"fraud is the platform's", rules, []string{"fraud"}, Platform, ""},
+		{"a dispute beside a complaint is the platform's", rules, []string{"complaint", "dispute"}, Platform, ""},
+		{"a payment problem needs the payments skill", rules, []string{"payment.problem"}, "m1", "payments"},
+		{"a merchant that serves its own fraud", priority.Rules{Platform: []string{"dispute"}}, []string{"fraud"}, "m1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tenant, skill := Route(tt.rules, "m1", tt.reasons)
+			if tenant != tt.tenant || skill != tt.skill {
+				t.Errorf("Route = %s %q, want %s %q", tenant, skill, tt.tenant, tt.skill)
+			}
+		})
+	}
+}
+
+func TestShards(t *testing.T) {
+	rules := map[string]priority.Rules{"*": {PlatformShards: 4}, "big": {Shards: 8}}
+	of := func(m string) priority.Rules {
+		if r, ok := rules[m]; ok {
+			return r
+		}
+		return rules["*"]
+	}
+	for tenant, want := range map[string]int{"big": 8, "small": 1, Platform: 4} {
+		if got := Shards(of, "*", tenant); got != want {
+			t.Errorf("Shards(%s) = %d, want %d", tenant, got, want)
+		}
+	}
+	seen := map[int]int{}
+	for i := range 800 {
+		s := ShardOf(fmt.Sprintf("c_%026d", i), 8)
+		if s < 0 || s >= 8 || s != ShardOf(fmt.Sprintf("c_%026d", i), 8) {
+			t.Fatalf("ShardOf = %d: not stable or out of range", s)
+		}
+		seen[s]++
+	}
+	for s, n := range seen {
+		if n < 50 {
+			t.Errorf("shard %d got %d of 800 contacts: not spread", s, n)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package humanqueue
 import (
 	"time"
 
+	"breakwater/shared/contact"
 	"breakwater/shared/priority"
 )
 
@@ -16,4 +17,12 @@ type Stats struct {
 	Overdue    int
 	OldestWait time.Duration
 	Target     time.Duration
+}
+
+// Entry is a waiting contact as the queue view shows it to an agent who does not hold it: no text, no shopper,
+// no context.
+type Entry struct {
+	Waiting
+	Locale contact.Locale
+	Skill  string
 }

@@ -4,6 +4,7 @@ package priority
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Priority orders the human queues; higher is served sooner. The zero value, None, means "not in a human queue".
@@ -69,10 +70,12 @@ func (p *Priority) UnmarshalText(b []byte) error {
 
 func clamp(p Priority) Priority { return max(Low, min(Urgent, p)) }
 
-// AmountStep raises priority for orders of at least Min.
+// AmountStep raises priority for orders of at least Min in Currency (an ISO 4217 code): 500 dollars and 500 yuan
+// are not the same order.
 type AmountStep struct {
-	Min   float64 `json:"min"`
-	Raise int     `json:"raise"`
+	Min      float64 `json:"min"`
+	Currency string  `json:"currency"`
+	Raise    int     `json:"raise"`
 }
 
 // Rules is the data that decides a handed-off contact's priority; it is kept in DynamoDB per merchant.
@@ -89,6 +92,15 @@ type Rules struct {
 	RepeatRaise int `json:"repeatRaise"`
 	// NegativeRaise raises a contact whose text carries strong negative sentiment.
 	NegativeRaise int `json:"negativeRaise"`
+	// Platform lists the hand-off reasons the platform's staff serve instead of the merchant's own agents.
+	Platform []string `json:"platform"`
+	// Skills names, per hand-off reason, the skill an agent needs to take such a contact (none when absent).
+	Skills map[string]string `json:"skills,omitempty"`
+	// Shards spreads the merchant's human queues over this many partitions, for a merchant whose peak would
+	// otherwise write more than a partition takes (0 means 1).
+	Shards int `json:"shards,omitempty"`
+	// PlatformShards is Shards for the platform team's queues; only the platform's default rules set it.
+	PlatformShards int `json:"platformShards,omitempty"`
 }
 
 // DefaultRules: a request for a person or a complaint goes high; payment problems, disputes and fraud urgent;
@@ -105,11 +117,17 @@ func DefaultRules() Rules {
 		},
 		Base:          "normal",
 		TierRaise:     map[string]int{"gold": 1, "platinum": 1},
-		Amounts:       []AmountStep{{Min: 500, Raise: 1}},
+		Amounts: []AmountStep{{Min: 500, Currency: "USD", Raise: 1}, {Min: 500, Currency: "EUR", Raise: 1},
+			{Min: 400, Currency: "GBP", Raise: 1}, {Min: 3500, Currency: "CNY", Raise: 1}},
 		RepeatRaise:   1,
 		NegativeRaise: 1,
+		Platform:      []string{"fraud", "dispute"},
 	}
 }
+
+// MaxShards bounds Rules.Shards: a claim reads every shard of its tenant's queues.
+const MaxShards = 16
+
 
 // Validate reports the first rule that names an unknown priority.
 func (r Rules) Validate() error {
@@ -121,13 +139,22 @@ func (r Rules) Validate() error {
 			return fmt.Errorf("rules reason %s: %w", reason, err)
 		}
 	}
+	for _, a := range r.Amounts {
+		if len(a.Currency) != 3 {
+			return fmt.Errorf("rules amount step %v: currency must be a 3-letter code", a.Min)
+		}
+	}
+	if r.Shards < 0 || r.Shards > MaxShards || r.PlatformShards < 0 || r.PlatformShards > MaxShards {
+		return fmt.Errorf("rules shards %d, platform shards %d: want 0 to %d", r.Shards, r.PlatformShards, MaxShards)
+	}
 	return nil
 }
 
 // Facts are what the rules read about the contact and its shopper.
 type Facts struct {
 	Tier   string  // the shopper's member tier
-	Amount float64 // the attached order's amount, 0 without one
+	Amount   float64 // the attached order's amount, 0 without one (or without the storefront's signature)
+	Currency string  // the amount's currency
 	Repeat bool    // the shopper wrote shortly before
 }
 
@@ -168,7 +195,7 @@ func (r Rules) Decide(f Facts, s Signals) (Priority, []string) {
 	}
 	best := 0
 	for _, step := range r.Amounts {
-		if f.Amount >= step.Min && step.Raise > best {
+		if f.Amount >= step.Min && strings.EqualFold(f.Currency, step.Currency) && step.Raise > best {
 			best = step.Raise
 		}
 	}

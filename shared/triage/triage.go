@@ -107,6 +107,12 @@ func confident(cands []answer.Candidate, topic string) bool {
 }
 
 // facts are what the priority rules read about c.
+// Only a storefront's signature vouches for an order's amount; an unsigned one raises nothing (its tier is already
+// standard, see the intake).
 func facts(c contact.Contact) priority.Facts {
-	return priority.Facts{Tier: string(c.Shopper.Tier), Amount: c.OrderAmount(), Repeat: c.Recent > 0}
+	f := priority.Facts{Tier: string(c.Shopper.Tier), Repeat: c.Recent > 0}
+	if c.Verified && c.Context != nil && c.Context.Order != nil {
+		f.Amount, f.Currency = c.OrderAmount(), c.Context.Order.Currency
+	}
+	return f
 }
