@@ -61,6 +61,11 @@ const (
 type Use struct {
 	Resource string
 	Access   Access
+	// Actions are exactly the DynamoDB actions the function's code calls on a table, its indexes included (a
+	// TransactWriteItems counts as the actions inside it); a test records the calls and checks them against these.
+	Actions []string
+	// DeleteKeys, when set, lets DeleteItem reach only items whose key starts with it.
+	DeleteKeys string
 }
 
 // Function describes one Lambda function.
@@ -76,20 +81,45 @@ type Function struct {
 
 // Access reports whether f touches resource, and how.
 func (f Function) Access(resource string) (Access, bool) {
-	for _, u := range f.Uses {
-		if u.Resource == resource {
-			return u.Access, true
-		}
-	}
-	return 0, false
+	u, ok := f.Use(resource)
+	return u.Access, ok
 }
 
-// Key attribute names of the contacts table.
+// Use returns how f uses resource, if it does.
+func (f Function) Use(resource string) (Use, bool) {
+	for _, u := range f.Uses {
+		if u.Resource == resource {
+			return u, true
+		}
+	}
+	return Use{}, false
+}
+
+// FunctionNamed returns the function called name in Functions.
+func FunctionNamed(name string) (Function, bool) {
+	for _, f := range Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// Key attribute names of the contacts table and its indexes.
 const (
-	ContactKey       = "pk"
-	QueueIndex       = "queue"
-	QueuePartition   = "qp"
-	QueueSort        = "qs"
+	ContactKey = "pk"
+	// QueueIndex holds the human queues, partitioned by tenant, priority and shard ("<tenant>#<priority>#<shard>"),
+	// sorted by when a contact became available, so that a claim reads only its tenant's queues.
+	QueueIndex     = "queue"
+	QueuePartition = "qp"
+	QueueSort      = "qs"
+	// AgingIndex holds the same contacts partitioned by priority and one of AgingBuckets buckets, sorted by when
+	// they were queued: the metrics function finds the oldest wait per priority across every tenant without
+	// reading every tenant's queues.
+	AgingIndex       = "aging"
+	AgingPartition   = "ap"
+	AgingSort        = "ak"
+	AgingBuckets     = 16
 	ContactTTL       = "expiresAt"
 	CatalogPartition = "pk"
 	CatalogSort      = "sk"
@@ -105,7 +135,12 @@ var Contacts = Table{
 		PartitionKey: Attr{Name: QueuePartition, Type: "S"},
 		SortKey:      Attr{Name: QueueSort, Type: "S"},
 		// Claims, stats and positions need only these; projecting whole items would copy every queued contact.
-		NonKeyAttributes: []string{"id", "enqueuedAt"},
+		NonKeyAttributes: []string{"id", "enqueuedAt", "locale", "skill", "leaseUntil"},
+	}, {
+		Name:             AgingIndex,
+		PartitionKey:     Attr{Name: AgingPartition, Type: "S"},
+		SortKey:          Attr{Name: AgingSort, Type: "S"},
+		NonKeyAttributes: []string{"id", "enqueuedAt", "leaseUntil"},
 	}},
 	TTLAttribute: ContactTTL,
 }
@@ -142,17 +177,25 @@ var IntakeSource = EventSource{
 // Functions lists every Lambda function in functions/.
 var Functions = []Function{
 	{Name: "intake", Timeout: 10 * time.Second, MemoryMB: 256,
-		Uses: []Use{{Contacts.ID, ReadWrite}, {Intake.ID, Send}},
-		Env:  []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvAgentsOnShift}},
+		Uses: []Use{
+			{Resource: Contacts.ID, Access: ReadWrite, DeleteKeys: "I#", // only an idempotency key, when a post is withdrawn
+				Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"}},
+			{Resource: Intake.ID, Access: Send}, {Resource: StorefrontKeys, Access: Read}},
+		Env:  []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
-		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}, {Intake.ID, Consume}},
+		Uses: []Use{
+			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"UpdateItem"}},
+			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
+			{Resource: Intake.ID, Access: Consume}},
 		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
-		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}},
+		Uses: []Use{
+			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
+			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
-		Uses: []Use{{Contacts.ID, Read}},
+		Uses: []Use{{Resource: Contacts.ID, Access: Read, Actions: []string{"Query"}}},
 		Env:  []string{Contacts.EnvVar}},
 }
 
@@ -199,7 +242,7 @@ const (
 // sets the same.
 const (
 	EnvAgentAuth     = "AGENT_AUTH"  // "token" locally, "jwt" behind the API Gateway JWT authorizer
-	EnvAgentToken    = "AGENT_TOKEN" // the bearer token when AGENT_AUTH=token; local only
+	EnvAgents        = "AGENTS"      // the agents when AGENT_AUTH=token, a JSON array with their token hashes; local only
 	EnvAgentGroup    = "AGENT_GROUP" // the Cognito group agents belong to when AGENT_AUTH=jwt
 	DefaultAgentAuth = "jwt"
 
@@ -218,9 +261,14 @@ const (
 	EnvAverageHandleSeconds     = "AVERAGE_HANDLE_SECONDS" // an agent's average time per contact, for wait estimates
 	DefaultAverageHandleSeconds = 240
 
-	EnvAgentsOnShift     = "AGENTS_ON_SHIFT" // agents assumed to work the queues, for wait estimates
-	DefaultAgentsOnShift = 20
+	// EnvStorefrontSecrets is the name prefix of the Secrets Manager secrets holding each merchant's storefront
+	// signing keys (<prefix><merchant>); EnvStorefrontKeys holds demo keys as JSON instead, locally only.
+	EnvStorefrontSecrets = "STOREFRONT_SECRET_PREFIX"
+	EnvStorefrontKeys    = "STOREFRONT_KEYS"
 )
+
+// StorefrontKeys is the Secrets Manager secrets of merchants' storefront keys, as a resource functions use.
+const StorefrontKeys = "StorefrontKeys"
 
 // ConsumerOf returns the name of the function that consumes queue id, or "" when none does.
 func ConsumerOf(id string) string {

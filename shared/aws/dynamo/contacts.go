@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"breakwater/shared/contact"
-	"breakwater/shared/topology"
 )
 
 // contactsAPI is the part of *dynamodb.Client that Contacts uses.
@@ -23,6 +23,7 @@ type contactsAPI interface {
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // Contacts stores contacts and their place in the human queues.
@@ -46,20 +47,51 @@ func NewContacts(db contactsAPI, table string, retention time.Duration) *Contact
 type idemItem struct {
 	PK        string `dynamodbav:"pk"`
 	ContactID string `dynamodbav:"contactId"`
-	Token     string `dynamodbav:"token"`
+	// BodyHash is the SHA-256 of the first post's body: the same key with another body is an error, not a replay.
+	BodyHash  string `dynamodbav:"bodyHash"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
 // IdempotencyWindow is how long an Idempotency-Key keeps returning the first contact.
 const IdempotencyWindow = 24 * time.Hour
 
-// NoteShopper records that the shopper wrote at c.ReceivedAt and reports whether they wrote within
-// contact.RepeatWindow before. A post retried with the same idempotency key is the same contact, not a repeat:
-// the key of the last post is kept to tell them apart.
-func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (bool, error) {
+// MaxTokens bounds the read tokens one contact has: the first, and one per replay or follow-up post.
+const MaxTokens = 8
+
+// MaxOpen is how many open contacts one shopper may have with one merchant.
+const MaxOpen = 5
+
+// shopperNote is what the intake remembers of a shopper's posts to a merchant.
+type shopperNote struct {
+	LastContact int64    `dynamodbav:"lastContact"`
+	LastKey     string   `dynamodbav:"lastKey"`
+	LastID      string   `dynamodbav:"lastId"`
+	Recent      []string `dynamodbav:"recentIds"`
+}
+
+// shopperKey is the note of c's shopper: a verified shopper's, or an anonymous one's apart, so that a stranger who
+// claims a verified shopper's id cannot join or crowd out that shopper's contacts.
+func shopperKey(c contact.Contact) string {
+	if c.Verified {
+		return "S#" + c.Merchant + "#" + c.Shopper.ID
+	}
+	return "S#" + c.Merchant + "#anon#" + c.Shopper.ID
+}
+
+// Note is what NoteShopper found about the shopper's earlier posts.
+type Note struct {
+	// Repeat: the shopper wrote within contact.RepeatWindow before (a retry with the same key does not count).
+	Repeat bool
+	// Last is the shopper's previous contact with the merchant, Recent the ones of the last day.
+	Last   string
+	Recent []string
+}
+
+// NoteShopper records that the shopper wrote at c.ReceivedAt and returns what it knew before.
+func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (Note, error) {
 	update := "SET lastContact = :t, expiresAt = :e REMOVE lastKey"
 	values := map[string]types.AttributeValue{
-		":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(contact.RepeatWindow * 2).Unix()),
+		":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(24 * time.Hour).Unix()),
 	}
 	if idemKey != "" {
 		update = "SET lastContact = :t, expiresAt = :e, lastKey = :k"
@@ -67,29 +99,115 @@ func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey s
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
-		Key:                       map[string]types.AttributeValue{topology.ContactKey: str("S#" + c.Merchant + "#" + c.Shopper.ID)},
+		Key:                       key(shopperKey(c)),
 		UpdateExpression:          aws.String(update),
 		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueUpdatedOld,
+		ReturnValues:              types.ReturnValueAllOld,
 	})
 	if err != nil {
-		return false, fmt.Errorf("note contact of shopper %s: %w", c.Shopper.ID, translate(err))
+		return Note{}, fmt.Errorf("note contact of shopper %s: %w", c.Shopper.ID, translate(err))
 	}
-	var old struct {
-		LastContact int64  `dynamodbav:"lastContact"`
-		LastKey     string `dynamodbav:"lastKey"`
-	}
+	var old shopperNote
 	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
-		return false, fmt.Errorf("decode last contact of shopper %s: %w", c.Shopper.ID, err)
+		return Note{}, fmt.Errorf("decode last contact of shopper %s: %w", c.Shopper.ID, err)
 	}
-	if idemKey != "" && old.LastKey == idemKey {
-		return false, nil // the same post again
+	n := Note{Last: old.LastID, Recent: old.Recent}
+	if old.LastContact > 0 && c.ReceivedAt.Sub(fromMillis(old.LastContact)) >= 24*time.Hour {
+		n.Last, n.Recent = "", nil
 	}
-	return old.LastContact > 0 && c.ReceivedAt.Sub(fromMillis(old.LastContact)) < contact.RepeatWindow, nil
+	if idemKey == "" || old.LastKey != idemKey { // the same post again is not a repeat
+		n.Repeat = old.LastContact > 0 && c.ReceivedAt.Sub(fromMillis(old.LastContact)) < contact.RepeatWindow
+	}
+	return n, nil
 }
 
-// Accept stores c as pending with the hash of token. With an idempotency key, a second call returns the first contact.
-func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey string) (contact.Accepted, error) {
+// Remember adds contact id to its shopper's note, as the last and among the recent ones (at most MaxOpen kept).
+func (s *Contacts) Remember(ctx context.Context, c contact.Contact, recent []string) error {
+	ids := append(slices.Clone(recent), c.ID)
+	ids = ids[max(0, len(ids)-MaxOpen):]
+	l := make([]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		l[i] = str(id)
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(shopperKey(c)),
+		UpdateExpression:          aws.String("SET lastId = :id, recentIds = :ids"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(c.ID), ":ids": &types.AttributeValueMemberL{Value: l}},
+	})
+	if err != nil {
+		return fmt.Errorf("remember contact %s of shopper %s: %w", c.ID, c.Shopper.ID, translate(err))
+	}
+	return nil
+}
+
+// openStatuses are the statuses of a contact that still waits for an answer.
+var openStatuses = []contact.Status{contact.Pending, contact.Queued, contact.Claimed}
+
+// Open counts which of ids are still open (pending, queued or claimed).
+func (s *Contacts) Open(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(contactKey(id))
+	}
+	out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		s.table: {Keys: keys, ProjectionExpression: aws.String("#s"), ExpressionAttributeNames: map[string]string{"#s": "status"}},
+	}})
+	if err != nil {
+		return 0, fmt.Errorf("read %d recent contacts: %w", len(ids), translate(err))
+	}
+	open := 0
+	for _, item := range out.Responses[s.table] {
+		if st, ok := item["status"].(*types.AttributeValueMemberS); ok && slices.Contains(openStatuses, contact.Status(st.Value)) {
+			open++
+		}
+	}
+	// Keys DynamoDB left unprocessed count as open: a refusal should err on the side of the limit.
+	return open + len(out.UnprocessedKeys[s.table].Keys), nil
+}
+
+// Join adds text to the open contact id of the same verified shopper as a follow-up, with a new read token
+// (tokenHash) for the post that brought it. It returns false when that contact is no longer open (answered,
+// resolved, rejected or withdrawn), belongs to someone else, or has as many tokens as allowed.
+func (s *Contacts) Join(ctx context.Context, id string, c contact.Contact, tokenHash string) (bool, error) {
+	fu, err := attributevalue.Marshal(contact.FollowUp{Text: c.Text, At: c.ReceivedAt})
+	if err != nil {
+		return false, fmt.Errorf("encode follow-up of contact %s: %w", id, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(contactKey(id)),
+		UpdateExpression: aws.String("SET followUps = list_append(if_not_exists(followUps, :none), :fu), " +
+			"tokenHashes = list_append(if_not_exists(tokenHashes, :none), :h), updatedAt = :now"),
+		ConditionExpression: aws.String("merchant = :m AND shopperId = :sh AND verified = :yes AND #s IN (:p, :q, :c) AND " +
+			"(attribute_not_exists(tokenHashes) OR size(tokenHashes) < :max)"),
+		ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":none": &types.AttributeValueMemberL{}, ":fu": &types.AttributeValueMemberL{Value: []types.AttributeValue{fu}},
+			":h": &types.AttributeValueMemberL{Value: []types.AttributeValue{str(tokenHash)}}, ":now": num(c.ReceivedAt.UnixMilli()),
+			":m": str(c.Merchant), ":sh": str(c.Shopper.ID), ":yes": &types.AttributeValueMemberBOOL{Value: true},
+			":p": str(string(contact.Pending)), ":q": str(string(contact.Queued)), ":c": str(string(contact.Claimed)),
+			":max": num(MaxTokens - 1),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("join contact %s: %w", id, translate(err))
+	}
+	return true, nil
+}
+
+// ErrIdempotencyMismatch means an Idempotency-Key came back with a different body: not a retry of the same post.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+
+// Accept stores c as pending with the hash of its read token. With an idempotency key, a second call with the same
+// body returns the first contact with a new read token for it (the first token is stored nowhere, only its hash),
+// and a second call with another body returns ErrIdempotencyMismatch.
+func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey, bodyHash string) (contact.Accepted, error) {
 	it, err := toItem(contact.Record{Contact: c, Status: contact.Pending, UpdatedAt: c.ReceivedAt}, s.retention)
 	if err != nil {
 		return contact.Accepted{}, err
@@ -101,8 +219,8 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 		}
 		return contact.Accepted{ID: c.ID, Token: token}, nil
 	}
-	idemKeyAttr := "I#" + c.Merchant + "#" + c.Shopper.ID + "#" + idemKey
-	idem, err := attributevalue.MarshalMap(idemItem{PK: idemKeyAttr, ContactID: c.ID, Token: token, ExpiresAt: c.ReceivedAt.Add(IdempotencyWindow).Unix()})
+	idemKeyAttr := idempotencyKey(c, idemKey)
+	idem, err := attributevalue.MarshalMap(idemItem{PK: idemKeyAttr, ContactID: c.ID, BodyHash: bodyHash, ExpiresAt: c.ReceivedAt.Add(IdempotencyWindow).Unix()})
 	if err != nil {
 		return contact.Accepted{}, fmt.Errorf("encode idempotency key for contact %s: %w", c.ID, err)
 	}
@@ -112,20 +230,48 @@ func (s *Contacts) Accept(ctx context.Context, c contact.Contact, token, idemKey
 	}})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(idemKeyAttr), ConsistentRead: aws.Bool(true)})
-		if gerr != nil {
-			return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, translate(gerr))
-		}
-		var first idemItem
-		if err := attributevalue.UnmarshalMap(out.Item, &first); err != nil || first.ContactID == "" {
-			return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, contact.ErrNotFound)
-		}
-		return contact.Accepted{ID: first.ContactID, Token: first.Token, Replay: true}, nil
+		return s.replay(ctx, c, idemKeyAttr, bodyHash)
 	}
 	if err != nil {
 		return contact.Accepted{}, fmt.Errorf("store contact %s with idempotency key: %w", c.ID, translate(err))
 	}
 	return contact.Accepted{ID: c.ID, Token: token}, nil
+}
+
+func idempotencyKey(c contact.Contact, idemKey string) string {
+	return "I#" + c.Merchant + "#" + c.Shopper.ID + "#" + idemKey
+}
+
+// replay answers a post whose idempotency key an earlier post made: the first contact, with a fresh read token.
+func (s *Contacts) replay(ctx context.Context, c contact.Contact, idemKeyAttr, bodyHash string) (contact.Accepted, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(idemKeyAttr), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, translate(err))
+	}
+	var first idemItem
+	if err := attributevalue.UnmarshalMap(out.Item, &first); err != nil || first.ContactID == "" {
+		return contact.Accepted{}, fmt.Errorf("read idempotency key of shopper %s: %w", c.Shopper.ID, contact.ErrNotFound)
+	}
+	if first.BodyHash != bodyHash {
+		return contact.Accepted{}, fmt.Errorf("replay of contact %s: %w", first.ContactID, ErrIdempotencyMismatch)
+	}
+	token := contact.NewSecret()
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(contactKey(first.ContactID)),
+		UpdateExpression:    aws.String("SET tokenHashes = list_append(if_not_exists(tokenHashes, :none), :h)"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(tokenHashes) OR size(tokenHashes) < :max)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":none": &types.AttributeValueMemberL{}, ":h": &types.AttributeValueMemberL{Value: []types.AttributeValue{str(contact.HashSecret(token))}},
+			":max": num(MaxTokens - 1),
+		},
+	})
+	if isConditionFailed(err) {
+		return contact.Accepted{}, fmt.Errorf("replay of contact %s: %w", first.ContactID, ErrIdempotencyMismatch)
+	}
+	if err != nil {
+		return contact.Accepted{}, fmt.Errorf("token for replayed contact %s: %w", first.ContactID, translate(err))
+	}
+	return contact.Accepted{ID: first.ContactID, Token: token, Replay: true}, nil
 }
 
 // Withdraw marks a pending contact that could not be put on the intake queue as withdrawn, so it is not left
@@ -158,7 +304,7 @@ func (s *Contacts) Withdraw(ctx context.Context, c contact.Contact, idemKey stri
 		return fmt.Errorf("withdraw contact %s: %w", c.ID, translate(err))
 	}
 	if idemKey != "" {
-		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key("I#" + c.Merchant + "#" + c.Shopper.ID + "#" + idemKey)}); err != nil {
+		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(idempotencyKey(c, idemKey))}); err != nil {
 			return fmt.Errorf("withdraw idempotency key of contact %s: %w", c.ID, translate(err))
 		}
 	}

@@ -26,6 +26,9 @@ func (it *contactItem) attributes() map[string]types.AttributeValue {
 		e.n("recent", int64(it.Recent))
 	}
 	e.s("tokenHash", it.TokenHash)
+	if it.Verified {
+		e.m["verified"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	e.s("status", it.Status)
 	e.sOmit("answer", it.Answer)
 	e.sOmit("answeredBy", it.AnsweredBy)
@@ -40,16 +43,32 @@ func (it *contactItem) attributes() map[string]types.AttributeValue {
 	if it.EnqueuedAt != 0 {
 		e.n("enqueuedAt", it.EnqueuedAt)
 	}
+	e.sOmit("tenant", it.Tenant)
+	e.sOmit("skill", it.Skill)
+	if it.Shard != 0 {
+		e.n("shard", int64(it.Shard))
+	}
+	if it.Shards != 0 {
+		e.n("shards", int64(it.Shards))
+	}
 	e.sOmit("reject", it.Reject)
 	e.n("updatedAt", it.UpdatedAt)
 	e.n("expiresAt", it.ExpiresAt)
 	e.sOmit("qp", it.QP)
 	e.sOmit("qs", it.QS)
+	e.sOmit("ap", it.AP)
+	e.sOmit("ak", it.AK)
 	e.sOmit("leaseHash", it.LeaseHash)
 	if it.LeaseUntil != 0 {
 		e.n("leaseUntil", it.LeaseUntil)
 	}
 	e.sOmit("agentId", it.Agent)
+	if it.AgentSlot != 0 {
+		e.n("agentSlot", int64(it.AgentSlot))
+	}
+	if it.ClaimedAt != 0 {
+		e.n("claimedAt", it.ClaimedAt)
+	}
 	return e.m
 }
 
@@ -62,8 +81,8 @@ type itemEncoder struct {
 }
 
 type itemValues struct {
-	s [32]types.AttributeValueMemberS
-	n [8]types.AttributeValueMemberN
+	s [36]types.AttributeValueMemberS
+	n [12]types.AttributeValueMemberN
 }
 
 func newItemEncoder(size int) *itemEncoder {

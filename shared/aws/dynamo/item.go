@@ -3,55 +3,92 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"time"
 
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 )
 
-// contactItem is a contact as stored; the queue index attributes qp/qs exist only while a person must see it.
+// contactItem is a contact as stored; the queue and aging index attributes (qp/qs, ap/as) exist only while a
+// person must see it.
 type contactItem struct {
-	PK         string   `dynamodbav:"pk"`
-	ID         string   `dynamodbav:"id"`
-	Merchant   string   `dynamodbav:"merchant"`
-	ShopperID  string   `dynamodbav:"shopperId"`
-	Tier       string   `dynamodbav:"tier"`
-	Locale     string   `dynamodbav:"locale"`
-	Channel    string   `dynamodbav:"channel"`
-	Text       string   `dynamodbav:"text"`
-	Topic      string   `dynamodbav:"topic,omitempty"`
-	Context    string   `dynamodbav:"ctx,omitempty"`
-	ReceivedAt int64    `dynamodbav:"receivedAt"`
-	Recent     int      `dynamodbav:"recent,omitempty"`
-	TokenHash  string   `dynamodbav:"tokenHash"`
-	Status     string   `dynamodbav:"status"`
-	Answer     string   `dynamodbav:"answer,omitempty"`
-	AnsweredBy string   `dynamodbav:"answeredBy,omitempty"`
-	Intent     string   `dynamodbav:"intent,omitempty"`
-	Template   string   `dynamodbav:"template,omitempty"`
-	Confidence float64  `dynamodbav:"confidence,omitempty"`
-	Priority   string   `dynamodbav:"priority,omitempty"`
-	Reasons    []string `dynamodbav:"reasons,omitempty"`
-	Suggested  []string `dynamodbav:"suggested,omitempty"`
-	EnqueuedAt int64    `dynamodbav:"enqueuedAt,omitempty"`
-	Reject     string   `dynamodbav:"reject,omitempty"`
-	UpdatedAt  int64    `dynamodbav:"updatedAt"`
-	ExpiresAt  int64    `dynamodbav:"expiresAt"`
-	QP         string   `dynamodbav:"qp,omitempty"`
-	QS         string   `dynamodbav:"qs,omitempty"`
-	LeaseHash  string   `dynamodbav:"leaseHash,omitempty"`
-	LeaseUntil int64    `dynamodbav:"leaseUntil,omitempty"`
-	Agent      string   `dynamodbav:"agentId,omitempty"`
+	PK         string `dynamodbav:"pk"`
+	ID         string `dynamodbav:"id"`
+	Merchant   string `dynamodbav:"merchant"`
+	ShopperID  string `dynamodbav:"shopperId"`
+	Tier       string `dynamodbav:"tier"`
+	Locale     string `dynamodbav:"locale"`
+	Channel    string `dynamodbav:"channel"`
+	Text       string `dynamodbav:"text"`
+	Topic      string `dynamodbav:"topic,omitempty"`
+	Context    string `dynamodbav:"ctx,omitempty"`
+	ReceivedAt int64  `dynamodbav:"receivedAt"`
+	Recent     int    `dynamodbav:"recent,omitempty"`
+	TokenHash  string `dynamodbav:"tokenHash"`
+	// TokenHashes and FollowUps are only ever appended to (Join, replay), never written whole by Settle.
+	TokenHashes []string           `dynamodbav:"tokenHashes,omitempty"`
+	FollowUps   []contact.FollowUp `dynamodbav:"followUps,omitempty"`
+	Verified    bool               `dynamodbav:"verified,omitempty"`
+	Status      string             `dynamodbav:"status"`
+	Answer      string             `dynamodbav:"answer,omitempty"`
+	AnsweredBy  string             `dynamodbav:"answeredBy,omitempty"`
+	Intent      string             `dynamodbav:"intent,omitempty"`
+	Template    string             `dynamodbav:"template,omitempty"`
+	Confidence  float64            `dynamodbav:"confidence,omitempty"`
+	Priority    string             `dynamodbav:"priority,omitempty"`
+	Reasons     []string           `dynamodbav:"reasons,omitempty"`
+	Suggested   []string           `dynamodbav:"suggested,omitempty"`
+	EnqueuedAt  int64              `dynamodbav:"enqueuedAt,omitempty"`
+	Tenant      string             `dynamodbav:"tenant,omitempty"`
+	Skill       string             `dynamodbav:"skill,omitempty"`
+	Shard       int                `dynamodbav:"shard,omitempty"`
+	Shards      int                `dynamodbav:"shards,omitempty"`
+	Reject      string             `dynamodbav:"reject,omitempty"`
+	UpdatedAt   int64              `dynamodbav:"updatedAt"`
+	ExpiresAt   int64              `dynamodbav:"expiresAt"`
+	QP          string             `dynamodbav:"qp,omitempty"`
+	QS          string             `dynamodbav:"qs,omitempty"`
+	AP          string             `dynamodbav:"ap,omitempty"`
+	AK          string             `dynamodbav:"ak,omitempty"`
+	LeaseHash   string             `dynamodbav:"leaseHash,omitempty"`
+	LeaseUntil  int64              `dynamodbav:"leaseUntil,omitempty"`
+	Agent       string             `dynamodbav:"agentId,omitempty"`
+	AgentSlot   int                `dynamodbav:"agentSlot,omitempty"`
+	ClaimedAt   int64              `dynamodbav:"claimedAt,omitempty"`
 }
 
 func contactKey(id string) string { return "C#" + id }
 
-// queueKey sorts a queue entry by when it becomes available to agents, then by id.
+// queuePartition is the queue index partition of a tenant's queue of priority p, shard shard.
+func queuePartition(tenant string, p priority.Priority, shard int) string {
+	return tenant + "#" + p.String() + "#" + strconv.Itoa(shard)
+}
+
+// queueKey sorts a waiting contact by when it was queued, then by id.
 func queueKey(at time.Time, id string) string { return fmt.Sprintf("%013d#%s", at.UnixMilli(), id) }
 
-// queueKeyBound is the largest sort key of entries available at now.
+// queueKeyBound is the largest sort key of waiting contacts queued by now.
 func queueKeyBound(now time.Time) string { return fmt.Sprintf("%013d~", now.UnixMilli()) }
+
+// heldKey sorts a claimed contact by when its lease ends, after every waiting one ("L" sorts after digits): a
+// claim finds those whose lease has run out (heldKey <= heldBound(now)) and serves them by when they were queued.
+func heldKey(until time.Time, id string) string {
+	return fmt.Sprintf("L%013d#%s", until.UnixMilli(), id)
+}
+
+// heldBound is the largest sort key of claimed contacts whose lease has run out at now.
+func heldBound(now time.Time) string { return fmt.Sprintf("L%013d~", now.UnixMilli()) }
+
+// agingPartition is the aging index partition of a contact of priority p.
+func agingPartition(p priority.Priority, id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return p.String() + "#" + strconv.Itoa(int(h.Sum32()%topology.AgingBuckets))
+}
 
 func millis(t time.Time) int64 {
 	if t.IsZero() {
@@ -74,6 +111,7 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		ReceivedAt: millis(r.ReceivedAt), Recent: r.Recent, TokenHash: r.TokenHash, Status: string(r.Status),
 		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
 		Priority: r.Priority.String(), Reasons: r.Reasons, Suggested: r.Suggested, EnqueuedAt: millis(r.EnqueuedAt),
+		Verified: r.Verified, Tenant: r.Tenant, Skill: r.Skill, Shard: r.Shard, Shards: r.Shards,
 		Reject: r.Reject, UpdatedAt: millis(r.UpdatedAt),
 		ExpiresAt: r.ReceivedAt.Add(retention).Unix(),
 	}
@@ -85,7 +123,8 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		it.Context = string(b)
 	}
 	if r.Status == contact.Queued {
-		it.QP, it.QS = r.Priority.String(), queueKey(r.EnqueuedAt, r.ID)
+		it.QP, it.QS = queuePartition(r.Tenant, r.Priority, r.Shard), queueKey(r.EnqueuedAt, r.ID)
+		it.AP, it.AK = agingPartition(r.Priority, r.ID), queueKey(r.EnqueuedAt, r.ID)
 	}
 	return it, nil
 }
@@ -95,8 +134,10 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 		Contact: contact.Contact{
 			ID: it.ID, Merchant: it.Merchant, Shopper: contact.Shopper{ID: it.ShopperID, Tier: contact.Tier(it.Tier)},
 			Locale: contact.Locale(it.Locale), Channel: it.Channel, Text: it.Text, Topic: it.Topic,
-			ReceivedAt: fromMillis(it.ReceivedAt), Recent: it.Recent, TokenHash: it.TokenHash,
+			ReceivedAt: fromMillis(it.ReceivedAt), Recent: it.Recent, TokenHash: it.TokenHash, Verified: it.Verified,
+			TokenHashes: it.TokenHashes, FollowUps: it.FollowUps,
 		},
+		Tenant: it.Tenant, Skill: it.Skill, Shard: it.Shard, Shards: it.Shards,
 		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Intent: it.Intent,
 		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),

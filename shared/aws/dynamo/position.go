@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
 
@@ -22,7 +20,7 @@ import (
 // each queue per PositionTTL, shared by every poll the instance serves, bounds it by the number of instances.
 type positionCache struct {
 	mu    sync.Mutex
-	queue map[priority.Priority]*queueSnapshot
+	queue map[string]*queueSnapshot // by queue partition
 }
 
 type queueSnapshot struct {
@@ -31,32 +29,32 @@ type queueSnapshot struct {
 	keys []string // sort keys (qs), ascending; at most maxCountPages of them, so a deeper position is "at least"
 }
 
-func (c *positionCache) of(p priority.Priority) *queueSnapshot {
+func (c *positionCache) of(qp string) *queueSnapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.queue == nil {
-		c.queue = map[priority.Priority]*queueSnapshot{}
+		c.queue = map[string]*queueSnapshot{}
 	}
-	q, ok := c.queue[p]
+	q, ok := c.queue[qp]
 	if !ok {
 		q = &queueSnapshot{}
-		c.queue[p] = q
+		c.queue[qp] = q
 	}
 	return q
 }
 
-// snapshotCount counts the entries of p's queue before upTo from a snapshot at most s.PositionTTL old.
-func (s *Contacts) snapshotCount(now time.Time) func(context.Context, priority.Priority, string) (int, error) {
-	return func(ctx context.Context, p priority.Priority, upTo string) (int, error) {
-		keys, err := s.queueKeys(ctx, p, now)
+// snapshotCount counts the entries of queue partition qp before upTo from a snapshot at most s.PositionTTL old.
+func (s *Contacts) snapshotCount(now time.Time) func(context.Context, string, string) (int, error) {
+	return func(ctx context.Context, qp, upTo string) (int, error) {
+		keys, err := s.queueKeys(ctx, qp, now)
 		n, _ := slices.BinarySearch(keys, upTo)
 		return n, err
 	}
 }
 
-// queueKeys returns the sort keys of priority p's queue as read at most PositionTTL before now.
-func (s *Contacts) queueKeys(ctx context.Context, p priority.Priority, now time.Time) ([]string, error) {
-	q := s.positions.of(p)
+// queueKeys returns the sort keys of queue partition qp as read at most PositionTTL before now.
+func (s *Contacts) queueKeys(ctx context.Context, qp string, now time.Time) ([]string, error) {
+	q := s.positions.of(qp)
 	q.mu.Lock() // one read per queue at a time; concurrent polls wait for it and share it
 	defer q.mu.Unlock()
 	if !q.at.IsZero() && now.Sub(q.at) < s.PositionTTL {
@@ -67,10 +65,10 @@ func (s *Contacts) queueKeys(ctx context.Context, p priority.Priority, now time.
 		IndexName:                 aws.String(topology.QueueIndex),
 		KeyConditionExpression:    aws.String("qp = :p"),
 		ProjectionExpression:      aws.String("qs"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String())},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(qp)},
 	}
 	keys := make([]string, 0, len(q.keys))
-	err := eachPage(ctx, s.db, fmt.Sprintf("read %s queue", p), in, maxCountPages, func(out *dynamodb.QueryOutput) error {
+	err := eachPage(ctx, s.db, "read queue "+qp, in, maxCountPages, func(out *dynamodb.QueryOutput) error {
 		for _, it := range out.Items {
 			if qs, ok := it["qs"].(*types.AttributeValueMemberS); ok {
 				keys = append(keys, qs.Value)

@@ -47,7 +47,7 @@ func TestPositionFromSnapshots(t *testing.T) {
 	positions := func() []int {
 		var got []int
 		for _, r := range recs {
-			n, err := s.Position(context.Background(), r)
+			n, err := s.Position(context.Background(), r, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

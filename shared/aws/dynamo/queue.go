@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,192 +20,366 @@ import (
 	"breakwater/shared/topology"
 )
 
-// claimCandidates is how many heads per priority a claim reads; more than one so concurrent agents rarely collide.
-const claimCandidates = 5
+// claimCandidates is how many heads per queue partition a claim reads; more than one so concurrent agents rarely
+// collide, and so an agent finds a contact it can serve (language, skill) among the first few.
+const claimCandidates = 8
 
-// Claim gives agent the contact to serve next: past-target contacts first, then by priority, then by wait.
-// It returns contact.ErrNotFound when nothing waits.
-func (s *Contacts) Claim(ctx context.Context, agent string, hold time.Duration, targets humanqueue.Targets) (contact.Record, humanqueue.Lease, error) {
+// ErrLeaseLimit means the agent already holds humanqueue.MaxLeases contacts.
+var ErrLeaseLimit = errors.New("the agent holds as many contacts as allowed")
+
+// agentKey is the item that holds an agent's lease slots.
+func agentKey(tenant, name string) string { return "A#" + tenant + "#" + name }
+
+// slot is one of an agent's lease slots: the contact it holds and until when.
+type slot struct {
+	Contact string `dynamodbav:"c"`
+	Until   int64  `dynamodbav:"u"`
+}
+
+func slotName(i int) string { return "slot" + strconv.Itoa(i) }
+
+// Claim gives agent the contact to serve next among those of its tenant it can serve (language, skill):
+// past-target contacts first, then by priority, then by wait; a contact whose lease ran out counts from when it
+// was queued, so it is back at its original place. shards is how many shards the tenant's queues have. It returns
+// contact.ErrNotFound when nothing waits for this agent, and ErrLeaseLimit when the agent holds
+// humanqueue.MaxLeases contacts already. The contact and the agent's lease slot are written in one transaction,
+// whose client request token the SDK keeps across its retries: a claim retried after a lost answer is not applied
+// twice.
+func (s *Contacts) Claim(ctx context.Context, agent humanqueue.Agent, hold time.Duration, targets humanqueue.Targets, shards int) (contact.Record, humanqueue.Lease, error) {
 	for range 3 {
 		now := s.Now()
-		heads, err := s.heads(ctx, now)
+		free, err := s.freeSlot(ctx, agent, now)
 		if err != nil {
 			return contact.Record{}, humanqueue.Lease{}, err
 		}
-		if len(heads) == 0 {
-			return contact.Record{}, humanqueue.Lease{}, contact.ErrNotFound
+		heads, err := s.heads(ctx, agent.Tenant, shards, now)
+		if err != nil {
+			return contact.Record{}, humanqueue.Lease{}, err
 		}
 		waiting := make([]humanqueue.Waiting, 0, len(heads))
-		byID := make(map[string]contactItem, len(heads))
+		byID := make(map[string]headItem, len(heads))
 		for _, h := range heads {
-			p, err := priority.ParseQueue(h.QP)
-			if err != nil {
-				// Not a queue this code wrote: leave it for a person to look at rather than guess its place.
-				return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("claim: contact %s in queue %q: %w", h.ID, h.QP, err)
+			if !agent.Serves(agent.Tenant, contact.Locale(h.Locale), h.Skill) {
+				continue
 			}
-			waiting = append(waiting, humanqueue.Waiting{ID: h.ID, Priority: p, EnqueuedAt: fromMillis(h.EnqueuedAt)})
+			waiting = append(waiting, humanqueue.Waiting{ID: h.ID, Priority: h.priority, EnqueuedAt: fromMillis(h.EnqueuedAt)})
 			byID[h.ID] = h
 		}
-		targets.Order(waiting, now)
-		for _, w := range waiting {
-			rec, lease, err := s.take(ctx, byID[w.ID], agent, now, hold)
-			if isConditionFailed(err) {
-				continue // another agent took it first
-			}
-			return rec, lease, err
+		if len(waiting) == 0 {
+			return contact.Record{}, humanqueue.Lease{}, contact.ErrNotFound
 		}
+		targets.Order(waiting, now)
+	candidates:
+		for _, w := range waiting {
+			rec, lease, err := s.take(ctx, byID[w.ID], agent, free, now, hold)
+			switch {
+			case errors.Is(err, errTaken):
+				continue // another agent took it first
+			case errors.Is(err, errSlotTaken):
+				break candidates // the agent's own other claim took the slot: read the slots again
+			default:
+				return rec, lease, err
+			}
+		}
+		// Every candidate was taken by other agents at once, or the slot was: read the queues again.
 	}
 	return contact.Record{}, humanqueue.Lease{}, contact.ErrNotFound
 }
 
-// heads reads the first available entries of every priority, in parallel.
-func (s *Contacts) heads(ctx context.Context, now time.Time) ([]contactItem, error) {
+var (
+	errTaken     = errors.New("contact taken by another claim")
+	errSlotTaken = errors.New("lease slot taken by another claim")
+)
+
+// freeSlot returns the first of agent's lease slots that holds no live lease.
+func (s *Contacts) freeSlot(ctx context.Context, agent humanqueue.Agent, now time.Time) (int, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(agentKey(agent.Tenant, agent.Name)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0, fmt.Errorf("read lease slots of agent %s: %w", agent.Name, translate(err))
+	}
+	for i := range humanqueue.MaxLeases {
+		var sl slot
+		if v, ok := out.Item[slotName(i)]; ok {
+			if err := attributevalue.Unmarshal(v, &sl); err != nil {
+				return 0, fmt.Errorf("decode lease slot %d of agent %s: %w", i, agent.Name, err)
+			}
+		}
+		if !humanqueue.Held(fromMillis(sl.Until), now) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("claim for agent %s: %w", agent.Name, ErrLeaseLimit)
+}
+
+// headItem is a queue index entry as a claim reads it.
+type headItem struct {
+	ID         string `dynamodbav:"id"`
+	QP         string `dynamodbav:"qp"`
+	QS         string `dynamodbav:"qs"`
+	EnqueuedAt int64  `dynamodbav:"enqueuedAt"`
+	Locale     string `dynamodbav:"locale"`
+	Skill      string `dynamodbav:"skill"`
+	LeaseUntil int64  `dynamodbav:"leaseUntil"`
+	priority   priority.Priority
+}
+
+// heads reads, for every priority and shard of tenant's queues, the first waiting entries and the first entries
+// whose lease has run out, in parallel.
+func (s *Contacts) heads(ctx context.Context, tenant string, shards int, now time.Time) ([]headItem, error) {
 	var (
 		mu   sync.Mutex
-		all  []contactItem
+		all  []headItem
 		errs []error
 		wg   sync.WaitGroup
 	)
 	for _, p := range priority.All {
-		wg.Go(func() {
-			items, err := s.queryQueue(ctx, p, queueKeyBound(now), claimCandidates)
-			mu.Lock()
-			defer mu.Unlock()
-			all = append(all, items...)
-			if err != nil {
-				errs = append(errs, err)
+		for shard := range max(1, shards) {
+			for _, upTo := range [][2]string{{"", queueKeyBound(now)}, {"L", heldBound(now)}} {
+				wg.Go(func() {
+					items, err := s.queryQueue(ctx, queuePartition(tenant, p, shard), upTo[0], upTo[1], claimCandidates)
+					for i := range items {
+						items[i].priority = p
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					all = append(all, items...)
+					if err != nil {
+						errs = append(errs, err)
+					}
+				})
 			}
-		})
+		}
 	}
 	wg.Wait()
 	return all, errors.Join(errs...)
 }
 
-func (s *Contacts) queryQueue(ctx context.Context, p priority.Priority, upTo string, limit int32) ([]contactItem, error) {
+// queryQueue reads up to limit entries of partition qp with from <= qs <= upTo ("" from: from the start).
+func (s *Contacts) queryQueue(ctx context.Context, qp, from, upTo string, limit int32) ([]headItem, error) {
+	cond := "qp = :p AND qs <= :upTo"
+	values := map[string]types.AttributeValue{":p": str(qp), ":upTo": str(upTo)}
+	if from != "" {
+		cond = "qp = :p AND qs BETWEEN :from AND :upTo"
+		values[":from"] = str(from)
+	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String(topology.QueueIndex),
-		KeyConditionExpression:    aws.String("qp = :p AND qs <= :upTo"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String()), ":upTo": str(upTo)},
+		KeyConditionExpression:    aws.String(cond),
+		ExpressionAttributeValues: values,
 		Limit:                     aws.Int32(limit),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read %s queue: %w", p, translate(err))
+		return nil, fmt.Errorf("read queue %s: %w", qp, translate(err))
 	}
-	var items []contactItem
+	var items []headItem
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, fmt.Errorf("decode %s queue: %w", p, err)
+		return nil, fmt.Errorf("decode queue %s: %w", qp, err)
 	}
 	return items, nil
 }
 
-func (s *Contacts) take(ctx context.Context, h contactItem, agent string, now time.Time, hold time.Duration) (contact.Record, humanqueue.Lease, error) {
+// take claims h for agent in lease slot free, in one transaction with the slot.
+func (s *Contacts) take(ctx context.Context, h headItem, agent humanqueue.Agent, free int, now time.Time, hold time.Duration) (contact.Record, humanqueue.Lease, error) {
 	lease := humanqueue.Lease{Token: contact.NewSecret(), ExpiresAt: humanqueue.Hold(now, hold)}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      key(contactKey(h.ID)),
-		UpdateExpression:         aws.String("SET #s = :claimed, qs = :until, leaseHash = :h, leaseUntil = :u, agentId = :a, updatedAt = :now"),
-		ConditionExpression:      aws.String("qs = :seen"),
-		ExpressionAttributeNames: map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":claimed": str(string(contact.Claimed)), ":until": str(queueKey(lease.ExpiresAt, h.ID)),
-			":h": str(contact.HashSecret(lease.Token)), ":u": num(lease.ExpiresAt.UnixMilli()), ":a": str(agent),
-			":now": num(now.UnixMilli()), ":seen": str(h.QS),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	sl, err := attributevalue.Marshal(slot{Contact: h.ID, Until: lease.ExpiresAt.UnixMilli()})
 	if err != nil {
-		if isConditionFailed(err) {
-			return contact.Record{}, humanqueue.Lease{}, err
+		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("encode lease slot: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                &s.table,
+			Key:                      key(contactKey(h.ID)),
+			UpdateExpression:         aws.String("SET #s = :claimed, qs = :held, leaseHash = :h, leaseUntil = :u, agentId = :a, agentSlot = :slot, claimedAt = :now, updatedAt = :now"),
+			ConditionExpression:      aws.String("qs = :seen AND tenant = :tenant"),
+			ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":claimed": str(string(contact.Claimed)), ":held": str(heldKey(lease.ExpiresAt, h.ID)),
+				":h": str(contact.HashSecret(lease.Token)), ":u": num(lease.ExpiresAt.UnixMilli()), ":a": str(agent.Name),
+				":slot": num(int64(free)), ":now": num(now.UnixMilli()), ":seen": str(h.QS), ":tenant": str(agent.Tenant),
+			},
+		}},
+		{Update: &types.Update{
+			TableName:                &s.table,
+			Key:                      key(agentKey(agent.Tenant, agent.Name)),
+			UpdateExpression:         aws.String("SET #slot = :slot, expiresAt = :exp"),
+			ConditionExpression:      aws.String("attribute_not_exists(#slot) OR #slot.u <= :now"),
+			ExpressionAttributeNames: map[string]string{"#slot": slotName(free)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":slot": sl, ":now": num(now.UnixMilli()), ":exp": num(lease.ExpiresAt.Add(time.Hour).Unix()),
+			},
+		}},
+	}})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) == 2 {
+		switch {
+		case aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+			// Either another agent took it, or this very claim did: the SDK retried a transaction whose answer was
+			// lost. DynamoDB's client request token makes such a retry succeed without applying it twice; should
+			// it not, the lease this claim made, already on the contact, tells its own claim apart.
+			if it, err := s.getItem(ctx, h.ID); err == nil && contact.SecretMatches(lease.Token, it.LeaseHash) {
+				if rec, err := it.record(now); err == nil {
+					return rec, lease, nil
+				}
+			}
+			return contact.Record{}, humanqueue.Lease{}, errTaken
+		case aws.ToString(canceled.CancellationReasons[1].Code) == "ConditionalCheckFailed":
+			return contact.Record{}, humanqueue.Lease{}, errSlotTaken
 		}
+	}
+	if err != nil {
 		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("claim contact %s: %w", h.ID, translate(err))
 	}
-	var it contactItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("decode claimed contact %s: %w", h.ID, err)
+	s.recordActivity(ctx, agent, now, 0)
+	rec, err := s.Get(ctx, h.ID)
+	if err != nil {
+		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("read claimed contact %s: %w", h.ID, err)
 	}
-	rec, err := it.record(now)
-	return rec, lease, err
+	return rec, lease, nil
 }
 
-// leased runs an update that holds only while lease is the live lease on id. The SDK retries a call whose answer
-// was lost even though DynamoDB applied it, and the retry then fails the lease condition: applied recognises the
-// state the update leaves behind, so that retry reports success instead of a lease conflict.
-func (s *Contacts) leased(ctx context.Context, id, lease, update string, values map[string]types.AttributeValue, applied func(old contactItem) bool) (contact.Record, error) {
+// freeAgentSlot empties the agent's lease slot that holds id, once its lease is over (reply, release,
+// escalate). It is best effort: a slot left behind frees itself when the lease would have ended.
+func (s *Contacts) freeAgentSlot(ctx context.Context, it contactItem) {
+	if it.Agent == "" {
+		return
+	}
+	_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(agentKey(it.Tenant, it.Agent)),
+		UpdateExpression:          aws.String("REMOVE #slot"),
+		ConditionExpression:       aws.String("#slot.c = :id"),
+		ExpressionAttributeNames:  map[string]string{"#slot": slotName(it.AgentSlot)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(it.ID)},
+	})
+}
+
+// leased runs an update that holds only while lease is the live lease on id and id belongs to tenant. The SDK
+// retries a call whose answer was lost even though DynamoDB applied it, and the retry then fails the lease
+// condition: applied recognises the state the update leaves behind, so that retry reports success instead of a
+// lease conflict. A contact of another tenant is contact.ErrNotFound, as an unknown one is. It returns the
+// contact as it was before the update (old) and after it.
+func (s *Contacts) leased(ctx context.Context, tenant, id, lease, update string, values map[string]types.AttributeValue, applied func(old contactItem) bool) (contact.Record, contactItem, error) {
 	now := s.Now()
 	values[":h"] = str(contact.HashSecret(lease))
 	values[":nowms"] = num(now.UnixMilli())
 	values[":claimed"] = str(string(contact.Claimed))
+	values[":tenant"] = str(tenant)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 key(contactKey(id)),
 		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String("#s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"), // humanqueue.Held
+		ConditionExpression:                 aws.String("tenant = :tenant AND #s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"), // humanqueue.Held
 		ExpressionAttributeNames:            map[string]string{"#s": "status"},
 		ExpressionAttributeValues:           values,
-		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		if len(ccf.Item) == 0 {
-			return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrNotFound)
-		}
 		var old contactItem
-		if err := attributevalue.UnmarshalMap(ccf.Item, &old); err == nil && applied != nil && applied(old) {
-			return old.record(now)
+		if len(ccf.Item) == 0 || attributevalue.UnmarshalMap(ccf.Item, &old) != nil || old.Tenant != tenant {
+			return contact.Record{}, contactItem{}, fmt.Errorf("contact %s: %w", id, contact.ErrNotFound)
 		}
-		return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrLease)
+		if applied != nil && applied(old) {
+			rec, err := old.record(now)
+			return rec, contactItem{}, err
+		}
+		return contact.Record{}, contactItem{}, fmt.Errorf("contact %s: %w", id, contact.ErrLease)
 	}
 	if err != nil {
-		return contact.Record{}, fmt.Errorf("update contact %s: %w", id, translate(err))
+		return contact.Record{}, contactItem{}, fmt.Errorf("update contact %s: %w", id, translate(err))
 	}
-	var it contactItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return contact.Record{}, fmt.Errorf("decode contact %s: %w", id, err)
+	var old contactItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
+		return contact.Record{}, contactItem{}, fmt.Errorf("decode contact %s: %w", id, err)
+	}
+	rec, err := s.Get(ctx, id)
+	return rec, old, err
+}
+
+// View reads a contact for agent: only while agent holds its lease, and only within agent's tenant; any other
+// contact is contact.ErrNotFound, the same answer as for an unknown id.
+func (s *Contacts) View(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error) {
+	it, err := s.getItem(ctx, id)
+	if err != nil {
+		return contact.Record{}, err
+	}
+	now := s.Now()
+	if it.Tenant != agent.Tenant || !contact.SecretMatches(lease, it.LeaseHash) || !humanqueue.Held(fromMillis(it.LeaseUntil), now) {
+		return contact.Record{}, fmt.Errorf("contact %s for agent %s: %w", id, agent.Name, contact.ErrNotFound)
 	}
 	return it.record(now)
 }
 
 // Reply stores an agent's answer and resolves the contact.
-func (s *Contacts) Reply(ctx context.Context, id, lease, agent, text string) (contact.Record, error) {
-	return s.leased(ctx, id, lease,
-		"SET #s = :resolved, answer = :text, answeredBy = :agent, updatedAt = :nowms REMOVE qp, qs, leaseHash, leaseUntil",
-		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent)},
+func (s *Contacts) Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string) (contact.Record, error) {
+	rec, old, err := s.leased(ctx, agent.Tenant, id, lease,
+		"SET #s = :resolved, answer = :text, answeredBy = :agent, updatedAt = :nowms REMOVE qp, qs, ap, ak, leaseHash, leaseUntil",
+		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent.Name)},
 		func(old contactItem) bool {
-			return old.Status == string(contact.Resolved) && old.Answer == text && old.AnsweredBy == agent
+			return old.Status == string(contact.Resolved) && old.Answer == text && old.AnsweredBy == agent.Name
 		})
+	if err == nil {
+		s.freeAgentSlot(ctx, old)
+		if old.ClaimedAt > 0 {
+			s.recordActivity(ctx, agent, s.Now(), s.Now().Sub(fromMillis(old.ClaimedAt)))
+		}
+	}
+	return rec, err
 }
 
 // Release puts a claimed contact back in its queue at once, in the place it had.
-func (s *Contacts) Release(ctx context.Context, id, lease string) (contact.Record, error) {
+func (s *Contacts) Release(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error) {
 	it, err := s.getItem(ctx, id)
 	if err != nil {
 		return contact.Record{}, err
 	}
-	return s.leased(ctx, id, lease,
-		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId",
+	rec, old, err := s.leased(ctx, agent.Tenant, id, lease,
+		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId, agentSlot",
 		map[string]types.AttributeValue{":queued": str(string(contact.Queued)), ":place": str(queueKey(fromMillis(it.EnqueuedAt), id))},
 		func(old contactItem) bool { return old.Status == string(contact.Queued) && old.LeaseHash == "" })
+	if err == nil {
+		s.freeAgentSlot(ctx, old)
+	}
+	return rec, err
 }
 
-// Extend keeps a claimed contact for another d from now.
-func (s *Contacts) Extend(ctx context.Context, id, lease string, d time.Duration) (humanqueue.Lease, error) {
+// Extend keeps a claimed contact for another d from now, and the agent's lease slot with it.
+func (s *Contacts) Extend(ctx context.Context, agent humanqueue.Agent, id, lease string, d time.Duration) (humanqueue.Lease, error) {
 	until := humanqueue.Hold(s.Now(), d)
-	_, err := s.leased(ctx, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
-		map[string]types.AttributeValue{":place": str(queueKey(until, id)), ":u": num(until.UnixMilli())},
+	_, old, err := s.leased(ctx, agent.Tenant, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
+		map[string]types.AttributeValue{":place": str(heldKey(until, id)), ":u": num(until.UnixMilli())},
 		nil) // an applied extension leaves the lease live, so its retry passes the condition anyway
 	if err != nil {
 		return humanqueue.Lease{}, err
 	}
+	sl, err := attributevalue.Marshal(slot{Contact: id, Until: until.UnixMilli()})
+	if err == nil {
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       key(agentKey(agent.Tenant, agent.Name)),
+			UpdateExpression:          aws.String("SET #slot = :slot"),
+			ConditionExpression:       aws.String("#slot.c = :id"),
+			ExpressionAttributeNames:  map[string]string{"#slot": slotName(old.AgentSlot)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":slot": sl, ":id": str(id)},
+		})
+	}
+	if err != nil && !isConditionFailed(err) {
+		return humanqueue.Lease{}, fmt.Errorf("extend lease slot of agent %s: %w", agent.Name, translate(err))
+	}
 	return humanqueue.Lease{Token: lease, ExpiresAt: until}, nil
 }
 
-// Escalate moves a claimed contact to a higher priority queue, keeping its original wait, and releases it.
-func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.Priority, agent string) (contact.Record, error) {
+// Escalate moves a claimed contact to a higher priority queue of its tenant, keeping its original wait, and
+// releases it.
+func (s *Contacts) Escalate(ctx context.Context, agent humanqueue.Agent, id, lease string, to priority.Priority) (contact.Record, error) {
 	it, err := s.getItem(ctx, id)
 	if err != nil {
 		return contact.Record{}, err
+	}
+	if it.Tenant != agent.Tenant {
+		return contact.Record{}, fmt.Errorf("contact %s: %w", id, contact.ErrNotFound)
 	}
 	cur, err := priority.Parse(it.Priority)
 	if err != nil {
@@ -213,40 +388,45 @@ func (s *Contacts) Escalate(ctx context.Context, id, lease string, to priority.P
 	if to <= cur {
 		return contact.Record{}, fmt.Errorf("escalate contact %s from %s to %s: %w", id, cur, to, contact.ErrNotHigher)
 	}
-	return s.leased(ctx, id, lease,
-		"SET #s = :queued, priority = :p, qp = :p, qs = :place, reasons = list_append(if_not_exists(reasons, :empty), :why), updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId",
+	place := queueKey(fromMillis(it.EnqueuedAt), id)
+	rec, old, err := s.leased(ctx, agent.Tenant, id, lease,
+		"SET #s = :queued, priority = :p, qp = :qp, qs = :place, ap = :ap, ak = :place, reasons = list_append(if_not_exists(reasons, :empty), :why), updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId, agentSlot",
 		map[string]types.AttributeValue{
-			":queued": str(string(contact.Queued)), ":p": str(to.String()),
-			":place": str(queueKey(fromMillis(it.EnqueuedAt), id)),
-			":empty": &types.AttributeValueMemberL{}, ":why": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("escalated.by." + agent)}},
+			":queued": str(string(contact.Queued)), ":p": str(to.String()), ":qp": str(queuePartition(it.Tenant, to, it.Shard)),
+			":ap": str(agingPartition(to, id)), ":place": str(place),
+			":empty": &types.AttributeValueMemberL{}, ":why": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("escalated.by." + agent.Name)}},
 		},
 		func(old contactItem) bool {
 			return old.Status == string(contact.Queued) && old.LeaseHash == "" && old.Priority == to.String()
 		})
+	if err == nil {
+		s.freeAgentSlot(ctx, old)
+	}
+	return rec, err
 }
 
-// Stats reads the depth, claimed count and oldest wait of every human queue.
-func (s *Contacts) Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error) {
+// Stats reads the depth, claimed count and oldest wait of each of tenant's human queues.
+func (s *Contacts) Stats(ctx context.Context, tenant string, shards int, targets humanqueue.Targets) ([]humanqueue.Stats, error) {
 	now := s.Now()
-	bound := queueKeyBound(now)
 	stats := make([]humanqueue.Stats, len(priority.All))
 	errs := make([]error, len(priority.All))
 	var wg sync.WaitGroup
 	for i, p := range priority.All {
 		wg.Go(func() {
 			st := humanqueue.Stats{Priority: p, Target: targets[p]}
-			errs[i] = s.scanQueue(ctx, p, func(it contactItem) {
-				if it.QS > bound {
-					st.Claimed++
-					return
+			for shard := range max(1, shards) {
+				in := &dynamodb.QueryInput{
+					TableName:                 &s.table,
+					IndexName:                 aws.String(topology.QueueIndex),
+					KeyConditionExpression:    aws.String("qp = :p"),
+					ProjectionExpression:      aws.String("id, enqueuedAt, leaseUntil"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(queuePartition(tenant, p, shard))},
 				}
-				st.Waiting++
-				wait := now.Sub(fromMillis(it.EnqueuedAt))
-				st.OldestWait = max(st.OldestWait, wait)
-				if wait > st.Target {
-					st.Overdue++
+				if err := s.count(ctx, in, now, &st); err != nil {
+					errs[i] = err
+					break
 				}
-			})
+			}
 			stats[i] = st
 		})
 	}
@@ -254,26 +434,59 @@ func (s *Contacts) Stats(ctx context.Context, targets humanqueue.Targets) ([]hum
 	return stats, errors.Join(errs...)
 }
 
-// maxScan bounds how many entries one queue read visits, so a huge backlog cannot make a status read expensive.
+// GlobalStats reads the depth, claimed count and oldest wait of every priority across every tenant, from the
+// aging index: what the alarms watch, including contacts no agent on shift can serve.
+func (s *Contacts) GlobalStats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error) {
+	now := s.Now()
+	stats := make([]humanqueue.Stats, len(priority.All))
+	errs := make([]error, len(priority.All))
+	var wg sync.WaitGroup
+	for i, p := range priority.All {
+		wg.Go(func() {
+			st := humanqueue.Stats{Priority: p, Target: targets[p]}
+			for b := range topology.AgingBuckets {
+				in := &dynamodb.QueryInput{
+					TableName:                 &s.table,
+					IndexName:                 aws.String(topology.AgingIndex),
+					KeyConditionExpression:    aws.String("ap = :p"),
+					ProjectionExpression:      aws.String("id, enqueuedAt, leaseUntil"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String() + "#" + strconv.Itoa(b))},
+				}
+				if err := s.count(ctx, in, now, &st); err != nil {
+					errs[i] = err
+					break
+				}
+			}
+			stats[i] = st
+		})
+	}
+	wg.Wait()
+	return stats, errors.Join(errs...)
+}
+
+// maxScan bounds how many entries one partition read visits, so a huge backlog cannot make a status read expensive.
 const maxScan = 5000
 
-func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit func(contactItem)) error {
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(topology.QueueIndex),
-		KeyConditionExpression:    aws.String("qp = :p"),
-		ProjectionExpression:      aws.String("id, qs, enqueuedAt"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String())},
-	}
+// count adds the entries in reads to st: held under a live lease, or waiting (with their wait).
+func (s *Contacts) count(ctx context.Context, in *dynamodb.QueryInput, now time.Time, st *humanqueue.Stats) error {
 	seen := 0
 	errEnough := errors.New("enough")
-	err := eachPage(ctx, s.db, fmt.Sprintf("read %s queue", p), in, 0, func(out *dynamodb.QueryOutput) error {
-		var items []contactItem
+	err := eachPage(ctx, s.db, "read "+aws.ToString(in.IndexName)+" index", in, 0, func(out *dynamodb.QueryOutput) error {
+		var items []headItem
 		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-			return fmt.Errorf("decode %s queue: %w", p, err)
+			return fmt.Errorf("decode %s index: %w", aws.ToString(in.IndexName), err)
 		}
 		for _, it := range items {
-			visit(it)
+			if humanqueue.Held(fromMillis(it.LeaseUntil), now) {
+				st.Claimed++
+				continue
+			}
+			st.Waiting++
+			wait := now.Sub(fromMillis(it.EnqueuedAt))
+			st.OldestWait = max(st.OldestWait, wait)
+			if wait > st.Target {
+				st.Overdue++
+			}
 		}
 		if seen += len(items); seen >= maxScan {
 			return errEnough
@@ -286,9 +499,33 @@ func (s *Contacts) scanQueue(ctx context.Context, p priority.Priority, visit fun
 	return err
 }
 
-// Position counts the contacts an agent will take before r: those ahead in its own queue and those waiting in higher
-// ones. With PositionTTL set it counts from per-queue snapshots; otherwise with key conditions and Select COUNT.
-func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) {
+// Waiting lists up to limit contacts waiting in tenant's queues, most urgent first, for the queue view: what an
+// agent may see of contacts it does not hold (no text, no shopper, no context).
+func (s *Contacts) Waiting(ctx context.Context, tenant string, shards, limit int, targets humanqueue.Targets) ([]humanqueue.Entry, error) {
+	now := s.Now()
+	heads, err := s.heads(ctx, tenant, shards, now)
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]humanqueue.Waiting, len(heads))
+	byID := map[string]headItem{}
+	for i, h := range heads {
+		ws[i] = humanqueue.Waiting{ID: h.ID, Priority: h.priority, EnqueuedAt: fromMillis(h.EnqueuedAt)}
+		byID[h.ID] = h
+	}
+	targets.Order(ws, now)
+	var out []humanqueue.Entry
+	for _, w := range ws[:min(limit, len(ws))] {
+		h := byID[w.ID]
+		out = append(out, humanqueue.Entry{Waiting: w, Locale: contact.Locale(h.Locale), Skill: h.Skill})
+	}
+	return out, nil
+}
+
+// Position counts the contacts an agent of r's tenant will take before r: those ahead in its own queue and those
+// waiting in higher ones, over every shard. With PositionTTL set it counts from per-queue snapshots; otherwise
+// with key conditions and Select COUNT.
+func (s *Contacts) Position(ctx context.Context, r contact.Record, shards int) (int, error) {
 	own := r.Priority
 	if own == priority.None {
 		return 0, fmt.Errorf("position of contact %s: not in a human queue", r.ID)
@@ -302,9 +539,10 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 	var (
 		wg    sync.WaitGroup
 		total atomic.Int64
-		errs  = make([]error, len(priority.All))
+		mu    sync.Mutex
+		errs  []error
 	)
-	for i, p := range priority.All {
+	for _, p := range priority.All {
 		if p < own {
 			break
 		}
@@ -312,11 +550,17 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 		if p == own {
 			upTo = mine
 		}
-		wg.Go(func() {
-			n, err := count(ctx, p, upTo)
-			total.Add(int64(n))
-			errs[i] = err
-		})
+		for shard := range max(1, shards) {
+			wg.Go(func() {
+				n, err := count(ctx, queuePartition(r.Tenant, p, shard), upTo)
+				total.Add(int64(n))
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -328,16 +572,16 @@ func (s *Contacts) Position(ctx context.Context, r contact.Record) (int, error) 
 // maxCountPages bounds a count: past it the position is reported as at least what was counted.
 const maxCountPages = 8
 
-func (s *Contacts) countBefore(ctx context.Context, p priority.Priority, upTo string) (int, error) {
+func (s *Contacts) countBefore(ctx context.Context, qp, upTo string) (int, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String(topology.QueueIndex),
 		KeyConditionExpression:    aws.String("qp = :p AND qs < :upTo"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(p.String()), ":upTo": str(upTo)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(qp), ":upTo": str(upTo)},
 		Select:                    types.SelectCount,
 	}
 	n := 0
-	err := eachPage(ctx, s.db, fmt.Sprintf("count %s queue", p), in, maxCountPages, func(out *dynamodb.QueryOutput) error {
+	err := eachPage(ctx, s.db, "count queue "+qp, in, maxCountPages, func(out *dynamodb.QueryOutput) error {
 		n += int(out.Count)
 		return nil
 	})

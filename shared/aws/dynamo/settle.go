@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"breakwater/shared/contact"
+	"breakwater/shared/topology"
 )
 
 // maxTransactItems is DynamoDB's limit on actions in one TransactWriteItems call.
@@ -104,9 +109,38 @@ func (s *Contacts) settleItem(r contact.Record) (types.TransactWriteItem, error)
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table, Item: it.attributes(), ConditionExpression: onlyPending,
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": str(string(contact.Pending))},
+	// An update of every attribute the outcome has, not a put: what the contact gathered while it was pending
+	// (a follow-up, another read token of the same shopper) stays.
+	expr, names, values := setAll(it.attributes())
+	values[":pending"] = str(string(contact.Pending))
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(it.PK), UpdateExpression: aws.String(expr), ConditionExpression: onlyPending,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	}}, nil
+}
+
+// setAll is the update expression that sets every attribute of item but its key, with the names and values it
+// uses; status is #s, as onlyPending reads it.
+func setAll(item map[string]types.AttributeValue) (string, map[string]string, map[string]types.AttributeValue) {
+	names := map[string]string{"#s": "status"}
+	values := make(map[string]types.AttributeValue, len(item))
+	var b strings.Builder
+	b.WriteString("SET ")
+	for i, name := range slices.Sorted(maps.Keys(item)) {
+		if name == topology.ContactKey {
+			continue
+		}
+		ref := "#s"
+		if name != "status" {
+			ref = "#a" + strconv.Itoa(i)
+			names[ref] = name
+		}
+		if b.Len() > len("SET ") {
+			b.WriteString(", ")
+		}
+		v := ":v" + strconv.Itoa(i)
+		b.WriteString(ref + " = " + v)
+		values[v] = item[name]
+	}
+	return b.String(), names, values
 }
