@@ -18,6 +18,11 @@ type agents struct {
 
 // newAgents creates the user pool agents sign in to. Ops create agents (no self sign-up); the console is a public
 // browser client, so its app client has no secret and signs in with USER_PASSWORD_AUTH or SRP.
+//
+// An agent's tenant (a merchant id, or "platform"), languages and skills are custom attributes that only ops set
+// (AdminCreateUser, AdminUpdateUserAttributes): the console's app client may read them, into the ID token the API's
+// JWT authorizer checks, and may write none of them, so an agent cannot move to another merchant's queues. In prod
+// every agent signs in with a password and an authenticator app (TOTP), which the console enrols and answers.
 func newAgents(scope constructs.Construct, cfg config) *agents {
 	scope = constructs.NewConstruct(scope, jsii.String("Agents"))
 	pool := awscognito.NewUserPool(scope, jsii.String("Pool"), &awscognito.UserPoolProps{
@@ -33,9 +38,13 @@ func newAgents(scope constructs.Construct, cfg config) *agents {
 			RequireSymbols:       jsii.Bool(true),
 			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
 		},
-		// Agents may enrol an authenticator app; see the AwsSolutions-COG2 suppression for why it is not required.
-		Mfa:                awscognito.Mfa_OPTIONAL,
-		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		Mfa:             mfa(cfg),
+		MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			"tenant":    awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MinLen: jsii.Number(1), MaxLen: jsii.Number(128), Mutable: jsii.Bool(true)}),
+			"languages": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MinLen: jsii.Number(2), MaxLen: jsii.Number(64), Mutable: jsii.Bool(true)}),
+			"skills":    awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MaxLen: jsii.Number(256), Mutable: jsii.Bool(true)}),
+		},
 		DeletionProtection: jsii.Bool(cfg.prod()),
 		RemovalPolicy:      removalPolicy(cfg),
 	})
@@ -49,17 +58,33 @@ func newAgents(scope constructs.Construct, cfg config) *agents {
 			UserPassword: jsii.Bool(true),
 			UserSrp:      jsii.Bool(true),
 		},
-		DisableOAuth:               jsii.Bool(true),
+		DisableOAuth: jsii.Bool(true),
+		ReadAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), EmailVerified: jsii.Bool(true)}).
+			WithCustomAttributes(jsii.String("tenant"), jsii.String("languages"), jsii.String("skills")),
+		// Nothing an agent could use to change who it is: no custom attribute, and not the email it signs in with.
+		WriteAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Nickname: jsii.Bool(true)}),
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
 		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
 		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
 		RefreshTokenValidity:       awscdk.Duration_Hours(jsii.Number(12)), // one shift
 	})
-	suppress(pool, "AwsSolutions-COG2",
-		"MFA is optional, not required: the agent console signs in with USER_PASSWORD_AUTH and does not yet answer the SOFTWARE_TOKEN_MFA challenge; agents can enrol TOTP now, and prod should switch to Mfa_REQUIRED once the console handles the challenge.")
+	if !cfg.prod() {
+		suppress(pool, "AwsSolutions-COG2",
+			"MFA is optional outside prod, so test agents of a dev stage can sign in without an authenticator app; prod requires it (TOTP), and the console enrols and answers it.")
+	}
 	plus := "Threat protection (advanced security) needs the Plus feature plan, billed per monthly active user; the pool has no self sign-up, only ops-created agents with a 12-character password policy, and the API throttles the stage."
 	suppress(pool, "AwsSolutions-COG3", plus)
 	suppress(pool, "AwsSolutions-COG8", plus)
 	return &agents{Pool: pool, Client: client}
+}
+
+// mfa requires an authenticator app in prod and offers it elsewhere.
+func mfa(cfg config) awscognito.Mfa {
+	if cfg.prod() {
+		return awscognito.Mfa_REQUIRED
+	}
+	return awscognito.Mfa_OPTIONAL
 }

@@ -25,7 +25,6 @@ type config struct {
 	LogRetentionDays int           // logRetentionDays: how long function and access logs are kept
 	LeaseSeconds     int           // leaseSeconds: how long a claim holds a contact for its agent
 	HandleSeconds    int           // averageHandleSeconds: an agent's average time per contact, for wait estimates
-	AgentsOnShift    int           // agentsOnShift: agents assumed to work the queues, for wait estimates
 	TemplateRefresh  time.Duration // templateRefreshSeconds: how often responders check the catalog for edits
 }
 
@@ -68,7 +67,6 @@ func configFrom(node contextReader) (config, error) {
 		{"retentionDays", topology.DefaultRetentionDays, 1, 3650, &c.RetentionDays},
 		{"leaseSeconds", topology.DefaultLeaseSeconds, 30, int(humanqueue.MaxHold.Seconds()), &c.LeaseSeconds},
 		{"averageHandleSeconds", topology.DefaultAverageHandleSeconds, 10, 3600, &c.HandleSeconds},
-		{"agentsOnShift", topology.DefaultAgentsOnShift, 1, 1_000_000, &c.AgentsOnShift},
 		{"throttleRate", defaultThrottleRate, 1, 10000, &c.ThrottleRate},
 		{"throttleBurst", defaultThrottleBurst, 1, 5000, &c.ThrottleBurst},
 		{"logRetentionDays", defaultLogRetentionDays, 1, 3653, &c.LogRetentionDays},

@@ -18,7 +18,7 @@ func TestConfigFrom(t *testing.T) {
 	defaults := config{
 		Stage: "dev", AssetDir: "build", MaxConcurrency: topology.IntakeSource.MaxConcurrency, RetentionDays: 30,
 		IntakeAgeAlarm: 300 * time.Second, ThrottleRate: 1000, ThrottleBurst: 2000, LogRetentionDays: 30,
-		LeaseSeconds: 180, HandleSeconds: 240, AgentsOnShift: 20, TemplateRefresh: 30 * time.Second,
+		LeaseSeconds: 180, HandleSeconds: 240, TemplateRefresh: 30 * time.Second,
 	}
 	tests := []struct {
 		name    string
@@ -40,9 +40,9 @@ func TestConfigFrom(t *testing.T) {
 		{name: "fraction", ctx: fakeContext{"retentionDays": 1.5}, wantErr: true},
 		{name: "stage with capitals", ctx: fakeContext{"stage": "Prod"}, wantErr: true},
 		{name: "intake age under a minute", ctx: fakeContext{"intakeAgeAlarmSeconds": "30"}, wantErr: true},
-		{name: "agents' settings", ctx: fakeContext{"leaseSeconds": "300", "averageHandleSeconds": float64(120), "agentsOnShift": "400", "templateRefreshSeconds": "10"},
+		{name: "agents' settings", ctx: fakeContext{"leaseSeconds": "300", "averageHandleSeconds": float64(120), "templateRefreshSeconds": "10"},
 			want: func(c *config) {
-				c.LeaseSeconds, c.HandleSeconds, c.AgentsOnShift, c.TemplateRefresh = 300, 120, 400, 10*time.Second
+				c.LeaseSeconds, c.HandleSeconds, c.TemplateRefresh = 300, 120, 10*time.Second
 			}},
 		{name: "a lease longer than the longest hold", ctx: fakeContext{"leaseSeconds": "3600"}, wantErr: true},
 		{name: "no template refresh", ctx: fakeContext{"templateRefreshSeconds": "0"}, wantErr: true},

@@ -91,7 +91,7 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 
 // grantUses gives each function exactly the access topology lists for it, each grant made by the construct that
 // owns the table or queue.
-func grantUses(fns functions, data tables, in *intake) {
+func grantUses(fns functions, data tables, in *intake, cfg config) {
 	for _, def := range topology.Functions {
 		fn := fns[def.Name]
 		for _, u := range def.Uses {
@@ -100,6 +100,8 @@ func grantUses(fns functions, data tables, in *intake) {
 				data.grant(fn, u)
 			case u.Resource == topology.Intake.ID:
 				in.grant(fn, def, u.Access)
+			case u.Resource == topology.StorefrontKeys && u.Access == topology.Read:
+				grantStorefrontKeys(fn, cfg)
 			default:
 				awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("the %s function uses %q, which the stack does not have", def.Name, u.Resource)))
 			}

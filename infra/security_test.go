@@ -97,11 +97,21 @@ func TestGrantsFollowUses(t *testing.T) {
 				}
 			}
 			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID} {
-				writes := slices.ContainsFunc(actionsOn[d], func(a string) bool {
-					return a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem" || a == "dynamodb:DeleteItem" || a == "dynamodb:BatchWriteItem"
-				})
-				if a, _ := def.Access(d); writes != (a == topology.ReadWrite) {
-					t.Errorf("write access to %s = %v, want %v (Uses %v)", d, writes, a == topology.ReadWrite, def.Uses)
+				u, _ := def.Use(d)
+				var want []string
+				for _, a := range u.Actions {
+					want = append(want, "dynamodb:"+a)
+				}
+				if got := slices.Compact(slices.Sorted(slices.Values(actionsOn[d]))); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+					t.Errorf("actions on %s = %v, want exactly %v", d, got, want)
+				}
+				for _, st := range mine {
+					if refersTo(st["Resource"], d) && slices.Contains(strs(st["Action"]), "dynamodb:DeleteItem") {
+						cond := js(st["Condition"])
+						if limited := strings.Contains(cond, `"dynamodb:LeadingKeys":["`+u.DeleteKeys+`*"]`); (u.DeleteKeys != "") != limited {
+							t.Errorf("DeleteItem on %s has condition %s, want keys limited to %q", d, cond, u.DeleteKeys)
+						}
+					}
 				}
 			}
 			if _, ok := def.Access(topology.Intake.ID); !ok {
@@ -159,7 +169,7 @@ func TestEncryptionAndTransport(t *testing.T) {
 }
 
 func TestAgentAuth(t *testing.T) {
-	dev, _ := stages(t)
+	dev, prod := stages(t)
 	pool, client := dev.logicalID(dev.Agents.Pool), dev.logicalID(dev.Agents.Client)
 	check(t, "agents group", func() {
 		dev.Template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{
@@ -178,6 +188,38 @@ func TestAgentAuth(t *testing.T) {
 	p := dev.resource(t, pool).Properties
 	if asMap(p["AdminCreateUserConfig"])["AllowAdminCreateUserOnly"] != true {
 		t.Errorf("user pool allows self sign-up: %v", p["AdminCreateUserConfig"])
+	}
+	// An agent's tenant, languages and skills are attributes the console may read into the ID token and may not
+	// write: an agent cannot move itself to another merchant's queues.
+	schema := js(p["Schema"])
+	for _, a := range []string{"tenant", "languages", "skills"} {
+		if !strings.Contains(schema, `"Name":"`+a+`"`) {
+			t.Errorf("user pool schema %s has no custom attribute %s", schema, a)
+		}
+		if !slices.Contains(strs(c["ReadAttributes"]), "custom:"+a) {
+			t.Errorf("console client ReadAttributes = %v, want custom:%s", c["ReadAttributes"], a)
+		}
+	}
+	for _, w := range strs(c["WriteAttributes"]) {
+		if strings.HasPrefix(w, "custom:") || w == "email" {
+			t.Errorf("console client may write %s: an agent could change who it is", w)
+		}
+	}
+	if c["EnableTokenRevocation"] != true {
+		t.Errorf("console client EnableTokenRevocation = %v, want true (sign-out revokes the refresh token)", c["EnableTokenRevocation"])
+	}
+	for _, s := range []struct {
+		st   *synthesized
+		want string
+	}{{dev, "OPTIONAL"}, {prod, "ON"}} {
+		for id, up := range s.st.resources("AWS::Cognito::UserPool") {
+			if got := up.Properties["MfaConfiguration"]; got != s.want {
+				t.Errorf("%s user pool %s MfaConfiguration = %v, want %s", s.st.Config.Stage, id, got, s.want)
+			}
+			if got := js(up.Properties["EnabledMfas"]); got != `["SOFTWARE_TOKEN_MFA"]` {
+				t.Errorf("%s user pool %s EnabledMfas = %s, want the authenticator app only", s.st.Config.Stage, id, got)
+			}
+		}
 	}
 	for _, a := range dev.resources("AWS::ApiGatewayV2::Authorizer") {
 		jwt := asMap(a.Properties["JwtConfiguration"])

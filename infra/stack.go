@@ -29,7 +29,7 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	in := newIntake(stack, cfg, al)
 	pool := newAgents(stack, cfg)
 	fns := newFunctions(stack, cfg, environment(stack, cfg, data, in, pool), al)
-	grantUses(fns, data, in)
+	grantUses(fns, data, in, cfg)
 	web := newAPI(stack, cfg, fns, pool)
 	sched := newSchedule(stack, cfg, fns[metricsFunction], al)
 	dash := newDashboard(stack, cfg, in, fns, al)
@@ -63,7 +63,7 @@ func environment(stack awscdk.Stack, cfg config, data tables, in *intake, pool *
 		topology.EnvTemplateTTL:          jsii.String(cfg.TemplateRefresh.String()),
 		topology.EnvLeaseSeconds:         itoa(cfg.LeaseSeconds),
 		topology.EnvAverageHandleSeconds: itoa(cfg.HandleSeconds),
-		topology.EnvAgentsOnShift:        itoa(cfg.AgentsOnShift),
+		topology.EnvStorefrontSecrets:    jsii.String(storefrontPrefix(cfg)),
 		topology.EnvAgentAuth:            jsii.String("jwt"),
 		topology.EnvAgentGroup:           jsii.String(agentsGroup),
 		topology.EnvCognitoRegion:        stack.Region(),

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -69,25 +71,54 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 	return table
 }
 
-// grant lets fn read, or read and write, the table u names (and its indexes: the human queues are a GSI).
+// grant lets fn call exactly the DynamoDB actions u lists on the table u names, and on its indexes when it
+// queries; a write action needs ReadWrite access, and DeleteItem can be kept to keys with a prefix.
 func (t tables) grant(fn awslambda.Function, u topology.Use) {
 	table := t[u.Resource]
-	grant := "GrantReadData"
-	switch u.Access {
-	case topology.Read:
-		table.GrantReadData(fn)
-	case topology.ReadWrite:
-		grant = "GrantReadWriteData"
-		table.GrantReadWriteData(fn)
-	default:
-		awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("a table is read or written, not %v", u.Access)))
-		return
+	var actions []string
+	del := false
+	for _, a := range u.Actions {
+		if isWrite(a) && u.Access != topology.ReadWrite {
+			awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("%s on %s is a write, but the function only reads it", a, u.Resource)))
+			return
+		}
+		if a == "DeleteItem" && u.DeleteKeys != "" {
+			del = true
+			continue
+		}
+		actions = append(actions, "dynamodb:"+a)
 	}
-	if len(tableDef(u.Resource).Indexes) > 0 {
+	resources := []*string{table.TableArn()}
+	if slices.Contains(u.Actions, "Query") && len(tableDef(u.Resource).Indexes) > 0 {
+		resources = append(resources, jsii.String(*table.TableArn()+"/index/*"))
 		suppressOn(fn.Role(), "AwsSolutions-IAM5", fmt.Sprintf(
-			"%s on %s adds <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", grant, u.Resource),
+			"Query on %s includes <table>/index/*: the function queries the table's GSIs (the human queues); the actions are enumerated, only the index name is open.", u.Resource),
 			"Resource::<"+u.Resource+".Arn>/index/*")
 	}
+	if len(actions) > 0 {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(actions...), Resources: &resources,
+		}))
+	}
+	if del {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:DeleteItem"),
+			Resources: &[]*string{table.TableArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{u.DeleteKeys + "*"}},
+			},
+		}))
+	}
+	// The table is encrypted with the AWS managed key: no key grant is needed.
+}
+
+// isWrite reports the DynamoDB actions that change data.
+func isWrite(action string) bool {
+	switch action {
+	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem":
+		return true
+	}
+	return false
 }
 
 func tableDef(id string) topology.Table {

@@ -208,7 +208,7 @@ func TestFunctionsMatchTopology(t *testing.T) {
 					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client)}
 				values := map[string]string{topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
 					topology.EnvLeaseSeconds: strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
-					topology.EnvAgentsOnShift: strconv.Itoa(s.Config.AgentsOnShift), topology.EnvTemplateTTL: s.Config.TemplateRefresh.String(),
+					topology.EnvStorefrontSecrets: storefrontPrefix(s.Config), topology.EnvTemplateTTL: s.Config.TemplateRefresh.String(),
 					topology.EnvAgentAuth: "jwt", topology.EnvAgentGroup: agentsGroup}
 				for name := range want {
 					switch ref, value := refs[name], values[name]; {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,34 +13,31 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"breakwater/shared/answer"
 	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
 	"breakwater/shared/triage"
 )
 
-// queues is the part of *dynamo.Contacts the agent API uses.
+// queues is the part of *dynamo.Contacts the agent API uses. Every method takes the agent, and answers for its
+// tenant only.
 type queues interface {
-	Claim(ctx context.Context, agent string, hold time.Duration, targets humanqueue.Targets) (contact.Record, humanqueue.Lease, error)
-	Get(ctx context.Context, id string) (contact.Record, error)
-	Reply(ctx context.Context, id, lease, agent, text string) (contact.Record, error)
-	Release(ctx context.Context, id, lease string) (contact.Record, error)
-	Extend(ctx context.Context, id, lease string, d time.Duration) (humanqueue.Lease, error)
-	Escalate(ctx context.Context, id, lease string, to priority.Priority, agent string) (contact.Record, error)
-	Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error)
+	Claim(ctx context.Context, agent humanqueue.Agent, hold time.Duration, targets humanqueue.Targets, shards int) (contact.Record, humanqueue.Lease, error)
+	View(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error)
+	Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string) (contact.Record, error)
+	Release(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error)
+	Extend(ctx context.Context, agent humanqueue.Agent, id, lease string, d time.Duration) (humanqueue.Lease, error)
+	Escalate(ctx context.Context, agent humanqueue.Agent, id, lease string, to priority.Priority) (contact.Record, error)
+	Stats(ctx context.Context, tenant string, shards int, targets humanqueue.Targets) ([]humanqueue.Stats, error)
+	Waiting(ctx context.Context, tenant string, shards, limit int, targets humanqueue.Targets) ([]humanqueue.Entry, error)
 }
 
 // decider is the part of *catalog.Cache the agent API uses, to render suggested templates.
 type decider interface {
 	Get(ctx context.Context) (*triage.Triage, error)
-}
-
-// auth says whether a request comes from an agent, and which.
-type auth struct {
-	mode  string // "token" or "jwt"
-	token string
-	group string
 }
 
 type handler struct {
@@ -56,37 +52,50 @@ type handler struct {
 	overview statsCache
 }
 
-// statsCache serves the queue overview from one read per ttl per instance. Every agent's console polls it every
-// 3 s, and a read visits up to 5,000 index entries per priority, so at a peak with thousands of agents the reads
-// would grow with the agents; cached, they grow only with the instances.
+// statsCache serves each tenant's queue overview from one read per ttl per instance. Every agent's console polls
+// it every 3 s, and a read visits up to 5,000 index entries per queue, so at a peak with thousands of agents the
+// reads would grow with the agents; cached, they grow only with the instances.
 type statsCache struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu    sync.Mutex
-	at    time.Time
-	stats []humanqueue.Stats
+	mu     sync.Mutex
+	tenant map[string]overview
 }
 
-func (c *statsCache) get(ctx context.Context, read func(context.Context) ([]humanqueue.Stats, error)) ([]humanqueue.Stats, error) {
+// overview is what GET /agent/queues shows a tenant's agents.
+type overview struct {
+	at      time.Time
+	stats   []humanqueue.Stats
+	waiting []humanqueue.Entry
+}
+
+func (c *statsCache) get(ctx context.Context, tenant string, read func(context.Context) (overview, error)) (overview, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now
 	if c.now != nil {
 		now = c.now
 	}
-	if c.stats != nil && now().Sub(c.at) < c.ttl {
-		return c.stats, nil
+	if o, ok := c.tenant[tenant]; ok && now().Sub(o.at) < c.ttl {
+		return o, nil
 	}
-	stats, err := read(ctx)
+	o, err := read(ctx)
 	if err != nil {
-		return nil, err
+		return overview{}, err
 	}
-	c.stats, c.at = stats, now()
-	return stats, nil
+	o.at = now()
+	if c.tenant == nil {
+		c.tenant = map[string]overview{}
+	}
+	c.tenant[tenant] = o
+	return o, nil
 }
 
 var agentPath = regexp.MustCompile(`^/agent/contacts/([^/]+)(?:/(reply|release|extend|escalate))?$`)
+
+// contactID is the shape of every contact id (contact.NewID); any other id in a path is not found, unread.
+var contactID = regexp.MustCompile(`^c_[a-z2-7]{26}$`)
 
 func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	route := apigw.Route(req)
@@ -102,7 +111,7 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 	method := req.RequestContext.HTTP.Method
 	switch route {
 	case "GET /agent/queues":
-		return h.stats(ctx), nil
+		return h.stats(ctx, agent), nil
 	case "POST /agent/claim":
 		return h.claim(ctx, agent), nil
 	}
@@ -111,57 +120,16 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return apigw.Error(http.StatusNotFound, "not_found", "", "no such route"), nil
 	}
 	id, action := m[1], m[2]
+	if !contactID.MatchString(id) {
+		return notFound(), nil
+	}
 	switch {
 	case method == http.MethodGet && action == "":
-		return h.view(ctx, id), nil
+		return h.view(ctx, agent, id, apigw.Header(req, "X-Lease")), nil
 	case method == http.MethodPost && action != "":
 		return h.act(ctx, req, agent, id, action), nil
 	}
 	return apigw.Error(http.StatusMethodNotAllowed, "method_not_allowed", "", "method not allowed on this route"), nil
-}
-
-func (a auth) agent(req apigw.Request) (string, bool) {
-	if a.mode == "jwt" {
-		// API Gateway's JWT authorizer has already verified the token; the claims say who and in which groups.
-		if req.RequestContext.Authorizer == nil || req.RequestContext.Authorizer.JWT == nil {
-			return "", false
-		}
-		claims := req.RequestContext.Authorizer.JWT.Claims
-		if !inGroup(claims["cognito:groups"], a.group) {
-			return "", false
-		}
-		return firstNonEmpty(claims["cognito:username"], claims["username"], claims["sub"]), true
-	}
-	got, ok := strings.CutPrefix(apigw.Header(req, "Authorization"), "Bearer ")
-	if !ok || a.token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
-		return "", false
-	}
-	name := apigw.Header(req, "X-Agent-Name")
-	if !agentName.MatchString(name) {
-		name = "agent"
-	}
-	return name, true
-}
-
-var agentName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
-// inGroup reads API Gateway's rendering of the cognito:groups claim, "[agents admins]" or "agents".
-func inGroup(claim, group string) bool {
-	for _, g := range strings.Fields(strings.Trim(claim, "[]")) {
-		if g == group {
-			return true
-		}
-	}
-	return false
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return "agent"
 }
 
 type queueView struct {
@@ -173,20 +141,62 @@ type queueView struct {
 	TargetSeconds     int    `json:"targetSeconds"`
 }
 
-func (h *handler) stats(ctx context.Context) apigw.Response {
-	stats, err := h.overview.get(ctx, func(ctx context.Context) ([]humanqueue.Stats, error) {
-		return h.queues.Stats(ctx, h.targets)
-	})
+// waitingView is a contact waiting in the tenant's queues as the overview lists it: no text, no shopper, no order.
+type waitingView struct {
+	ID            string            `json:"id"`
+	Priority      priority.Priority `json:"priority"`
+	Locale        contact.Locale    `json:"locale"`
+	Skill         string            `json:"skill,omitempty"`
+	WaitedSeconds int               `json:"waitedSeconds"`
+	Overdue       bool              `json:"overdue"`
+	// Servable says whether this agent may claim it (language and skill).
+	Servable bool `json:"servable"`
+}
+
+// listed is how many waiting contacts the overview lists.
+const listed = 20
+
+func (h *handler) stats(ctx context.Context, agent humanqueue.Agent) apigw.Response {
+	shards, err := h.shards(ctx, agent.Tenant)
 	if err != nil {
-		slog.ErrorContext(ctx, "queue stats not read", "err", err)
+		slog.ErrorContext(ctx, "catalog not read", "err", err)
 		return unavailable()
 	}
-	out := make([]queueView, len(stats))
-	for i, s := range stats {
+	o, err := h.overview.get(ctx, agent.Tenant, func(ctx context.Context) (overview, error) {
+		stats, err := h.queues.Stats(ctx, agent.Tenant, shards, h.targets)
+		if err != nil {
+			return overview{}, err
+		}
+		waiting, err := h.queues.Waiting(ctx, agent.Tenant, shards, listed, h.targets)
+		return overview{stats: stats, waiting: waiting}, err
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "queue stats not read", "tenant", agent.Tenant, "err", err)
+		return unavailable()
+	}
+	out := make([]queueView, len(o.stats))
+	for i, s := range o.stats {
 		out[i] = queueView{Priority: s.Priority.String(), Depth: s.Waiting, Claimed: s.Claimed, Overdue: s.Overdue,
 			OldestWaitSeconds: int(s.OldestWait.Seconds()), TargetSeconds: int(s.Target.Seconds())}
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"queues": out})
+	now := time.Now()
+	waiting := make([]waitingView, len(o.waiting))
+	for i, e := range o.waiting {
+		waiting[i] = waitingView{ID: e.ID, Priority: e.Priority, Locale: e.Locale, Skill: e.Skill,
+			WaitedSeconds: int(now.Sub(e.EnqueuedAt).Seconds()), Overdue: h.targets.Overdue(e.Waiting, now),
+			Servable: agent.Serves(agent.Tenant, e.Locale, e.Skill)}
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"tenant": agent.Tenant, "queues": out, "waiting": waiting,
+		"agent": map[string]any{"name": agent.Name, "languages": agent.Languages, "skills": agent.Skills}})
+}
+
+// shards is how many shards tenant's queues have, by the catalog's rules.
+func (h *handler) shards(ctx context.Context, tenant string) (int, error) {
+	tri, err := h.triage.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return humanqueue.Shards(tri.Rules, answer.Platform, tenant), nil
 }
 
 type suggestion struct {
@@ -198,9 +208,12 @@ type suggestion struct {
 
 // contactView is a contact as an agent sees it: everything but the shopper's token hash.
 type contactView struct {
-	ID          string            `json:"id"`
-	Merchant    string            `json:"merchant"`
-	Shopper     contact.Shopper   `json:"shopper"`
+	ID       string          `json:"id"`
+	Merchant string          `json:"merchant"`
+	Shopper  contact.Shopper `json:"shopper"`
+	// Verified is false when the storefront did not sign the shopper's identity: the tier and the order shown
+	// are what the shopper's browser sent, unchecked.
+	Verified    bool              `json:"verified"`
 	Locale      contact.Locale    `json:"locale"`
 	Channel     string            `json:"channel"`
 	Text        string            `json:"text"`
@@ -220,7 +233,7 @@ type contactView struct {
 }
 
 func (h *handler) viewOf(ctx context.Context, r contact.Record) contactView {
-	v := contactView{ID: r.ID, Merchant: r.Merchant, Shopper: r.Shopper, Locale: r.Locale, Channel: r.Channel,
+	v := contactView{ID: r.ID, Merchant: r.Merchant, Shopper: r.Shopper, Verified: r.Verified, Locale: r.Locale, Channel: r.Channel,
 		Text: r.Text, Topic: r.Topic, Context: r.Context, ReceivedAt: r.ReceivedAt, Repeat: r.Recent > 0,
 		Status: r.Status, Priority: r.Priority, Reasons: r.Reasons, Intent: r.Intent, Confidence: r.Confidence,
 		EnqueuedAt: r.EnqueuedAt, Answer: r.Answer, AnsweredBy: r.AnsweredBy}
@@ -248,23 +261,34 @@ type leaseView struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-func (h *handler) claim(ctx context.Context, agent string) apigw.Response {
-	r, lease, err := h.queues.Claim(ctx, agent, h.hold, h.targets)
-	if errors.Is(err, contact.ErrNotFound) {
-		return apigw.NoContent()
-	}
+func (h *handler) claim(ctx context.Context, agent humanqueue.Agent) apigw.Response {
+	shards, err := h.shards(ctx, agent.Tenant)
 	if err != nil {
-		slog.ErrorContext(ctx, "claim failed", "agent", agent, "err", err)
+		slog.ErrorContext(ctx, "catalog not read", "err", err)
 		return unavailable()
 	}
-	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent, "priority", r.Priority.String())
+	r, lease, err := h.queues.Claim(ctx, agent, h.hold, h.targets, shards)
+	switch {
+	case errors.Is(err, contact.ErrNotFound):
+		return apigw.NoContent()
+	case errors.Is(err, dynamo.ErrLeaseLimit):
+		return apigw.Error(http.StatusTooManyRequests, "lease_limit", "", fmt.Sprintf("you hold %d contacts already: reply to, release or escalate one first", humanqueue.MaxLeases))
+	case err != nil:
+		slog.ErrorContext(ctx, "claim failed", "agent", agent.Name, "tenant", agent.Tenant, "err", err)
+		return unavailable()
+	}
+	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent.Name, "tenant", agent.Tenant, "priority", r.Priority.String())
 	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
 }
 
-func (h *handler) view(ctx context.Context, id string) apigw.Response {
-	r, err := h.queues.Get(ctx, id)
+// view shows a contact to the agent that holds its lease (X-Lease header); to anyone else it is not found.
+func (h *handler) view(ctx context.Context, agent humanqueue.Agent, id, lease string) apigw.Response {
+	if lease == "" || len(lease) > 128 {
+		return notFound()
+	}
+	r, err := h.queues.View(ctx, agent, id, lease)
 	if errors.Is(err, contact.ErrNotFound) {
-		return apigw.Error(http.StatusNotFound, "not_found", "", "no such contact")
+		return notFound()
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "contact not read", "contact", id, "err", err)
@@ -284,7 +308,7 @@ type actionBody struct {
 // maxReplyRunes bounds an agent's reply.
 const maxReplyRunes = 4000
 
-func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action string) apigw.Response {
+func (h *handler) act(ctx context.Context, req apigw.Request, agent humanqueue.Agent, id, action string) apigw.Response {
 	body, err := apigw.Body(req)
 	if err != nil || len(body) > 32<<10 {
 		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", "body must be JSON of at most 32 KiB")
@@ -311,14 +335,14 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action 
 		if problem := replyProblem(text); problem != "" {
 			return apigw.Error(http.StatusBadRequest, "invalid_field", "text", problem)
 		}
-		r, err = h.queues.Reply(ctx, id, b.Lease, agent, text)
+		r, err = h.queues.Reply(ctx, agent, id, b.Lease, text)
 	case "release":
-		r, err = h.queues.Release(ctx, id, b.Lease)
+		r, err = h.queues.Release(ctx, agent, id, b.Lease)
 	case "extend":
 		if b.Seconds < 1 || b.Seconds > int(humanqueue.MaxHold.Seconds()) {
 			return apigw.Error(http.StatusBadRequest, "invalid_field", "seconds", fmt.Sprintf("seconds must be from 1 to %d", int(humanqueue.MaxHold.Seconds())))
 		}
-		lease, err = h.queues.Extend(ctx, id, b.Lease, time.Duration(b.Seconds)*time.Second)
+		lease, err = h.queues.Extend(ctx, agent, id, b.Lease, time.Duration(b.Seconds)*time.Second)
 		if err == nil {
 			return apigw.JSON(http.StatusOK, map[string]any{"id": id, "lease": leaseView{lease.Token, lease.ExpiresAt}})
 		}
@@ -327,20 +351,20 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent, id, action 
 		if perr != nil {
 			return apigw.Error(http.StatusBadRequest, "invalid_field", "priority", perr.Error())
 		}
-		r, err = h.queues.Escalate(ctx, id, b.Lease, to, agent)
+		r, err = h.queues.Escalate(ctx, agent, id, b.Lease, to)
 	}
 	switch {
 	case errors.Is(err, contact.ErrNotFound):
-		return apigw.Error(http.StatusNotFound, "not_found", "", "no such contact")
+		return notFound()
 	case errors.Is(err, contact.ErrLease):
 		return apigw.Error(http.StatusConflict, "lease_conflict", "lease", "the lease is wrong or has expired; claim the contact again")
 	case errors.Is(err, contact.ErrNotHigher):
 		return apigw.Error(http.StatusBadRequest, "invalid_field", "priority", err.Error())
 	case err != nil:
-		slog.ErrorContext(ctx, "agent action failed", "action", action, "contact", id, "agent", agent, "err", err)
+		slog.ErrorContext(ctx, "agent action failed", "action", action, "contact", id, "agent", agent.Name, "tenant", agent.Tenant, "err", err)
 		return unavailable()
 	}
-	slog.InfoContext(ctx, "agent action", "action", action, "contact", id, "agent", agent)
+	slog.InfoContext(ctx, "agent action", "action", action, "contact", id, "agent", agent.Name, "tenant", agent.Tenant)
 	return apigw.JSON(http.StatusOK, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority})
 }
 
@@ -359,6 +383,12 @@ func replyProblem(text string) string {
 		}
 	}
 	return ""
+}
+
+// notFound is the answer for an unknown contact, another tenant's, and one the agent holds no lease on: the same
+// for all three, so an agent cannot learn that another tenant's contact exists.
+func notFound() apigw.Response {
+	return apigw.Error(http.StatusNotFound, "not_found", "", "no such contact")
 }
 
 func unavailable() apigw.Response {

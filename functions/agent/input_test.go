@@ -12,7 +12,7 @@ import (
 // Agents' requests are validated before anything is stored: a clear 4xx names the field, and without the agents'
 // credentials nothing else is looked at. No store is wired in: a request that got past validation would panic.
 func TestAgentInputIsValidatedFirst(t *testing.T) {
-	h := &handler{auth: auth{mode: "token", token: token}}
+	h := &handler{auth: auth{mode: "token", agents: testAgents}}
 	id := "c_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 	tests := []struct {
 		name, action, body string

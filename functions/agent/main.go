@@ -37,7 +37,10 @@ func run(ctx context.Context) error {
 	a := auth{mode: env.Optional(topology.EnvAgentAuth, topology.DefaultAgentAuth)}
 	switch a.mode {
 	case "token":
-		a.token = env.String(topology.EnvAgentToken)
+		var err error
+		if a.agents, err = parseAgents(env.String(topology.EnvAgents)); err != nil {
+			return fmt.Errorf("environment variable %s: %w", topology.EnvAgents, err)
+		}
 	case "jwt":
 		a.group = env.Optional(topology.EnvAgentGroup, "agents")
 	default:

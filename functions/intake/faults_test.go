@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
@@ -23,7 +26,8 @@ func (f queueFunc) Send(ctx context.Context, c contact.Contact) error { return f
 func TestReplayQueuesAContactTheFirstAttemptNeverQueued(t *testing.T) {
 	h, f := newHandler(t)
 	store := h.store.(*dynamo.Contacts)
-	r, err := contact.Decode([]byte(`{"merchant":"m1","shopper":{"id":"s7"},"text":"where is my order"}`))
+	body := `{"merchant":"m1","shopper":{"id":"s7"},"text":"where is my order"}`
+	r, err := contact.Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,12 +36,16 @@ func TestReplayQueuesAContactTheFirstAttemptNeverQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.ID, c.TokenHash = contact.NewID(), contact.HashSecret("first-token")
-	if _, err := store.Accept(context.Background(), c, "first-token", "order-77-attempt"); err != nil {
+	sum := sha256.Sum256([]byte(body))
+	if _, err := store.Accept(context.Background(), c, "first-token", "order-77-attempt", hex.EncodeToString(sum[:])); err != nil {
 		t.Fatal(err)
 	}
-	code, a := post(t, h, `{"merchant":"m1","shopper":{"id":"s7"},"text":"where is my order"}`, map[string]string{"Idempotency-Key": "order-77-attempt"})
-	if code != http.StatusAccepted || a.ID != c.ID || a.Token != "first-token" {
-		t.Fatalf("replay = %d %+v, want 202 with the first contact %s", code, a, c.ID)
+	code, a := post(t, h, body, map[string]string{"Idempotency-Key": "order-77-attempt"})
+	if code != http.StatusAccepted || a.ID != c.ID || a.Token == "" || a.Token == "first-token" {
+		t.Fatalf("replay = %d %+v, want 202 with the first contact %s and a token of its own", code, a, c.ID)
+	}
+	if got, err := store.Get(context.Background(), c.ID); err != nil || !got.ReadableWith(a.Token) || !got.ReadableWith("first-token") {
+		t.Fatalf("after the replay, contact %s reads with the new token %v and the first %v (%v)", c.ID, got.ReadableWith(a.Token), got.ReadableWith("first-token"), err)
 	}
 	msgs, err := f.SQS.ReceiveMessage(context.Background(), receiveAll(f.QueueURL))
 	if err != nil {
@@ -106,7 +114,9 @@ func TestFailedSendWithdrawsBeforeTheDeadline(t *testing.T) {
 }
 
 func postRequest(body string, headers map[string]string) (req apigw.Request) {
-	req.RouteKey, req.RawPath, req.Body, req.Headers = "POST /contacts", "/contacts", body, headers
+	h := map[string]string{"content-type": "application/json"}
+	maps.Copy(h, headers)
+	req.RouteKey, req.RawPath, req.Body, req.Headers = "POST /contacts", "/contacts", body, h
 	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = "POST", "/contacts"
 	return req
 }

@@ -2,24 +2,37 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"breakwater/shared/aws/apigw"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
+	"breakwater/shared/storefront"
 )
 
 // store is the part of *dynamo.Contacts the intake uses.
 type store interface {
-	NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (bool, error)
-	Accept(ctx context.Context, c contact.Contact, token, idemKey string) (contact.Accepted, error)
+	NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (dynamo.Note, error)
+	Remember(ctx context.Context, c contact.Contact, recent []string) error
+	Open(ctx context.Context, ids []string) (int, error)
+	Join(ctx context.Context, id string, c contact.Contact, tokenHash string) (bool, error)
+	Accept(ctx context.Context, c contact.Contact, token, idemKey, bodyHash string) (contact.Accepted, error)
 	Withdraw(ctx context.Context, c contact.Contact, idemKey string) error
 	Get(ctx context.Context, id string) (contact.Record, error)
-	Position(ctx context.Context, r contact.Record) (int, error)
+	Position(ctx context.Context, r contact.Record, shards int) (int, error)
+	Staffing(ctx context.Context, tenant string, locale contact.Locale) (int, time.Duration, error)
 }
 
 // intakeQueue is the part of *queue.Intake the intake uses.
@@ -30,13 +43,14 @@ type intakeQueue interface {
 type handler struct {
 	store store
 	queue intakeQueue
+	// keys are the merchants' storefront signing keys.
+	keys  storefront.Keyring
 	page  []byte
 	pageH map[string]string
 	now   func() time.Time
-	// handleSeconds is the average time an agent spends on a contact, for the wait estimate.
+	// handleSeconds is the average time an agent spends on a contact, for the wait estimate until one is measured.
 	handleSeconds int
-	// agents is how many agents are assumed to work the queues when none is known to be busy.
-	agents int
+	staffing      staffingCache
 	// margin is kept free before the Lambda deadline, so a contact that could not be queued is still withdrawn
 	// (and the shopper told to retry) before the function would be cut off with the contact half accepted.
 	margin time.Duration
@@ -71,9 +85,15 @@ type accepted struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
 	Token  string `json:"token"`
+	// Joined: the post was added to the shopper's open contact (same id) instead of making a new one.
+	Joined bool `json:"joined,omitempty"`
 }
 
 func (h *handler) post(ctx context.Context, req apigw.Request) apigw.Response {
+	// Only JSON: a cross-site form (text/plain, urlencoded, multipart) cannot post contacts from a visitor's browser.
+	if ct := strings.ToLower(strings.TrimSpace(strings.SplitN(apigw.Header(req, "Content-Type"), ";", 2)[0])); ct != "application/json" {
+		return apigw.Error(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type", "send the contact as Content-Type: application/json")
+	}
 	body, err := apigw.Body(req)
 	if err != nil {
 		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", "body is not valid base64")
@@ -87,7 +107,9 @@ func (h *handler) post(ctx context.Context, req apigw.Request) apigw.Response {
 		var c contact.Contact
 		c, err = contact.New(r, h.now())
 		if err == nil {
-			return h.accept(ctx, c, idemKey)
+			h.verify(ctx, &c, r.Identity)
+			sum := sha256.Sum256(body)
+			return h.accept(ctx, c, idemKey, hex.EncodeToString(sum[:]))
 		}
 	}
 	var fe *contact.FieldError
@@ -100,19 +122,75 @@ func (h *handler) post(ctx context.Context, req apigw.Request) apigw.Response {
 	return apigw.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
 }
 
-func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string) apigw.Response {
+// verify checks the storefront's signature of c's shopper. Signed and valid: the tier and the order (its amount
+// in its currency) are the merchant's word, and c is Verified. Otherwise c is anonymous: standard tier, and its
+// order is shown to agents as unverified and raises nothing. The contact is accepted either way.
+func (h *handler) verify(ctx context.Context, c *contact.Contact, identity string) {
+	c.Shopper.Tier, c.Verified = contact.Standard, false
+	if identity == "" || h.keys == nil {
+		return
+	}
+	claims, err := storefront.Verify(ctx, h.keys, c.Merchant, c.Shopper.ID, identity, h.now())
+	if err != nil {
+		// The reason, never the token: it is a credential.
+		slog.WarnContext(ctx, "storefront signature not accepted; shopper treated as anonymous", "merchant", c.Merchant, "err", err)
+		return
+	}
+	c.Verified = true
+	c.Shopper.Tier = contact.Standard
+	if t := contact.Tier(strings.ToLower(claims.Tier)); slices.Contains(contact.Tiers, t) {
+		c.Shopper.Tier = t
+	}
+	if o := claims.Order; o != nil {
+		if c.Context == nil {
+			c.Context = &contact.Context{}
+		}
+		if c.Context.Order == nil {
+			c.Context.Order = &contact.Order{}
+		}
+		c.Context.Order.Amount, c.Context.Order.Currency = o.Amount, strings.ToUpper(o.Currency)
+		if o.ID != "" {
+			c.Context.Order.ID = o.ID
+		}
+	}
+}
+
+func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey, bodyHash string) apigw.Response {
 	c.ID = contact.NewID()
 	token := contact.NewSecret()
 	c.TokenHash = contact.HashSecret(token)
-	repeat, err := h.store.NoteShopper(ctx, c, idemKey)
+	note, err := h.store.NoteShopper(ctx, c, idemKey)
 	if err != nil {
-		// Repeat detection only raises priority; a contact is worth more than the raise.
+		// Repeat detection only raises priority and joins; a contact is worth more than either.
 		slog.WarnContext(ctx, "repeat contact check failed", "contact", c.ID, "err", err)
 	}
-	if repeat {
+	if note.Repeat {
 		c.Recent = 1
 	}
-	got, err := h.store.Accept(ctx, c, token, idemKey)
+	// A verified shopper who writes again while a contact is still open joins it: one conversation, one place in
+	// the queue, no second boost. An anonymous one cannot: anyone could claim that shopper's id.
+	if c.Verified && note.Last != "" && idemKey == "" {
+		joined, err := h.store.Join(ctx, note.Last, c, c.TokenHash)
+		if err != nil {
+			slog.WarnContext(ctx, "join of an open contact failed; accepting a new one", "contact", note.Last, "err", err)
+		}
+		if joined {
+			slog.InfoContext(ctx, "follow-up joined an open contact", "contact", note.Last, "merchant", c.Merchant)
+			return apigw.JSON(http.StatusAccepted, accepted{ID: note.Last, Status: string(contact.Pending), Token: token, Joined: true})
+		}
+	}
+	if len(note.Recent) >= dynamo.MaxOpen && idemKey == "" {
+		open, err := h.store.Open(ctx, note.Recent)
+		if err == nil && open >= dynamo.MaxOpen {
+			r := apigw.Error(http.StatusTooManyRequests, "too_many_open", "", fmt.Sprintf("you have %d open contacts with this shop; please wait for an answer", open))
+			r.Headers["Retry-After"] = "60"
+			return r
+		}
+	}
+	got, err := h.store.Accept(ctx, c, token, idemKey, bodyHash)
+	if errors.Is(err, dynamo.ErrIdempotencyMismatch) {
+		return apigw.Error(http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key", "this key was used for a different request: use a new key for a new contact")
+	}
 	if err != nil {
 		slog.ErrorContext(ctx, "contact not stored", "contact", c.ID, "err", err)
 		return unavailable()
@@ -135,7 +213,10 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey string)
 		}
 		return unavailable()
 	}
-	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", repeat)
+	if err := h.store.Remember(ctx, c, note.Recent); err != nil {
+		slog.WarnContext(ctx, "contact not remembered for joins and limits", "contact", c.ID, "err", err)
+	}
+	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", note.Repeat, "verified", c.Verified)
 	return apigw.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
 }
 
@@ -198,7 +279,7 @@ func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
 		return notFound
 	}
 	r, err := h.store.Get(ctx, id)
-	if errors.Is(err, contact.ErrNotFound) || (err == nil && (!contact.SecretMatches(token, r.TokenHash) || r.Status == contact.Withdrawn)) {
+	if errors.Is(err, contact.ErrNotFound) || (err == nil && (!r.ReadableWith(token) || r.Status == contact.Withdrawn)) {
 		return notFound
 	}
 	if err != nil {
@@ -229,16 +310,67 @@ func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Plac
 	if r.Status != contact.Queued {
 		return q
 	}
-	pos, err := h.store.Position(ctx, r)
+	pos, err := h.store.Position(ctx, r, r.Shards)
 	if err != nil {
 		slog.WarnContext(ctx, "queue position not read", "contact", r.ID, "err", err)
 		return q
 	}
-	// Everyone ahead, and this contact, take an average handle time each, spread over the agents on shift.
 	pos1 := pos + 1
-	wait := pos1 * h.handleSeconds / max(1, h.agents)
-	q.Position, q.EstimatedWaitSeconds = &pos1, &wait
+	q.Position = &pos1
+	agents, handle, err := h.staffing.get(ctx, r.Tenant, r.Locale, func(ctx context.Context) (int, time.Duration, error) {
+		return h.store.Staffing(ctx, r.Tenant, r.Locale)
+	})
+	if err != nil {
+		slog.WarnContext(ctx, "staffing not read", "contact", r.ID, "err", err)
+		return q
+	}
+	q.AgentsOnline = &agents
+	if agents == 0 {
+		return q // no agent of this team who speaks the shopper's language is working: no number is honest
+	}
+	if handle <= 0 {
+		handle = time.Duration(h.handleSeconds) * time.Second // none resolved lately: the configured average
+	}
+	// Everyone ahead, and this contact, take the measured handle time each, spread over the agents at work.
+	wait := int(math.Ceil(float64(pos1) * handle.Seconds() / float64(agents)))
+	q.EstimatedWaitSeconds = &wait
 	return q
+}
+
+// staffingCache keeps each team's measured staffing for a while per instance: a peak's status polls read it once
+// per ttl per team and language, not once per poll.
+type staffingCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	at  map[string]staffingEntry
+}
+
+type staffingEntry struct {
+	agents int
+	handle time.Duration
+	read   time.Time
+}
+
+func (c *staffingCache) get(ctx context.Context, tenant string, locale contact.Locale, read func(context.Context) (int, time.Duration, error)) (int, time.Duration, error) {
+	k := tenant + "#" + string(locale)
+	c.mu.Lock()
+	e, ok := c.at[k]
+	c.mu.Unlock()
+	// "Nobody at work" is kept only briefly: the first agent to start should show in the next poll or two.
+	if ok && (time.Since(e.read) < c.ttl && e.agents > 0 || time.Since(e.read) < 2*time.Second) {
+		return e.agents, e.handle, nil
+	}
+	agents, handle, err := read(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	c.mu.Lock()
+	if c.at == nil {
+		c.at = map[string]staffingEntry{}
+	}
+	c.at[k] = staffingEntry{agents: agents, handle: handle, read: time.Now()}
+	c.mu.Unlock()
+	return agents, handle, nil
 }
 
 // onlyNoMatch reports whether nothing but "no template fits" sent the contact to a person; the priority labels that

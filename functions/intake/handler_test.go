@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +14,11 @@ import (
 
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/intakequeue"
+	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventfile"
 	"breakwater/shared/local/runner"
+	"breakwater/shared/storefront"
 	"breakwater/shared/topology"
 	"breakwater/shared/webui"
 )
@@ -31,8 +35,23 @@ func newHandler(t *testing.T) (*handler, runner.Fixture) {
 		pageH:         webui.Headers(),
 		now:           time.Now,
 		handleSeconds: 240,
-		agents:        10,
+		keys:          testKeys(),
 	}, f
+}
+
+func testKeys() storefront.StaticKeys { return storefront.StaticKeys{"m1": {testKey}} }
+
+// testKey is merchant m1's storefront key in these tests.
+var testKey = storefront.Key{ID: "test-1", Secret: []byte("0123456789abcdef0123456789abcdef")}
+
+// signed is m1's storefront signature of shopper with tier and an order of amount in currency, made at at.
+func signed(t *testing.T, shopper, tier string, amount float64, currency string, at time.Time) string {
+	t.Helper()
+	tok, err := storefront.Sign(testKey, "m1", shopper, tier, &storefront.Order{ID: "A1", Amount: &amount, Currency: currency}, at, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func root(t *testing.T) string {
@@ -105,6 +124,12 @@ func TestSampleEvents(t *testing.T) {
 
 func post(t *testing.T, h *handler, body string, headers map[string]string) (int, accepted) {
 	t.Helper()
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	if _, ok := headers["content-type"]; !ok {
+		headers["content-type"] = "application/json"
+	}
 	req := map[string]any{"version": "2.0", "routeKey": "POST /contacts", "rawPath": "/contacts", "body": body, "headers": headers,
 		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "path": "/contacts"}}}
 	ev, _ := json.Marshal(req)
@@ -165,8 +190,17 @@ func TestIdempotencyKeyReturnsTheFirstContact(t *testing.T) {
 	body := `{"merchant":"m1","shopper":{"id":"s9"},"text":"is my refund done"}`
 	_, first := post(t, h, body, hdr)
 	code, second := post(t, h, body, hdr)
-	if code != http.StatusAccepted || second.ID != first.ID || second.Token != first.Token {
+	if code != http.StatusAccepted || second.ID != first.ID || second.Token == "" {
 		t.Fatalf("second POST with the same key = %d %+v, want the first contact %+v", code, second, first)
+	}
+	// The first token is stored nowhere, so a replay gets a token of its own; both read the contact.
+	for _, tok := range []string{first.Token, second.Token} {
+		if code := get(t, h, first.ID, tok); code != http.StatusOK {
+			t.Errorf("GET with token of one of the two posts = %d, want 200", code)
+		}
+	}
+	if code, _ := post(t, h, `{"merchant":"m1","shopper":{"id":"s9"},"text":"something else"}`, hdr); code != http.StatusUnprocessableEntity {
+		t.Errorf("the same key with another body = %d, want 422", code)
 	}
 	_, other := post(t, h, body, map[string]string{"idempotency-key": "order-A100-retry-0002"})
 	if other.ID == first.ID {
@@ -192,5 +226,122 @@ func TestOnlyNoMatchOffersTheMenu(t *testing.T) {
 		if got := onlyNoMatch(tt.reasons); got != tt.want {
 			t.Errorf("onlyNoMatch(%v) = %v, want %v", tt.reasons, got, tt.want)
 		}
+	}
+}
+
+func get(t *testing.T, h *handler, id, token string) int {
+	t.Helper()
+	req := map[string]any{"version": "2.0", "routeKey": "GET /contacts/{id}", "rawPath": "/contacts/" + id,
+		"pathParameters": map[string]string{"id": id}, "headers": map[string]string{"x-contact-token": token},
+		"requestContext": map[string]any{"http": map[string]any{"method": "GET", "path": "/contacts/" + id}}}
+	ev, _ := json.Marshal(req)
+	out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int `json:"statusCode"`
+	}
+	_ = json.Unmarshal(out, &resp)
+	return resp.StatusCode
+}
+
+// queuedContact reads the last contact put on the intake queue.
+func queuedContact(t *testing.T, f runner.Fixture) contact.Contact {
+	t.Helper()
+	msgs, err := f.SQS.ReceiveMessage(context.Background(), receiveAll(f.QueueURL))
+	if err != nil || len(msgs.Messages) == 0 {
+		t.Fatalf("no message on the intake queue: %v", err)
+	}
+	c, err := intakequeue.Decode(*msgs.Messages[len(msgs.Messages)-1].Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Only a storefront's valid, fresh signature makes a shopper's tier and order amount count; anything else is
+// accepted as an anonymous shopper, never refused.
+func TestStorefrontSignature(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name     string
+		identity func(t *testing.T) string
+		verified bool
+		tier     contact.Tier
+		amount   float64
+	}{
+		{"no signature: the claimed platinum tier and amount count for nothing", func(*testing.T) string { return "" }, false, contact.Standard, 0},
+		{"valid", func(t *testing.T) string { return signed(t, "s1", "gold", 880, "usd", now) }, true, contact.Gold, 880},
+		{"expired", func(t *testing.T) string { return signed(t, "s1", "gold", 880, "USD", now.Add(-time.Hour)) }, false, contact.Standard, 0},
+		{"another shopper's", func(t *testing.T) string { return signed(t, "s2", "gold", 880, "USD", now) }, false, contact.Standard, 0},
+		{"tampered", func(t *testing.T) string { return signed(t, "s1", "gold", 880, "USD", now) + "x" }, false, contact.Standard, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, f := newHandler(t)
+			body := `{"merchant":"m1","shopper":{"id":"s1","tier":"platinum"},"text":"hello",` +
+				`"context":{"order":{"id":"A1","amount":99999,"currency":"USD"}},"identity":"` + tt.identity(t) + `"}`
+			if code, _ := post(t, h, body, nil); code != http.StatusAccepted {
+				t.Fatalf("POST = %d, want 202 whatever the signature", code)
+			}
+			c := queuedContact(t, f)
+			if c.Verified != tt.verified || c.Shopper.Tier != tt.tier {
+				t.Fatalf("verified %v tier %s, want %v %s", c.Verified, c.Shopper.Tier, tt.verified, tt.tier)
+			}
+			if tt.verified && (c.OrderAmount() != tt.amount || c.Context.Order.Currency != "USD") {
+				t.Errorf("order amount %v %s, want the signed %v USD", c.OrderAmount(), c.Context.Order.Currency, tt.amount)
+			}
+		})
+	}
+}
+
+// A cross-site form cannot post contacts: only JSON is accepted.
+func TestOnlyJSONIsAccepted(t *testing.T) {
+	h, _ := newHandler(t)
+	body := `{"merchant":"m1","shopper":{"id":"s1"},"text":"hello"}`
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		if code, _ := post(t, h, body, map[string]string{"content-type": ct}); code != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: %d, want 415", ct, code)
+		}
+	}
+	if code, _ := post(t, h, body, map[string]string{"content-type": "application/json; charset=utf-8"}); code != http.StatusAccepted {
+		t.Errorf("JSON with a charset: %d, want 202", code)
+	}
+	if code, _ := post(t, h, `{"merchant":"m1","merchant":"m2","shopper":{"id":"s1"},"text":"hello"}`, nil); code != http.StatusBadRequest {
+		t.Errorf("a duplicate key: %d, want 400", code)
+	}
+}
+
+// A verified shopper who writes again while a contact is open joins it; an anonymous one cannot (anyone could
+// claim that id), and an anonymous shopper may have at most dynamo.MaxOpen open contacts with one merchant.
+func TestRepeatContactsJoinOrAreLimited(t *testing.T) {
+	h, f := newHandler(t)
+	now := time.Now()
+	first := `{"merchant":"m1","shopper":{"id":"v1"},"text":"where is my refund","identity":"` + signed(t, "v1", "silver", 10, "USD", now) + `"}`
+	_, a := post(t, h, first, nil)
+	again := `{"merchant":"m1","shopper":{"id":"v1"},"text":"it was order A1","identity":"` + signed(t, "v1", "silver", 10, "USD", now) + `"}`
+	code, b := post(t, h, again, nil)
+	if code != http.StatusAccepted || b.ID != a.ID || !b.Joined || b.Token == a.Token {
+		t.Fatalf("second post of a verified shopper = %d %+v, want to join %s with a token of its own", code, b, a.ID)
+	}
+	r, err := h.store.Get(context.Background(), a.ID)
+	if err != nil || len(r.FollowUps) != 1 || r.FollowUps[0].Text != "it was order A1" || !r.ReadableWith(b.Token) {
+		t.Fatalf("joined contact = %+v, %v", r.FollowUps, err)
+	}
+	queuedContact(t, f) // drain: only the first post was queued
+	var ids []string
+	for i := range dynamo.MaxOpen {
+		_, c := post(t, h, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"anon1"},"text":"question %d"}`, i), nil)
+		ids = append(ids, c.ID)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != dynamo.MaxOpen {
+		t.Fatalf("anonymous posts joined each other: %v", ids)
+	}
+	if code, _ := post(t, h, `{"merchant":"m1","shopper":{"id":"anon1"},"text":"one more"}`, nil); code != http.StatusTooManyRequests {
+		t.Errorf("post number %d of an anonymous shopper with all open = %d, want 429", dynamo.MaxOpen+1, code)
+	}
+	if code, _ := post(t, h, `{"merchant":"m1","shopper":{"id":"anon2"},"text":"another shopper"}`, nil); code != http.StatusAccepted {
+		t.Errorf("another shopper = %d, want 202", code)
 	}
 }

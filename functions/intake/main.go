@@ -10,11 +10,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/aws/secrets"
+	"breakwater/shared/storefront"
 	"breakwater/shared/topology"
 	"breakwater/shared/webui"
 )
@@ -33,7 +36,8 @@ func run(ctx context.Context) error {
 	queueURL := env.String(topology.Intake.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
 	handleSeconds := env.Int(topology.EnvAverageHandleSeconds, topology.DefaultAverageHandleSeconds)
-	agents := env.Int(topology.EnvAgentsOnShift, topology.DefaultAgentsOnShift)
+	staticKeys := env.Optional(topology.EnvStorefrontKeys, "")
+	secretPrefix := env.Optional(topology.EnvStorefrontSecrets, "")
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -42,17 +46,29 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("intake: %w", err)
 	}
 	store := dynamo.NewContacts(sdkconfig.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour)
+	var keys storefront.Keyring
+	switch {
+	case staticKeys != "":
+		if keys, err = storefront.ParseStaticKeys(staticKeys); err != nil {
+			return fmt.Errorf("environment variable %s: %w", topology.EnvStorefrontKeys, err)
+		}
+	case secretPrefix != "":
+		keys = secrets.NewKeyring(secretsmanager.NewFromConfig(cfg), secretPrefix)
+	default:
+		slog.Warn("no storefront keys configured: every shopper is anonymous", "set", topology.EnvStorefrontSecrets)
+	}
 	// Status polls share one read of each queue per interval instead of counting the queues per poll, so a deep
 	// queue in a surge costs reads per instance, not per poll; the position a shopper sees is at most this old.
 	store.PositionTTL = 2 * time.Second
 	h := &handler{
 		store:         store,
 		queue:         intakequeue.NewIntake(sdkconfig.SQS(cfg), queueURL),
+		keys:          keys,
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),
 		now:           time.Now,
 		handleSeconds: handleSeconds,
-		agents:        agents,
+		staffing:      staffingCache{ttl: 15 * time.Second},
 		margin:        2 * time.Second,
 	}
 	lambda.Start(h.handle)

@@ -13,7 +13,7 @@ import (
 
 // statser is the part of *dynamo.Contacts the metrics function uses.
 type statser interface {
-	Stats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error)
+	GlobalStats(ctx context.Context, targets humanqueue.Targets) ([]humanqueue.Stats, error)
 }
 
 type handler struct {
@@ -35,10 +35,11 @@ type queueFigures struct {
 	OldestWaitSeconds int    `json:"oldestWaitSeconds"`
 }
 
-// handle publishes each human queue's depth and oldest wait; the alarms on waits past target read these.
+// handle publishes each priority's depth and oldest wait across every tenant (the aging index), including
+// contacts that no agent on shift can serve; the alarms on waits past target read these.
 // The scheduled event's content does not matter.
 func (h *handler) handle(ctx context.Context, _ any) (result, error) {
-	stats, err := h.queues.Stats(ctx, h.targets)
+	stats, err := h.queues.GlobalStats(ctx, h.targets)
 	if err != nil {
 		return result{}, fmt.Errorf("read human queues: %w", err)
 	}

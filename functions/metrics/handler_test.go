@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,8 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 		t.Fatal(res.Failed)
 	}
 	var out bytes.Buffer
-	h := &handler{queues: store, targets: humanqueue.DefaultTargets(), metrics: emf.New(&out, topology.MetricsNamespace)}
+	db, calls := f.RecordingDynamoDB()
+	h := &handler{queues: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour), targets: humanqueue.DefaultTargets(), metrics: emf.New(&out, topology.MetricsNamespace)}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "metrics")
 	if err != nil || len(all) == 0 {
@@ -69,5 +71,10 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 				t.Errorf("EMF records with %s = %d, want 4:\n%s", topology.MetricOldestWait, got, out.String())
 			}
 		})
+	}	// Its role allows exactly the DynamoDB actions it called.
+	fn, _ := topology.FunctionNamed("metrics")
+	use, _ := fn.Use(topology.Contacts.ID)
+	if got, want := calls.Actions(f.Tables[topology.Contacts.ID]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
+		t.Errorf("the metrics function called %v on the Contacts table; topology grants %v", got, want)
 	}
 }

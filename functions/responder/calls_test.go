@@ -144,7 +144,7 @@ func TestCallsPerContact(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if _, err := intake.Accept(context.Background(), c, "token", ""); err != nil {
+					if _, err := intake.Accept(context.Background(), c, "token", "", ""); err != nil {
 						t.Fatalf("store pending contact %s: %v", c.ID, err)
 					}
 					ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("m-%d-%d", b, i), Body: body})

@@ -9,9 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"breakwater/shared/answer"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -109,6 +111,11 @@ func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMe
 		return rec, true
 	}
 	rec.Status, rec.Priority, rec.Reasons, rec.EnqueuedAt = contact.Queued, d.Priority, d.Reasons, now
+	// Who serves it (the merchant's agents, or the platform's for fraud and disputes), with which skill, and in
+	// which of that team's queue shards: all by the merchant's rules, kept as data in the catalog.
+	rec.Tenant, rec.Skill = humanqueue.Route(tri.Rules(c.Merchant), c.Merchant, d.Reasons)
+	rec.Shards = humanqueue.Shards(tri.Rules, answer.Platform, rec.Tenant)
+	rec.Shard = humanqueue.ShardOf(c.ID, rec.Shards)
 	for _, cand := range d.Candidates[:min(suggestions, len(d.Candidates))] {
 		rec.Suggested = append(rec.Suggested, cand.Template.ID)
 	}

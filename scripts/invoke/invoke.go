@@ -65,16 +65,12 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	env, err := v.localEnv(ctx)
+	env, token, err := v.localEnv(ctx)
 	if err != nil {
 		return err
 	}
-	// Sample agent events carry a placeholder for the running stack's agent token.
-	for _, kv := range env {
-		if token, ok := strings.CutPrefix(kv, topology.EnvAgentToken+"="); ok {
-			payload = eventfile.WithToken(payload, token)
-		}
-	}
+	// Sample agent events carry a placeholder for the running stack's agent token (merchant m1's agent alice).
+	payload = eventfile.WithToken(payload, token)
 	out, err := v.invoke(ctx, fn, env, payload)
 	var fe *lambdahost.FunctionError
 	if errors.As(err, &fe) {
@@ -172,24 +168,25 @@ func (v invoker) readEvent(function, arg string) ([]byte, error) {
 }
 
 // localEnv is the function environment the running local stack recorded, once its emulators answer.
-func (v invoker) localEnv(ctx context.Context) ([]string, error) {
+// localEnv returns the running local stack's environment and its first agent's token.
+func (v invoker) localEnv(ctx context.Context) ([]string, string, error) {
 	st, err := emulators.ReadState(v.root)
 	if errors.Is(err, emulators.ErrNoState) {
-		return nil, err // says how to start it
+		return nil, "", err // says how to start it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", err, startLocal)
+		return nil, "", fmt.Errorf("%w: %s", err, startLocal)
 	}
 	ddb, sqs := st.Env["AWS_ENDPOINT_URL_DYNAMODB"], st.Env["AWS_ENDPOINT_URL_SQS"]
 	if ddb == "" || sqs == "" {
-		return nil, fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", emulators.StatePath(v.root), startLocal)
+		return nil, "", fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", emulators.StatePath(v.root), startLocal)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := v.ping(pingCtx, ddb, sqs); err != nil {
-		return nil, fmt.Errorf("local stack recorded in %s does not answer (%v): %s", emulators.StatePath(v.root), err, startLocal)
+		return nil, "", fmt.Errorf("local stack recorded in %s does not answer (%v): %s", emulators.StatePath(v.root), err, startLocal)
 	}
-	return st.Environ(), nil
+	return st.Environ(), st.AgentToken, nil
 }
 
 func (v invoker) invoke(ctx context.Context, fn topology.Function, env []string, payload []byte) ([]byte, error) {

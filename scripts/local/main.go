@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -87,6 +88,9 @@ func run() error {
 	if err := emulators.WriteState(root, emulators.State{URL: s.URL, AgentToken: s.AgentToken, Env: s.Env}); err != nil {
 		return err
 	}
+	if err := runner.WriteAgents(root, s.Agents); err != nil {
+		return err
+	}
 	printWelcome(s, time.Since(begin), logPath, *verbose)
 	<-ctx.Done()
 	return nil
@@ -113,13 +117,14 @@ func printWelcome(s *runner.Stack, took time.Duration, logPath string, verbose b
 	fmt.Printf(`
 Breakwater is running (ready in %s).
 
-  Shopper chat page   %[2]s/
-  Agent console       %[2]s/console
-  Agent token         %[3]s
+  Shopper chat page   %[2]s/   (merchant m1; %[2]s/?merchant=m2 for the other demo shop)
+  Agent console       %[2]s/console   (paste an agent's token)
   DynamoDB Local      %[4]s
   SQS emulator        %[5]s
   Logs                %[6]s
 
+Agents (also in .breakwater/agents.json): each sees only its own tenant's contacts.
+%[7]s
 Try it:
   curl -s -X POST %[2]s/contacts -H 'Content-Type: application/json' \
     -d '{"merchant":"m1","shopper":{"id":"s1","tier":"gold"},"text":"Where is my order?","context":{"order":{"id":"A100","carrier":"SF Express","trackingNumber":"SF123456","estimatedDelivery":"2026-11-25"}}}'
@@ -131,5 +136,14 @@ Try it:
   go run ./scripts/invoke responder events/responder/batch-mixed.json
 
 Press Ctrl-C to stop everything.
-`, took.Round(100*time.Millisecond), s.URL, s.AgentToken, s.Emulators.DynamoDB, s.Emulators.SQS, logs)
+`, took.Round(100*time.Millisecond), s.URL, s.AgentToken, s.Emulators.DynamoDB, s.Emulators.SQS, logs, agentTable(s.Agents))
+}
+
+// agentTable lists the demo agents, one a line: tenant, name, languages and token.
+func agentTable(as []runner.DemoAgent) string {
+	var b strings.Builder
+	for _, a := range as {
+		fmt.Fprintf(&b, "  %-9s %-6s %-10s %s\n", a.Tenant, a.Name, strings.Join(a.Languages, ","), a.Token)
+	}
+	return b.String()
 }

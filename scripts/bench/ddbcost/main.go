@@ -74,7 +74,7 @@ func run(ctx context.Context, n, conc int) error {
 	}
 	// Warm the JVM up first, so the first operation measured does not pay for the JIT.
 	for i := range 500 {
-		if _, err := store.Accept(ctx, mk(i, "wu"), "t", ""); err != nil {
+		if _, err := store.Accept(ctx, mk(i, "wu"), "t", "", ""); err != nil {
 			return err
 		}
 	}
@@ -84,11 +84,11 @@ func run(ctx context.Context, n, conc int) error {
 		n    int // calls, when not n
 	}{
 		{"PutItem (Accept, no idempotency key)", func(i int) error {
-			_, err := store.Accept(ctx, mk(i, "pa"), "t", "")
+			_, err := store.Accept(ctx, mk(i, "pa"), "t", "", "")
 			return err
 		}, 0},
 		{"TransactWriteItems x2 (Accept with key)", func(i int) error {
-			_, err := store.Accept(ctx, mk(i, "pb"), "t", "key-"+strconv.Itoa(i))
+			_, err := store.Accept(ctx, mk(i, "pb"), "t", "key-"+strconv.Itoa(i), "h")
 			return err
 		}, 0},
 		{"UpdateItem (NoteShopper)", func(i int) error {

@@ -206,7 +206,8 @@ func TestRepostsAndExpiredLeasesUnderFaults(t *testing.T) {
 	for i, s := range subs {
 		wg.Go(func() {
 			again := r.Submit(context.Background(), contactBody(i), "repost-"+strconv.Itoa(i), 12)
-			if !again.Accepted || again.ID != s.ID || again.Token != s.Token {
+			// The first token is stored nowhere (only its hash), so a repost gets a read token of its own.
+			if !again.Accepted || again.ID != s.ID || again.Token == "" {
 				t.Errorf("repost %d = %+v, want the first contact %s", i, again, s.ID)
 			}
 		})

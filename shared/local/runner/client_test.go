@@ -34,6 +34,7 @@ type status struct {
 		Priority             string `json:"priority"`
 		Position             *int   `json:"position"`
 		EstimatedWaitSeconds *int   `json:"estimatedWaitSeconds"`
+		AgentsOnline         *int   `json:"agentsOnline"`
 	} `json:"queue"`
 }
 
@@ -67,6 +68,9 @@ func (c client) do(method, path string, body any, headers map[string]string, out
 	req, err := http.NewRequest(method, c.url+path, r)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

@@ -26,7 +26,6 @@ import (
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
-	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventsource"
 	"breakwater/shared/local/lambdahost"
@@ -43,7 +42,7 @@ type invoker interface {
 type Options struct {
 	Root string // repo root; found from the working directory when empty
 	Addr string // HTTP listen address; 127.0.0.1:0 when empty
-	// AgentToken is the agents' bearer token; random when empty.
+	// AgentToken seeds the demo agents' bearer tokens (<seed>.<name>); random when empty.
 	AgentToken string
 	// Emulators to use; Start starts its own (and Close stops them) when nil.
 	Emulators *emulators.Emulators
@@ -72,7 +71,10 @@ type Options struct {
 
 // Stack is a running local Breakwater.
 type Stack struct {
-	URL        string
+	URL string
+	// Agents are the demo agents (two merchants' and the platform's); AgentToken is the first one's (m1's
+	// bilingual agent), for tools that act as one agent.
+	Agents     []DemoAgent
 	AgentToken string
 	Env        map[string]string // the functions' environment
 	Resources  Resources
@@ -105,9 +107,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	if o.AgentToken == "" {
-		o.AgentToken = contact.NewSecret()
-	}
 	if o.Prefix == "" {
 		o.Prefix = fmt.Sprintf("breakwater-%d-%d-", os.Getpid(), prefixSeq.Add(1))
 	}
@@ -120,7 +119,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.MetricsEvery == 0 {
 		o.MetricsEvery = topology.MetricsSchedule
 	}
-	s := &Stack{AgentToken: o.AgentToken, pools: map[string]*lambdahost.Pool{}}
+	s := &Stack{Agents: demoAgents(o.AgentToken), pools: map[string]*lambdahost.Pool{}}
+	s.AgentToken = s.Agents[0].Token
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.Close())
@@ -155,13 +155,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Env[topology.Catalog.EnvVar] = s.Resources.Tables[topology.Catalog.ID]
 	s.Env[topology.Intake.EnvVar] = s.Resources.QueueURL
 	s.Env[topology.EnvAgentAuth] = "token"
-	s.Env[topology.EnvAgentToken] = o.AgentToken
+	if s.Env[topology.EnvAgents], err = agentsEnv(s.Agents); err != nil {
+		return nil, err
+	}
 	s.Env[topology.EnvTemplateTTL] = o.TemplateRefresh.String()
 	// The settings the stack takes from context, at their defaults; the JWT sign-in's variables have no local use.
 	s.Env[topology.EnvRetentionDays] = strconv.Itoa(topology.DefaultRetentionDays)
 	s.Env[topology.EnvLeaseSeconds] = strconv.Itoa(topology.DefaultLeaseSeconds)
 	s.Env[topology.EnvAverageHandleSeconds] = strconv.Itoa(topology.DefaultAverageHandleSeconds)
-	s.Env[topology.EnvAgentsOnShift] = strconv.Itoa(topology.DefaultAgentsOnShift)
 	for k, v := range o.ExtraEnv {
 		s.Env[k] = v
 	}

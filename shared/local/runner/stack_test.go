@@ -103,8 +103,10 @@ func TestRoutineAnsweredAndOthersQueued(t *testing.T) {
 				if s.Queue == nil || s.Queue.Priority != tt.priority {
 					t.Fatalf("queue = %+v, want priority %s", s.Queue, tt.priority)
 				}
-				if s.Queue.Position == nil || *s.Queue.Position < 1 || s.Queue.EstimatedWaitSeconds == nil {
-					t.Errorf("queue = %+v, want a position and a wait estimate", s.Queue)
+				// No agent has worked yet: a position, and no invented wait.
+				if s.Queue.Position == nil || *s.Queue.Position < 1 || s.Queue.EstimatedWaitSeconds != nil ||
+					s.Queue.AgentsOnline == nil || *s.Queue.AgentsOnline != 0 {
+					t.Errorf("queue = %+v, want a position, no agent online and so no wait estimate", s.Queue)
 				}
 			}
 		})
@@ -408,4 +410,45 @@ func TestDrainControl(t *testing.T) {
 	if n, err := s.DLQDepth(context.Background()); err != nil || n != 0 {
 		t.Fatalf("dead letters = %d (%v), want 0", n, err)
 	}
+}
+
+// Two merchants' agents each see only their own contacts, the platform's agent only what is the platform's, and
+// a shopper's wait estimate appears once agents of its merchant are at work.
+func TestMerchantsAgentsSeeOnlyTheirOwn(t *testing.T) {
+	s, c, _ := start(t, runner.Options{})
+	as := func(name string) client { cc := c; cc.agent = s.Agent(name).Token; return cc }
+	m1 := c.settle(c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "x1"}, "text": "my parcel arrived broken, I want a replacement"}), 30*time.Second)
+	m2 := c.settle(c.post(map[string]any{"merchant": "m2", "shopper": map[string]any{"id": "x2"}, "text": "我要投诉，东西是坏的"}), 30*time.Second)
+	fraud := c.settle(c.post(map[string]any{"merchant": "m2", "shopper": map[string]any{"id": "x3"}, "text": "someone hacked my account and placed orders, this is fraud"}), 30*time.Second)
+	for _, st := range []status{m1, m2, fraud} {
+		if st.Status != "queued" {
+			t.Fatalf("contact %s = %s, want queued", st.ID, st.Status)
+		}
+	}
+	claims := map[string]string{}
+	for _, name := range []string{"alice", "chen", "pat"} {
+		got, code := as(name).claim()
+		if code != 200 {
+			t.Fatalf("%s's claim = %d", name, code)
+		}
+		claims[name] = got.Contact.ID
+		if _, code := as(name).claim(); code != 204 {
+			t.Errorf("%s's second claim = %d, want nothing more of its tenant", name, code)
+		}
+	}
+	if claims["alice"] != m1.ID || claims["chen"] != m2.ID || claims["pat"] != fraud.ID {
+		t.Fatalf("claims = %v; want alice m1's %s, chen m2's %s, pat the fraud %s", claims, m1.ID, m2.ID, fraud.ID)
+	}
+	if code := as("chen").do("GET", "/agent/contacts/"+m1.ID, nil, map[string]string{"Authorization": "Bearer " + s.Agent("chen").Token}, nil); code != 404 {
+		t.Errorf("m2's agent reading m1's contact = %d, want 404", code)
+	}
+	if code := as("dong").agentDo("GET", "/agent/queues", nil, nil); code != 200 {
+		t.Errorf("a Chinese-only agent's overview = %d", code)
+	}
+	// Agents of m1 are at work now: a new m1 hand-off gets an estimate; m1 has one agent active.
+	next := c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "x4"}, "text": "I want to talk to a real person"})
+	await.Until(t, 30*time.Second, "an estimate from m1's one active agent", func() bool {
+		st := c.status(next)
+		return st.Queue != nil && st.Queue.EstimatedWaitSeconds != nil && st.Queue.AgentsOnline != nil && *st.Queue.AgentsOnline == 1
+	})
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/catalog"
+	"breakwater/shared/contact"
+	"breakwater/shared/humanqueue"
+	"breakwater/shared/local/runner"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+	"breakwater/shared/webui"
+)
+
+// The agent's role allows exactly the DynamoDB actions its code calls (topology.Functions): every route runs
+// through clients that record them: the overview, claims (a fresh one and one of an expired lease), a read, a
+// reply, a release, an extension and an escalation.
+func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
+	f := runner.Provisioned(t)
+	db, calls := f.RecordingDynamoDB()
+	cfg := webui.ConsoleConfig{Auth: "token"}
+	h := &handler{
+		queues: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour),
+		triage: catalog.NewCache(dynamo.NewCatalog(db, f.Tables[topology.Catalog.ID]), time.Minute),
+		auth:   auth{mode: "token", agents: testAgents}, hold: time.Minute, targets: humanqueue.DefaultTargets(),
+		page: webui.Console(cfg), pageH: cfg.Headers(),
+	}
+	direct := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour) // the responder's writes
+	now := time.Now()
+	var recs []contact.Record
+	for range 5 {
+		recs = append(recs, contact.Record{Contact: contact.Contact{ID: contact.NewID(), Merchant: "m1",
+			Shopper: contact.Shopper{ID: "s1", Tier: contact.Standard}, Locale: contact.English, Channel: "web",
+			Text: "my parcel is broken", ReceivedAt: now, TokenHash: "h"},
+			Status: contact.Queued, Priority: priority.High, Reasons: []string{"complaint"}, EnqueuedAt: now, UpdatedAt: now, Tenant: "m1"})
+	}
+	if res := direct.Settle(context.Background(), recs); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	claim := func(tok string) (string, string) {
+		t.Helper()
+		resp := call(t, h, request("POST", "/agent/claim", nil, tok, nil))
+		var c struct {
+			Contact struct{ ID string }
+			Lease   struct{ Token string }
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &c); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("claim = %d %s", resp.StatusCode, resp.Body)
+		}
+		return c.Contact.ID, c.Lease.Token
+	}
+	act := func(id, action string, body map[string]any) {
+		t.Helper()
+		if resp := call(t, h, request("POST", "/agent/contacts/"+id+"/"+action, body, token, nil)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s = %d %s", action, resp.StatusCode, resp.Body)
+		}
+	}
+	call(t, h, request("GET", "/agent/queues", nil, token, nil))
+	id, lease := claim(token)
+	view := request("GET", "/agent/contacts/"+id, nil, token, nil)
+	view.Headers["x-lease"] = lease
+	if resp := call(t, h, view); resp.StatusCode != http.StatusOK {
+		t.Fatalf("read = %d %s", resp.StatusCode, resp.Body)
+	}
+	act(id, "extend", map[string]any{"lease": lease, "seconds": 60})
+	act(id, "reply", map[string]any{"lease": lease, "text": "sorry, a new one is on its way"})
+	id, lease = claim(token)
+	act(id, "release", map[string]any{"lease": lease})
+	id, lease = claim(token)
+	act(id, "escalate", map[string]any{"lease": lease, "priority": "urgent"})
+	// bob's lease ends at once; alice's next claim takes the contact back from the expired lease.
+	h.hold = time.Millisecond
+	claim(tokenBob)
+	time.Sleep(10 * time.Millisecond)
+	h.hold = time.Minute
+	claim(token)
+
+	fn, _ := topology.FunctionNamed("agent")
+	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID} {
+		use, _ := fn.Use(table)
+		if got, want := calls.Actions(f.Tables[table]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
+			t.Errorf("the agent called %v on the %s table; topology grants %v", got, table, want)
+		}
+	}
+}
