@@ -71,7 +71,7 @@ func TestScheduledEventPublishesQueueFigures(t *testing.T) {
 				t.Errorf("EMF records with %s = %d, want 4:\n%s", topology.MetricOldestWait, got, out.String())
 			}
 		})
-	}	// Its role allows exactly the DynamoDB actions it called.
+	} // Its role allows exactly the DynamoDB actions it called.
 	fn, _ := topology.FunctionNamed("metrics")
 	use, _ := fn.Use(topology.Contacts.ID)
 	if got, want := calls.Actions(f.Tables[topology.Contacts.ID]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {

@@ -115,8 +115,8 @@ func DefaultRules() Rules {
 			"fraud":           "urgent",
 			"no.match":        "low",
 		},
-		Base:          "normal",
-		TierRaise:     map[string]int{"gold": 1, "platinum": 1},
+		Base:      "normal",
+		TierRaise: map[string]int{"gold": 1, "platinum": 1},
 		Amounts: []AmountStep{{Min: 500, Currency: "USD", Raise: 1}, {Min: 500, Currency: "EUR", Raise: 1},
 			{Min: 400, Currency: "GBP", Raise: 1}, {Min: 3500, Currency: "CNY", Raise: 1}},
 		RepeatRaise:   1,
@@ -127,7 +127,6 @@ func DefaultRules() Rules {
 
 // MaxShards bounds Rules.Shards: a claim reads every shard of its tenant's queues.
 const MaxShards = 16
-
 
 // Validate reports the first rule that names an unknown priority.
 func (r Rules) Validate() error {
@@ -152,10 +151,10 @@ func (r Rules) Validate() error {
 
 // Facts are what the rules read about the contact and its shopper.
 type Facts struct {
-	Tier   string  // the shopper's member tier
+	Tier     string  // the shopper's member tier
 	Amount   float64 // the attached order's amount, 0 without one (or without the storefront's signature)
 	Currency string  // the amount's currency
-	Repeat bool    // the shopper wrote shortly before
+	Repeat   bool    // the shopper wrote shortly before
 }
 
 // Signals are what the triage found in a contact's text.

@@ -181,13 +181,13 @@ var Functions = []Function{
 			{Resource: Contacts.ID, Access: ReadWrite, DeleteKeys: "I#", // only an idempotency key, when a post is withdrawn
 				Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"}},
 			{Resource: Intake.ID, Access: Send}, {Resource: StorefrontKeys, Access: Read}},
-		Env:  []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
+		Env: []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"UpdateItem"}},
 			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
 			{Resource: Intake.ID, Access: Consume}},
-		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
+		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
