@@ -126,7 +126,7 @@ func (s *statsReads) Waiting(context.Context, string, int, int, humanqueue.Targe
 // emptyCatalog is a decider with no templates and the default rules.
 type emptyCatalog struct{}
 
-var noTemplates = sync.OnceValues(func() (*triage.Triage, error) { return triage.New(nil, nil) })
+var noTemplates = sync.OnceValues(func() (*triage.Triage, error) { return triage.Build(nil, nil, nil) })
 
 func (emptyCatalog) Get(context.Context) (*triage.Triage, error) { return noTemplates() }
 

@@ -269,8 +269,8 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	}
 	screenshot(t, ctx, "shopper", true)
 
-	// A question nothing answers goes to a person, and the page offers the topic menu meanwhile; a topic is answered.
-	// Another shopper asks it: the intake offers the menu only when no.match is the sole reason, and a repeat is one.
+	// A question no shop handles is declined, and the page offers the topic menu with the decline; a topic is
+	// answered. Another shopper asks it, so that it is not a repeat.
 	do(t, ctx, "become another shopper", chromedp.Clear(chromedp.ID("shopper")), chromedp.SendKeys(chromedp.ID("shopper"), "shopper-1002"))
 	ask(t, ctx, "zqxv blorp frabjous wibble")
 	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
@@ -304,7 +304,7 @@ func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
 	}
 	shopper := browser(t)
 	openShopper(t, shopper, base, true)
-	complaint := "This is unacceptable, I want to complain: the tea box arrived crushed and I want my money back."
+	complaint := "The tea box arrived crushed and I want my money back. Can I get a refund?"
 	ask(t, shopper, complaint)
 	do(t, shopper, "await the queue position", chromedp.WaitVisible(chromedp.CSS(".status.queued")))
 

@@ -37,6 +37,11 @@ func TestAttributesMatchMarshalMap(t *testing.T) {
 			it, _ := toItem(contact.Record{Contact: base, Status: contact.Pending, UpdatedAt: at}, time.Hour)
 			return it
 		},
+		"declined": func() contactItem {
+			it, _ := toItem(contact.Record{Contact: base, Status: contact.Answered, Answer: "帮不上忙", AnsweredBy: "bot",
+				Declined: true, Confidence: 0.9, UpdatedAt: at}, time.Hour)
+			return it
+		},
 		"answered with context": func() contactItem {
 			it, _ := toItem(contact.Record{Contact: withContext, Status: contact.Answered, Answer: "它在路上", AnsweredBy: "bot",
 				Intent: "order.track", Template: "order.track.zh", Confidence: 1, UpdatedAt: at}, time.Hour)

@@ -36,6 +36,7 @@ type contactItem struct {
 	Status      string             `dynamodbav:"status"`
 	Answer      string             `dynamodbav:"answer,omitempty"`
 	AnsweredBy  string             `dynamodbav:"answeredBy,omitempty"`
+	Declined    bool               `dynamodbav:"declined,omitempty"`
 	Intent      string             `dynamodbav:"intent,omitempty"`
 	Template    string             `dynamodbav:"template,omitempty"`
 	Confidence  float64            `dynamodbav:"confidence,omitempty"`
@@ -109,7 +110,7 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		PK: contactKey(r.ID), ID: r.ID, Merchant: r.Merchant, ShopperID: r.Shopper.ID, Tier: string(r.Shopper.Tier),
 		Locale: string(r.Locale), Channel: r.Channel, Text: r.Text, Topic: r.Topic,
 		ReceivedAt: millis(r.ReceivedAt), Recent: r.Recent, TokenHash: r.TokenHash, Status: string(r.Status),
-		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
+		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Declined: r.Declined, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
 		Priority: r.Priority.String(), Reasons: r.Reasons, Suggested: r.Suggested, EnqueuedAt: millis(r.EnqueuedAt),
 		Verified: r.Verified, Tenant: r.Tenant, Skill: r.Skill, Shard: r.Shard, Shards: r.Shards,
 		Reject: r.Reject, UpdatedAt: millis(r.UpdatedAt),
@@ -138,7 +139,7 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 			TokenHashes: it.TokenHashes, FollowUps: it.FollowUps,
 		},
 		Tenant: it.Tenant, Skill: it.Skill, Shard: it.Shard, Shards: it.Shards,
-		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Intent: it.Intent,
+		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Declined: it.Declined, Intent: it.Intent,
 		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),
 	}

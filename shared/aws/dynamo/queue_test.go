@@ -56,7 +56,7 @@ func queue(t *testing.T, store *dynamo.Contacts, recs ...contact.Record) {
 func newContacts(t *testing.T) *dynamo.Contacts {
 	t.Helper()
 	f := runner.Provisioned(t)
-	return dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], time.Hour)
+	return dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour) // longer than the oldest contact a test queues (61 minutes): TTL must not reap it mid-test
 }
 
 func claimID(t *testing.T, store *dynamo.Contacts, a humanqueue.Agent) string {
