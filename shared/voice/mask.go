@@ -152,7 +152,9 @@ func isLocalPart(r rune) bool {
 	return isASCIIAlnum(r) || strings.ContainsRune("._%+-", r) || (unicode.IsLetter(r) && !isHan(r))
 }
 
-func isDomainPart(r rune) bool { return isASCIIAlnum(r) || r == '-' || r == '.' || (unicode.IsLetter(r) && !isHan(r)) }
+func isDomainPart(r rune) bool {
+	return isASCIIAlnum(r) || r == '-' || r == '.' || (unicode.IsLetter(r) && !isHan(r))
+}
 
 // maskEmails replaces local@domain.tld. A domain without a dot is left alone ("@ me"), a local part may be empty.
 func maskEmails(rs []rune) []rune {
