@@ -149,3 +149,46 @@ func FuzzMask(f *testing.F) {
 		checkMasked(t, in)
 	})
 }
+
+// Every planted order number, phone, e-mail and name in the fixture is gone once masked.
+func TestMaskFixture(t *testing.T) {
+	for _, file := range []string{"fixture.jsonl", "holdout.jsonl"} {
+		rows := readFixture(t, file)
+		planted := 0
+		for _, r := range rows {
+			checkMasked(t, r.Text)
+			if r.Planted == "" {
+				continue
+			}
+			planted++
+			got := Mask(r.Text)
+			secret := plantedSecret(r.Planted)
+			if len([]rune(secret)) < 2 {
+				t.Fatalf("%s: no secret found in %q", r.ID, r.Planted)
+			}
+			if strings.Contains(got, secret) {
+				t.Errorf("%s: Mask(%q) = %q keeps %q", r.ID, r.Text, got, secret)
+			}
+		}
+		if planted < 200 {
+			t.Errorf("%s: only %d rows with planted data", file, planted)
+		}
+	}
+}
+
+// plantedSecret is the personal part of what the fixture planted: "order 2026…" -> "2026…", "我叫李娜" -> "李娜",
+// "My name is Anna Lee" -> "Anna".
+func plantedSecret(p string) string {
+	if name, ok := strings.CutPrefix(p, "My name is "); ok {
+		return strings.Fields(name)[0]
+	}
+	if name, ok := strings.CutPrefix(p, "我叫"); ok {
+		return name
+	}
+	rs := []rune(p)
+	i := len(rs)
+	for i > 0 && (isASCIIAlnum(rs[i-1]) || strings.ContainsRune("@._+-", rs[i-1])) {
+		i--
+	}
+	return string(rs[i:])
+}
