@@ -323,6 +323,8 @@ type fixtureRow struct {
 	Text   string `json:"text"`
 	// Planted is the personal data planted in Text, which Mask must remove.
 	Planted string `json:"planted,omitempty"`
+	// Noise is the chit-chat a noise message says: the same chit-chat twice is a fair group, two different ones not.
+	Noise string `json:"noise,omitempty"`
 }
 
 func message(r *rand.Rand, core string, zh bool) (string, string) {
@@ -363,6 +365,10 @@ func generate(seed uint64, holdout bool) []fixtureRow {
 	add := func(group, locale, text, planted string) {
 		rows = append(rows, fixtureRow{ID: fmt.Sprintf("v%05d", len(rows)+1), Group: group, Locale: locale, Text: text, Planted: planted})
 	}
+	noisy := func(locale, core, text string) {
+		add("noise", locale, text, "")
+		rows[len(rows)-1].Noise = core
+	}
 	for _, p := range problems {
 		en, zh, n := p.en, p.zh, p.size
 		if holdout {
@@ -384,9 +390,11 @@ func generate(seed uint64, holdout bool) []fixtureRow {
 	}
 	for range noise {
 		if r.Float64() < 0.5 {
-			add("noise", "zh-CN", noiseZH[r.IntN(len(noiseZH))]+closeZH[r.IntN(len(closeZH))], "")
+			core := noiseZH[r.IntN(len(noiseZH))]
+			noisy("zh-CN", core, core+closeZH[r.IntN(len(closeZH))])
 		} else {
-			add("noise", "en", openEN[r.IntN(len(openEN))]+noiseEN[r.IntN(len(noiseEN))], "")
+			core := noiseEN[r.IntN(len(noiseEN))]
+			noisy("en", core, openEN[r.IntN(len(openEN))]+core)
 		}
 	}
 	r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })

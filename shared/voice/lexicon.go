@@ -23,6 +23,8 @@ type lexicon struct {
 	// zh maps a Chinese term to its concepts; an empty list blocks a shorter term inside it (不错 is not 错).
 	zh       map[string][]string
 	zhLonger int // the longest Chinese term, in runes
+	// terms lists each concept's words and terms as written in the lexicon, to keep labels from repeating them.
+	terms map[string][]string
 }
 
 var defaultLexicon = mustLexicon(lexiconText)
@@ -36,7 +38,7 @@ func mustLexicon(text string) *lexicon {
 }
 
 func parseLexicon(text string) (*lexicon, error) {
-	lx := &lexicon{concepts: map[string]concept{}, en: map[string][]string{}, zh: map[string][]string{}}
+	lx := &lexicon{concepts: map[string]concept{}, en: map[string][]string{}, zh: map[string][]string{}, terms: map[string][]string{}}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -59,12 +61,14 @@ func parseLexicon(text string) (*lexicon, error) {
 				return nil, fmt.Errorf("lexicon line %d: %q has no words", n+1, w)
 			}
 			lx.en[key] = appendConcept(lx.en[key], id)
+			lx.terms[id] = append(lx.terms[id], strings.ToLower(w), key)
 		}
 		for _, w := range strings.Split(f[2], ",") {
 			if w = strings.TrimSpace(w); w == "" {
 				continue
 			}
 			lx.zh[w] = appendConcept(lx.zh[w], id)
+			lx.terms[id] = append(lx.terms[id], w)
 			lx.zhLonger = max(lx.zhLonger, len([]rune(w)))
 		}
 	}

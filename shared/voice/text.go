@@ -7,16 +7,15 @@ import (
 	"unicode"
 )
 
-// Features of a message, as keys of a sparse vector: "w:" a stemmed Latin word, "h:" a Han bigram, "u:" a Han
-// character that is not a function word, "c:" a lexicon concept (the bridge between English and Chinese),
-// "r:" the reason a person took the contact.
-const (
-	wordWeight    = 1.0
-	bigramWeight  = 1.0
-	unigramWeight = 0.3
-	conceptWeight = 1.5
-	reasonWeight  = 0.7
-)
+// Weights of the kinds of feature of a message, keys of a sparse vector: "w:" a stemmed Latin word, "h:" a Han
+// bigram, "u:" a Han character that is not a function word, "c:" a lexicon concept (the bridge between English
+// and Chinese), "r:" the reason a person took the contact.
+type Weights struct {
+	Word, Bigram, Unigram, Concept, Reason float64
+}
+
+// DefaultWeights were chosen on testdata/fixture.jsonl (see EVAL.md).
+var DefaultWeights = Weights{Word: 1, Bigram: 0.6, Unigram: 0.3, Concept: 3, Reason: 0.7}
 
 // vec is a sparse vector of weighted features.
 type vec map[string]float64
@@ -81,6 +80,7 @@ var enStop = set("a an the and or but if so to of in on at by for from with abou
 	"is am are was were be been being do does did have has had having will would shall should can could may might must " +
 	"hi hello hey dear thanks thank thx pls plz please ok okay yes just also still really very too quite " +
 	"guys team sir madam help question quick asap urgent now today yesterday tomorrow again any some all " +
+	"good morning afternoon evening excuse dear regards cheers reply respond happy " +
 	"how why when where whats wheres hows get got going go want wanted need would like im ive id youre")
 
 // negations all become "not", so "doesn't work", "won't apply" and "cannot" meet.
@@ -90,7 +90,8 @@ var negations = set("not no never dont doesnt didnt isnt wasnt arent werent cant
 var hanStop = set("的 了 吗 呢 啊 呀 吧 哦 么 嘛 亲 你 我 他 她 是 在 有 一 下 个 好 请 问 谢 哈 嗯 们 这 那 就 都 也 还 又 和 与 到 说 要 会 能 可 以 为 什 怎 么 给 把 被 让 对 吧 呗 啦 哎 唉 喂 您")
 
 // hanBigramStop are bigrams of greetings, politeness and grammar.
-var hanBigramStop = set("你好 您好 请问 谢谢 麻烦 一下 可以 什么 怎么 为什 么办 我的 你们 我们 这个 那个 是不 不是 一个 的时 时候 现在 还是 就是 已经 帮我 给我 一直 问一 下我 能不 能帮 吗谢 了吗 的吗 呢谢 在吗 亲在 好的")
+var hanBigramStop = set("你好 您好 请问 谢谢 麻烦 一下 可以 什么 怎么 为什 么办 我的 你们 我们 这个 那个 是不 不是 一个 的时 时候 现在 还是 就是 已经 帮我 给我 一直 问一 下我 能不 能帮 吗谢 了吗 的吗 呢谢 在吗 亲在 好的 " +
+	"尽快 处理 烦尽 快处 回事 么回 说法 给个 个说 回复 客服 急急 着急")
 
 func set(words string) map[string]bool {
 	m := map[string]bool{}
@@ -149,7 +150,7 @@ func stem(w string) string {
 
 // features turns a masked message into weighted features; surface collects, per feature, the words it came from
 // (for labels), when not nil.
-func features(text string, lx *lexicon, surface map[string]map[string]int) vec {
+func features(text string, lx *lexicon, wt Weights, surface map[string]map[string]int) vec {
 	v := vec{}
 	see := func(key, form string) {
 		if surface == nil {
@@ -167,13 +168,13 @@ func features(text string, lx *lexicon, surface map[string]map[string]int) vec {
 	ws, forms := wordsWithForms(text)
 	for i, w := range ws {
 		if !enStop[w] && len(w) > 1 || w == "not" {
-			v["w:"+w] += wordWeight
+			v["w:"+w] += wt.Word
 			see("w:"+w, forms[i])
 		}
 		for n := min(4, len(ws)-i); n >= 1; n-- {
 			if ids, ok := lx.en[strings.Join(ws[i:i+n], " ")]; ok {
 				for _, id := range ids {
-					v["c:"+id] = conceptWeight
+					v["c:"+id] = wt.Concept
 				}
 				break
 			}
@@ -184,13 +185,13 @@ func features(text string, lx *lexicon, surface map[string]map[string]int) vec {
 	flush := func() {
 		for i, r := range run {
 			if !hanStop[string(r)] {
-				v["u:"+string(r)] += unigramWeight
+				v["u:"+string(r)] += wt.Unigram
 				see("u:"+string(r), string(r))
 			}
 			if i+1 < len(run) {
 				bg := string(run[i : i+2])
 				if !hanBigramStop[bg] {
-					v["h:"+bg] += bigramWeight
+					v["h:"+bg] += wt.Bigram
 					see("h:"+bg, bg)
 				}
 			}
@@ -200,7 +201,7 @@ func features(text string, lx *lexicon, surface map[string]map[string]int) vec {
 			for n := min(lx.zhLonger, len(run)-i); n >= 1; n-- {
 				if ids, ok := lx.zh[string(run[i:i+n])]; ok {
 					for _, id := range ids {
-						v["c:"+id] = conceptWeight
+						v["c:"+id] = wt.Concept
 					}
 					matched = n
 					break
@@ -223,7 +224,7 @@ func features(text string, lx *lexicon, surface map[string]map[string]int) vec {
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !isASCIILetter(r) }) {
 		if ids, ok := lx.zh[w]; ok {
 			for _, id := range ids {
-				v["c:"+id] = conceptWeight
+				v["c:"+id] = wt.Concept
 			}
 		}
 	}
