@@ -305,36 +305,7 @@ func (g *Grouper) cluster(known []Cluster, reps []rep) []*forming {
 
 // Group assigns vs, the voices of merchant, to the merchant's known clusters and to new ones.
 func (g *Grouper) Group(merchant string, known []Cluster, vs []Voice, now time.Time) Grouping {
-	raw := make([]vec, len(vs))
-	surface := map[string]map[string]int{}
-	df := map[string]float64{}
-	for i, v := range vs {
-		raw[i] = features(v.Text, g.lx, g.Weights, surface)
-		if v.Lane() == LaneText {
-			for _, r := range v.Reasons {
-				if r != "no.match" {
-					raw[i]["r:"+r] = g.Weights.Reason
-				}
-			}
-		}
-		for k := range raw[i] {
-			df[k]++
-		}
-	}
-	n := g.bgN + float64(len(vs))
-	idf := func(k string) float64 { return math.Log((n+1)/(g.bgDF[k]+df[k]+1)) + 1 }
-	weighted := make([]vec, len(vs))
-	for i, r := range raw {
-		w := make(vec, len(r))
-		for k, x := range r {
-			if x > 1 {
-				x = 1 + math.Log(x)
-			}
-			w[k] = x * idf(k)
-		}
-		weighted[i] = w.unit()
-	}
-
+	weighted, surface := g.vectors(vs)
 	byID := map[string]int{}
 	for i, c := range known {
 		byID[c.ID] = i
@@ -437,6 +408,94 @@ func (g *Grouper) Group(merchant string, known []Cluster, vs []Voice, now time.T
 				c.FirstSeen = vs[i].At
 			}
 		}
+	}
+	return out
+}
+
+// vectors are vs as unit TF-IDF vectors, the document frequencies counting the background and vs; surface
+// collects the words each feature came from.
+func (g *Grouper) vectors(vs []Voice) ([]vec, map[string]map[string]int) {
+	raw := make([]vec, len(vs))
+	surface := map[string]map[string]int{}
+	df := map[string]float64{}
+	for i, v := range vs {
+		raw[i] = features(v.Text, g.lx, g.Weights, surface)
+		if v.Lane() == LaneText {
+			for _, r := range v.Reasons {
+				if r != "no.match" {
+					raw[i]["r:"+r] = g.Weights.Reason
+				}
+			}
+		}
+		for k := range raw[i] {
+			df[k]++
+		}
+	}
+	n := g.bgN + float64(len(vs))
+	idf := func(k string) float64 { return math.Log((n+1)/(g.bgDF[k]+df[k]+1)) + 1 }
+	weighted := make([]vec, len(vs))
+	for i, r := range raw {
+		w := make(vec, len(r))
+		for k, x := range r {
+			if x > 1 {
+				x = 1 + math.Log(x)
+			}
+			w[k] = x * idf(k)
+		}
+		weighted[i] = w.unit()
+	}
+	return weighted, surface
+}
+
+// Assign counts vs by the known cluster each falls into, as Group places them but making no new cluster: bot
+// answers by intent, the rest by the closest centroid within Join. Hours counted after the fact use it.
+func (g *Grouper) Assign(known []Cluster, vs []Voice) map[string]int {
+	out := map[string]int{}
+	weighted, _ := g.vectors(vs)
+	postings := map[string][]int{}
+	for ci, c := range known {
+		if c.Lane == LaneText {
+			for k := range c.Centroid {
+				postings[k] = append(postings[k], ci)
+			}
+		}
+	}
+	for i, v := range vs {
+		if v.Lane() != LaneText {
+			out["i."+v.Intent]++
+			continue
+		}
+		at, top := -1, g.Join
+		seen := map[int]bool{}
+		for _, k := range weighted[i].keys() {
+			for _, ci := range postings[k] {
+				if seen[ci] {
+					continue
+				}
+				seen[ci] = true
+				if s := dot(weighted[i], vec(known[ci].Centroid)); s >= top {
+					at, top = ci, s
+				}
+			}
+		}
+		if at >= 0 {
+			out[known[at].ID]++
+		}
+	}
+	return out
+}
+
+// Latest lists each cluster of cs once, the last entry of an id winning, in id order.
+func Latest(cs ...[]Cluster) []Cluster {
+	m := map[string]Cluster{}
+	for _, list := range cs {
+		for _, c := range list {
+			m[c.ID] = c
+		}
+	}
+	out := make([]Cluster, 0, len(m))
+	for _, id := range slices.Sorted(mapKeys(m)) {
+		out = append(out, m[id])
 	}
 	return out
 }

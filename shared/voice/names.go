@@ -15,7 +15,8 @@ var nameCues = []struct {
 	{"full name ", true}, {"recipient ", true}, {"recipient: ", true},
 	{"i am ", false}, {"i'm ", false}, {"im ", false}, {"this is ", false}, {"it's ", false},
 	{"regards, ", false}, {"regards ", false}, {"thanks, ", false}, {"thank you, ", false}, {"cheers, ", false},
-	{"best, ", false}, {"sincerely, ", false}, {"- ", false}, {"mr ", true}, {"mr. ", true}, {"mrs ", true},
+	{"best, ", false}, {"sincerely, ", false}, {"- ", false}, {"hi ", false}, {"hello ", false}, {"hey ", false},
+	{"dear ", false}, {"morning ", false}, {"mr ", true}, {"mr. ", true}, {"mrs ", true},
 	{"mrs. ", true}, {"ms ", true}, {"ms. ", true}, {"miss ", true}, {"dr ", true}, {"dr. ", true},
 }
 
@@ -28,6 +29,9 @@ var notNames = map[string]bool{
 	"disappointed": true, "confused": true, "ridiculous": true, "unacceptable": true, "terrible": true, "please": true,
 	"and": true, "but": true, "for": true, "to": true, "on": true, "at": true, "no": true, "yes": true, "ok": true,
 	"hello": true, "hi": true, "thanks": true, "help": true, "urgent": true, "chinese": true, "english": true,
+	"team": true, "there": true, "all": true, "everyone": true, "support": true, "customer": true, "service": true,
+	"i'm": true, "im": true, "i've": true, "it's": true, "we": true, "we're": true, "you": true, "sorry,": true,
+	"sir": true, "madam": true, "guys": true, "friend": true, "shop": true, "store": true,
 }
 
 // surnames are common Chinese family names; a name introduced by 我是 or titled 先生/女士/小姐 starts with one.
@@ -39,7 +43,32 @@ var hanNameCues = []string{"我叫", "我的名字是", "我的名字叫", "名�
 // maskNames replaces names that the text introduces as names.
 func maskNames(rs []rune) []rune {
 	rs = maskLatinNames(rs)
+	rs = maskVocatives(rs)
 	return maskHanNames(rs)
+}
+
+// maskVocatives replaces a Capitalized word after a comma that ends the sentence: "your order ships tomorrow,
+// Anna." Words the lexicon knows (cities, carriers, brands) stay.
+func maskVocatives(rs []rune) []rune {
+	for i := 0; i+3 < len(rs); i++ {
+		if rs[i] != ',' || rs[i+1] != ' ' || !unicode.IsUpper(rs[i+2]) {
+			continue
+		}
+		j := i + 3
+		for j < len(rs) && unicode.IsLower(rs[j]) && rs[j] < unicode.MaxLatin1 {
+			j++
+		}
+		if j-(i+2) < 2 || (j < len(rs) && !strings.ContainsRune(".!?\n", rs[j])) {
+			continue
+		}
+		word := strings.ToLower(string(rs[i+2 : j]))
+		if notNames[word] || defaultLexicon.en[stem(word)] != nil {
+			continue
+		}
+		rs = replace(rs, i+2, j, MaskName)
+		i += 1 + len(MaskName)
+	}
+	return rs
 }
 
 func maskLatinNames(rs []rune) []rune {

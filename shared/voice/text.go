@@ -171,7 +171,12 @@ func features(text string, lx *lexicon, wt Weights, surface map[string]map[strin
 			v["w:"+w] += wt.Word
 			see("w:"+w, forms[i])
 		}
-		for n := min(4, len(ws)-i); n >= 1; n-- {
+	}
+	// Concepts of word sequences up to four long, the longest first; a matched sequence is not read again
+	// ("verification code" is not also a coupon "code").
+	for i := 0; i < len(ws); {
+		n := min(4, len(ws)-i)
+		for ; n >= 1; n-- {
 			if ids, ok := lx.en[strings.Join(ws[i:i+n], " ")]; ok {
 				for _, id := range ids {
 					v["c:"+id] = wt.Concept
@@ -179,6 +184,7 @@ func features(text string, lx *lexicon, wt Weights, surface map[string]map[strin
 				break
 			}
 		}
+		i += max(1, n)
 	}
 	// Han runs: bigrams, characters that carry meaning, and concepts by longest match.
 	var run []rune

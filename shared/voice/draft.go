@@ -1,0 +1,231 @@
+package voice
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DraftKind is what approving a draft publishes.
+type DraftKind string
+
+// Kinds of draft.
+const (
+	// GapAnswer is a new template for a problem the bot could not answer but agents answered alike.
+	GapAnswer DraftKind = "answer"
+	// MoreExamples adds to a template the questions agents answered by starting from it.
+	MoreExamples DraftKind = "examples"
+)
+
+// DraftStatus is where a draft stands in review.
+type DraftStatus string
+
+// Statuses of a draft.
+const (
+	Pending  DraftStatus = "pending"
+	Approved DraftStatus = "approved"
+	Rejected DraftStatus = "rejected"
+)
+
+// Draft is a suggested change to the answer catalog, waiting for a person to approve or reject it.
+type Draft struct {
+	ID       string    `json:"id"`
+	Merchant string    `json:"merchant"`
+	Kind     DraftKind `json:"kind"`
+	Cluster  string    `json:"cluster,omitempty"`
+	Label    string    `json:"label,omitempty"`
+	Locale   string    `json:"locale"`
+	// Intent is the matcher's commonest guess for the cluster's messages; the reviewer may change it.
+	Intent string `json:"intent,omitempty"`
+	// Template is, for MoreExamples, the template to extend; once approved, the template published.
+	Template string   `json:"template,omitempty"`
+	Examples []string `json:"examples"`
+	// Answer is the agents' commonest reply, masked: a reviewer replaces what the mask hid before approving.
+	Answer string `json:"answer,omitempty"`
+	// Impact counts the contacts in the lookback the draft is about; Agreement is the share of the agents'
+	// replies that said the same as Answer.
+	Impact    int         `json:"impact"`
+	Agreement float64     `json:"agreement,omitempty"`
+	Status    DraftStatus `json:"status"`
+	CreatedAt time.Time   `json:"createdAt"`
+	UpdatedAt time.Time   `json:"updatedAt"`
+	DecidedBy string      `json:"decidedBy,omitempty"`
+	DecidedAt time.Time   `json:"decidedAt,omitzero"`
+	Reason    string      `json:"reason,omitempty"`
+	// Published are the template ids approval wrote; Answered counts the bot's answers from them since, and
+	// HandedOff the cluster's contacts that still went to a person without a template (both added hourly).
+	Published []string `json:"published,omitempty"`
+	Answered  int      `json:"answered,omitempty"`
+	HandedOff int      `json:"handedOff,omitempty"`
+}
+
+// Gaps are the settings that turn a cluster into a draft.
+type Gaps struct {
+	// MinGap is the fewest contacts without a template a cluster needs in one language.
+	MinGap int
+	// MinReplies is the fewest of those an agent must have answered, and Agree the share of those replies
+	// that must say the same (cosine Same between replies).
+	MinReplies int
+	Agree      float64
+	Same       float64
+	// MaxExamples bounds a draft's example questions.
+	MaxExamples int
+}
+
+// DefaultGaps: five contacts the bot missed, three agent replies, two thirds of them alike.
+var DefaultGaps = Gaps{MinGap: 5, MinReplies: 3, Agree: 0.6, Same: 0.7, MaxExamples: 20}
+
+// DraftID names the draft for a cluster in a language.
+func DraftID(cluster, locale string) string { return cluster + "." + locale }
+
+// ProposeDrafts looks at vs (a merchant's voices over the lookback) grouped by gr, and returns the drafts to
+// store: new ones, and pending ones refreshed with the latest examples and replies. Drafts a person already
+// approved or rejected are left alone.
+func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing []Draft, now time.Time) []Draft {
+	have := map[string]Draft{}
+	for _, d := range existing {
+		have[d.ID] = d
+	}
+	var out []Draft
+	keep := func(d Draft) {
+		if old, ok := have[d.ID]; ok {
+			if old.Status != Pending {
+				return
+			}
+			d.CreatedAt = old.CreatedAt
+		}
+		out = append(out, d)
+	}
+	for ci, c := range gr.Clusters {
+		if c.Lane != LaneText {
+			continue
+		}
+		byLocale := map[string][]int{}
+		for _, i := range gr.Members[ci] {
+			if vs[i].NoMatch() {
+				byLocale[vs[i].Locale] = append(byLocale[vs[i].Locale], i)
+			}
+		}
+		for _, loc := range slices.Sorted(mapKeys(byLocale)) {
+			if d, ok := g.gapDraft(merchant, c, loc, byLocale[loc], vs, now); ok {
+				keep(d)
+			}
+		}
+	}
+	// Questions agents answered by starting from a suggested template: more examples for that template.
+	byTemplate := map[string][]int{}
+	for i, v := range vs {
+		if v.AgentAnswered() && v.NoMatch() && v.Template != "" {
+			byTemplate[v.Template] = append(byTemplate[v.Template], i)
+		}
+	}
+	for _, id := range slices.Sorted(mapKeys(byTemplate)) {
+		ms := byTemplate[id]
+		exs := exampleQuestions(ms, vs, g.MaxExamples)
+		if len(exs) < g.MinReplies {
+			continue
+		}
+		keep(Draft{ID: "ex." + id, Merchant: merchant, Kind: MoreExamples, Template: id, Locale: vs[ms[0]].Locale,
+			Intent: vs[ms[0]].Intent, Examples: exs, Impact: len(ms), Status: Pending, CreatedAt: now, UpdatedAt: now})
+	}
+	slices.SortStableFunc(out, func(a, b Draft) int {
+		if c := cmp.Compare(b.Impact, a.Impact); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+func (g Gaps) gapDraft(merchant string, c Cluster, locale string, gap []int, vs []Voice, now time.Time) (Draft, bool) {
+	if len(gap) < g.MinGap {
+		return Draft{}, false
+	}
+	var replied []int
+	for _, i := range gap {
+		if vs[i].AgentAnswered() {
+			replied = append(replied, i)
+		}
+	}
+	if len(replied) < g.MinReplies {
+		return Draft{}, false
+	}
+	answer, agree := commonReply(replied, vs, g.Same)
+	if agree < g.Agree {
+		return Draft{}, false
+	}
+	intents := map[string]int{}
+	for _, i := range gap {
+		if vs[i].Intent != "" {
+			intents[vs[i].Intent]++
+		}
+	}
+	return Draft{ID: DraftID(c.ID, locale), Merchant: merchant, Kind: GapAnswer, Cluster: c.ID, Label: c.Label, Locale: locale,
+		Intent: commonest(intents, ""), Examples: exampleQuestions(gap, vs, g.MaxExamples), Answer: answer,
+		Impact: len(gap), Agreement: agree, Status: Pending, CreatedAt: now, UpdatedAt: now}, true
+}
+
+// commonReply groups the agents' replies by similarity (cosine at least same, on plain word and bigram
+// counts) and returns the most typical reply of the biggest group, with the share of replies in it.
+func commonReply(replied []int, vs []Voice, same float64) (string, float64) {
+	type group struct {
+		sum     vec
+		members []int
+	}
+	var groups []*group
+	vecs := map[int]vec{}
+	for _, i := range replied {
+		v := features(vs[i].Reply, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
+		vecs[i] = v
+		var best *group
+		top := same
+		for _, gp := range groups {
+			if s := dot(v, cloneVec(gp.sum).unit()); s >= top {
+				best, top = gp, s
+			}
+		}
+		if best == nil {
+			best = &group{sum: vec{}}
+			groups = append(groups, best)
+		}
+		for k, x := range v {
+			best.sum[k] += x
+		}
+		best.members = append(best.members, i)
+	}
+	if len(groups) == 0 {
+		return "", 0
+	}
+	big := slices.MaxFunc(groups, func(a, b *group) int { return cmp.Compare(len(a.members), len(b.members)) })
+	cent := cloneVec(big.sum).unit()
+	answer, top := "", -1.0
+	for _, i := range big.members {
+		s := dot(vecs[i], cent)
+		if s > top+1e-9 || (s > top-1e-9 && utf8.RuneCountInString(vs[i].Reply) < utf8.RuneCountInString(answer)) {
+			answer, top = vs[i].Reply, s
+		}
+	}
+	return answer, float64(len(big.members)) / float64(len(replied))
+}
+
+// exampleQuestions are up to n distinct questions of ms, without the mask placeholders, shortest first: the
+// matcher learns from short questions best.
+func exampleQuestions(ms []int, vs []Voice, n int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, i := range ms {
+		q := strings.Join(strings.Fields(stripMasks(vs[i].Text)), " ")
+		k := normalizedKey(q)
+		if utf8.RuneCountInString(k) < 2 || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, q)
+	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		return cmp.Compare(utf8.RuneCountInString(a), utf8.RuneCountInString(b))
+	})
+	return out[:min(n, len(out))]
+}
