@@ -58,7 +58,7 @@ var testRouting = Routing{
 func newRunner(s *memStore, box *outbox, now *time.Time, bg []string) *Runner {
 	return &Runner{Store: s, Send: box, Grouper: NewGrouper(bg), Thresholds: DefaultThresholds, Gaps: DefaultGaps,
 		DefaultOwner: Owner{ID: "platform", Kind: SNS, Target: "arn:aws:sns:us-east-1:123456789012:voice"},
-		Now: func() time.Time { return *now }, Contacts: records(nil)}
+		Now:          func() time.Time { return *now }, Contacts: records(nil)}
 }
 
 // A week of a steady problem (about 12 an hour) and a rare one (about 1 an hour); then the rare one jumps to 40.
