@@ -485,6 +485,40 @@ func (g *Grouper) Assign(known []Cluster, vs []Voice) map[string]int {
 	return out
 }
 
+// Near returns, for each voice, the text cluster of known whose centroid is closest to what it says (at least
+// Join), whatever its lane, or "". It finds the bot's answers that are about a text cluster's problem: the bot
+// answered them from some intent's template, so that intent is where a draft for the problem belongs.
+func (g *Grouper) Near(known []Cluster, vs []Voice) []string {
+	out := make([]string, len(vs))
+	weighted, _ := g.vectors(vs)
+	postings := map[string][]int{}
+	for ci, c := range known {
+		if c.Lane == LaneText {
+			for k := range c.Centroid {
+				postings[k] = append(postings[k], ci)
+			}
+		}
+	}
+	for i := range vs {
+		at, top := -1, g.Join
+		seen := map[int]bool{}
+		for _, k := range weighted[i].keys() {
+			for _, ci := range postings[k] {
+				if !seen[ci] {
+					seen[ci] = true
+					if s := dot(weighted[i], vec(known[ci].Centroid)); s >= top {
+						at, top = ci, s
+					}
+				}
+			}
+		}
+		if at >= 0 {
+			out[i] = known[at].ID
+		}
+	}
+	return out
+}
+
 // Latest lists each cluster of cs once, the last entry of an id winning, in id order.
 func Latest(cs ...[]Cluster) []Cluster {
 	m := map[string]Cluster{}

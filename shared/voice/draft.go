@@ -44,6 +44,9 @@ type Draft struct {
 	Examples []string `json:"examples"`
 	// Answer is the agents' commonest reply, masked: a reviewer replaces what the mask hid before approving.
 	Answer string `json:"answer,omitempty"`
+	// AnsweredAs counts, by intent, the bot's answers to this problem's messages (about it by what they say,
+	// answered from a template of another purpose): where a draft belongs, and answers that may not have helped.
+	AnsweredAs map[string]int `json:"answeredAs,omitempty"`
 	// Impact counts the contacts in the lookback the draft is about; Agreement is the share of the agents'
 	// replies that said the same as Answer.
 	Impact    int         `json:"impact"`
@@ -82,8 +85,10 @@ func DraftID(cluster, locale string) string { return cluster + "." + locale }
 
 // ProposeDrafts looks at vs (a merchant's voices over the lookback) grouped by gr, and returns the drafts to
 // store: new ones, and pending ones refreshed with the latest examples and replies. Drafts a person already
-// approved or rejected are left alone.
-func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing []Draft, now time.Time) []Draft {
+// approved or rejected are left alone. answeredAs counts, per cluster and locale ("k1.en"), the bot's answers by
+// intent to messages about the cluster's problem (see Grouper.Near); the commonest is the draft's intent, which
+// otherwise is the matcher's commonest guess for the messages it could not answer.
+func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing []Draft, answeredAs map[string]map[string]int, now time.Time) []Draft {
 	have := map[string]Draft{}
 	for _, d := range existing {
 		have[d.ID] = d
@@ -110,6 +115,10 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 		}
 		for _, loc := range slices.Sorted(mapKeys(byLocale)) {
 			if d, ok := g.gapDraft(merchant, c, loc, byLocale[loc], vs, now); ok {
+				if as := answeredAs[DraftID(c.ID, loc)]; len(as) > 0 {
+					d.AnsweredAs = as
+					d.Intent = commonest(as, d.Intent)
+				}
 				keep(d)
 			}
 		}

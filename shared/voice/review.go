@@ -11,7 +11,9 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/catalog"
+	"breakwater/shared/contact"
 	"breakwater/shared/intent"
+	"breakwater/shared/triage"
 )
 
 // Errors of a review.
@@ -157,6 +159,40 @@ func cleanExamples(exs []string) []string {
 	return out
 }
 
+// probeMerchant stands for every other merchant when measuring what an approval changes for them.
+const probeMerchant = "voice-probe-other-merchant"
+
+// spillover warns when the new templates' examples change how other merchants' shoppers asking the same thing are
+// answered. The matcher's model is shared: a merchant's examples teach their intent for everyone, so after the
+// approval the same questions elsewhere may get that intent's platform answer (or lose one).
+func spillover(before, after, ts []answer.Template, locale string, now time.Time) []catalog.Finding {
+	if len(ts) == 0 || len(ts[0].Examples) == 0 {
+		return nil
+	}
+	a, err := triage.New(before, nil)
+	if err != nil {
+		return nil
+	}
+	b, err := triage.New(after, nil)
+	if err != nil {
+		return nil
+	}
+	changed := 0
+	for _, q := range ts[0].Examples {
+		c := contact.Contact{ID: "probe", Merchant: probeMerchant, Locale: contact.Locale(locale), Text: q, ReceivedAt: now}
+		x, y := a.Decide(c, now), b.Decide(c, now)
+		if x.Auto != y.Auto || (x.Auto && x.Template != y.Template) {
+			changed++
+		}
+	}
+	if changed == 0 {
+		return nil
+	}
+	return []catalog.Finding{{Severity: catalog.Warning, Template: ts[0].ID, Message: fmt.Sprintf(
+		"for other merchants, %d of these %d example questions would be answered differently after approval (the matcher's model is shared across merchants)",
+		changed, len(ts[0].Examples))}}
+}
+
 // draftStore is where Reviewer reads and decides drafts (the voice table, see dynamo.Voice).
 type draftStore interface {
 	Draft(ctx context.Context, merchant, id string) (Draft, error)
@@ -217,6 +253,7 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 	if catalog.Errors(findings) > 0 {
 		return d, findings, fmt.Errorf("approve draft %s of %s: %w", id, merchant, ErrLint)
 	}
+	findings = append(findings, spillover(current, next, ts, d.Locale, now)...)
 	if err := r.Catalog.PutTemplates(ctx, ts); err != nil {
 		return d, findings, fmt.Errorf("approve draft %s of %s: publish: %w", id, merchant, err)
 	}

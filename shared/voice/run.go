@@ -406,7 +406,25 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 	}
 	known := clusters
 	gr := r.Grouper.Group(merchant, known, recent, r.Now())
-	proposed := r.Gaps.ProposeDrafts(merchant, gr, recent, existing, r.Now())
+	// The window's bot answers about a problem of the text lane, by intent: where a draft for it belongs.
+	var answered []Voice
+	for _, v := range window {
+		if v.Kind == Answered {
+			answered = append(answered, v)
+		}
+	}
+	answeredAs := map[string]map[string]int{}
+	for i, id := range r.Grouper.Near(Latest(known, gr.Clusters), answered) {
+		if id == "" {
+			continue
+		}
+		k := DraftID(id, answered[i].Locale)
+		if answeredAs[k] == nil {
+			answeredAs[k] = map[string]int{}
+		}
+		answeredAs[k][answered[i].Intent]++
+	}
+	proposed := r.Gaps.ProposeDrafts(merchant, gr, recent, existing, answeredAs, r.Now())
 	// A draft's cluster may have formed only over the day (a few contacts an hour): keep it, so its id stays.
 	have := map[string]bool{}
 	for _, c := range known {
