@@ -19,7 +19,9 @@ import (
 // memCatalog is the part of the catalog a review writes, in memory.
 type memCatalog struct{ ts []answer.Template }
 
-func (c *memCatalog) Templates(context.Context) ([]answer.Template, error) { return slices.Clone(c.ts), nil }
+func (c *memCatalog) Templates(context.Context) ([]answer.Template, error) {
+	return slices.Clone(c.ts), nil
+}
 func (c *memCatalog) PutTemplates(_ context.Context, ts []answer.Template) error {
 	for _, t := range ts {
 		if i := slices.IndexFunc(c.ts, func(x answer.Template) bool { return x.ID == t.ID }); i >= 0 {
@@ -237,7 +239,7 @@ func TestApprovalRejectsWhatCannotBeATemplate(t *testing.T) {
 	now := day1
 	base := Draft{ID: "k1.en", Merchant: "m1", Kind: GapAnswer, Cluster: "k1", Locale: "en", Intent: "promo.rules",
 		Examples: []string{"SAVE20 invalid", "code SAVE20 rejected at checkout", "SAVE20 does not work"},
-		Answer: "SAVE20 ended; use SAVE20B.", Status: Pending}
+		Answer:   "SAVE20 ended; use SAVE20B.", Status: Pending}
 	for _, tt := range []struct {
 		name string
 		d    Draft
