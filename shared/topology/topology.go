@@ -119,6 +119,33 @@ var Catalog = Table{
 	PointInTimeRecovery: true,
 }
 
+// Key attribute names of the voice table.
+const (
+	VoicePartition = "pk"
+	VoiceSort      = "sk"
+	VoiceTTL       = "expiresAt"
+)
+
+// Voice holds the voice of the customer: masked voices, each merchant's problems and hourly counts, routing
+// rules, drafts and digest marks. Everything but routing expires by TTL; nothing in it is a shopper's raw text.
+var Voice = Table{
+	ID:           "Voice",
+	EnvVar:       "VOICE_TABLE",
+	PartitionKey: Attr{Name: VoicePartition, Type: "S"},
+	SortKey:      Attr{Name: VoiceSort, Type: "S"},
+	TTLAttribute: VoiceTTL,
+}
+
+// Tables lists every table, for the stack and the local runner.
+var Tables = []Table{Contacts, Catalog, Voice}
+
+// VoiceTimeout bounds one run of the voice function: a parallel scan of the hour's contacts and every merchant's
+// grouping.
+const VoiceTimeout = 5 * time.Minute
+
+// VoiceSchedule is how often the voice function runs: every hour, a few minutes past, on the hour just ended.
+const VoiceSchedule = time.Hour
+
 // ResponderTimeout bounds one responder invocation; the intake queue's visibility timeout is six times it.
 const ResponderTimeout = 30 * time.Second
 
@@ -147,13 +174,17 @@ var Functions = []Function{
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
 		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}, {Intake.ID, Consume}},
 		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
+	// The agent function writes the catalog when an agent approves a voice draft, as templates push does.
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
-		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}},
-		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
+		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, ReadWrite}, {Voice.ID, ReadWrite}},
+		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
 		Uses: []Use{{Contacts.ID, Read}},
 		Env:  []string{Contacts.EnvVar}},
+	{Name: "voice", Timeout: VoiceTimeout, MemoryMB: 1024,
+		Uses: []Use{{Contacts.ID, Read}, {Catalog.ID, Read}, {Voice.ID, ReadWrite}},
+		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
 }
 
 // MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
@@ -180,6 +211,12 @@ var Routes = []Route{
 	{Method: "POST", Path: "/agent/contacts/{id}/release", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/contacts/{id}/extend", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/contacts/{id}/escalate", Function: "agent", Agent: true},
+	{Method: "GET", Path: "/agent/insights", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/acknowledge", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/resolve", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/reopen", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/drafts/{id}/approve", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/drafts/{id}/reject", Function: "agent", Agent: true},
 }
 
 // CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
@@ -220,6 +257,19 @@ const (
 
 	EnvAgentsOnShift     = "AGENTS_ON_SHIFT" // agents assumed to work the queues, for wait estimates
 	DefaultAgentsOnShift = 20
+
+	// EnvVoiceNotify is how the voice function reaches owners: "aws" (SNS, SES, webhooks) or "outbox" (local
+	// runs: messages are written to the voice table, which scripts/voice prints).
+	EnvVoiceNotify     = "VOICE_NOTIFY"
+	DefaultVoiceNotify = "aws"
+	// EnvVoiceTopic is the SNS topic of the default owner: merchants without routing rules of their own.
+	EnvVoiceTopic = "VOICE_TOPIC_ARN"
+	// EnvVoiceEmailFrom is the SES identity owners' e-mails come from; empty sends e-mail owners' messages to the
+	// default owner's topic instead.
+	EnvVoiceEmailFrom = "VOICE_EMAIL_FROM"
+	// EnvVoiceRetentionDays is how long masked voices are kept (baselines need a week).
+	EnvVoiceRetentionDays     = "VOICE_RETENTION_DAYS"
+	DefaultVoiceRetentionDays = 15
 )
 
 // ConsumerOf returns the name of the function that consumes queue id, or "" when none does.

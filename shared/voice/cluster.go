@@ -45,6 +45,8 @@ type Cluster struct {
 	// AlertedAt and AlertedCount are the last spike alert sent, so one spike alerts once.
 	AlertedAt    time.Time `json:"alertedAt,omitzero"`
 	AlertedCount int       `json:"alertedCount,omitempty"`
+	// Rev is the stored revision the cluster was read at, for updates that must not overwrite an owner's.
+	Rev int64 `json:"-"`
 }
 
 // Grouper groups one merchant's voices into clusters. Bot answers are grouped by their intent. Everything else
