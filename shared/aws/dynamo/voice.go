@@ -617,7 +617,7 @@ func (s *ContactScan) EachUpdated(ctx context.Context, from, to time.Time, visit
 				TotalSegments:    aws.Int32(int32(s.Segments)),
 				FilterExpression: aws.String("begins_with(pk, :c) AND updatedAt >= :from AND updatedAt < :to"),
 				// Everything but the token hash and the lease.
-				ProjectionExpression: aws.String("pk, id, merchant, shopperId, tier, locale, channel, #t, topic, ctx, receivedAt, recent, #s, answer, answeredBy, intent, template, confidence, priority, reasons, suggested, enqueuedAt, updatedAt"),
+				ProjectionExpression:     aws.String("pk, id, merchant, shopperId, tier, locale, channel, #t, topic, ctx, receivedAt, recent, #s, answer, answeredBy, intent, template, confidence, priority, reasons, suggested, enqueuedAt, updatedAt"),
 				ExpressionAttributeNames: map[string]string{"#t": "text", "#s": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":c": str("C#"), ":from": num(from.UnixMilli()), ":to": num(to.UnixMilli()),

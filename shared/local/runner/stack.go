@@ -70,7 +70,7 @@ type Options struct {
 	// VoiceEvery is how often the voice function runs (a few minutes past the hour, as deployed); never when
 	// negative. scripts/voice runs the same code on demand.
 	VoiceEvery time.Duration
-	Log          io.Writer // function and emulator output; discarded when nil
+	Log        io.Writer // function and emulator output; discarded when nil
 }
 
 // Stack is a running local Breakwater.
