@@ -91,7 +91,7 @@ func (t tables) grant(fn awslambda.Function, u topology.Use) {
 }
 
 func tableDef(id string) topology.Table {
-	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+	for _, t := range topology.Tables {
 		if t.ID == id {
 			return t
 		}

@@ -128,12 +128,14 @@ const (
 
 // Voice holds the voice of the customer: masked voices, each merchant's problems and hourly counts, routing
 // rules, drafts and digest marks. Everything but routing expires by TTL; nothing in it is a shopper's raw text.
+// Routing rules and owners' decisions are edits worth keeping, so it keeps point-in-time recovery.
 var Voice = Table{
-	ID:           "Voice",
-	EnvVar:       "VOICE_TABLE",
-	PartitionKey: Attr{Name: VoicePartition, Type: "S"},
-	SortKey:      Attr{Name: VoiceSort, Type: "S"},
-	TTLAttribute: VoiceTTL,
+	ID:                  "Voice",
+	EnvVar:              "VOICE_TABLE",
+	PartitionKey:        Attr{Name: VoicePartition, Type: "S"},
+	SortKey:             Attr{Name: VoiceSort, Type: "S"},
+	TTLAttribute:        VoiceTTL,
+	PointInTimeRecovery: true,
 }
 
 // Tables lists every table, for the stack and the local runner.
@@ -174,8 +176,10 @@ var Functions = []Function{
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
 		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, Read}, {Intake.ID, Consume}},
 		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
-	// The agent function writes the catalog when an agent approves a voice draft, as templates push does.
-	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
+	// The agent function writes the catalog when an agent approves a voice draft, as templates push does; an
+	// approval trains the matcher twice (the spillover check and the snapshot), which needs the CPU that comes
+	// with 1 GB (256 MB gets about a seventh of a core: seconds per training).
+	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 1024,
 		Uses: []Use{{Contacts.ID, ReadWrite}, {Catalog.ID, ReadWrite}, {Voice.ID, ReadWrite}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},

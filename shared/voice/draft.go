@@ -29,6 +29,17 @@ const (
 	Rejected DraftStatus = "rejected"
 )
 
+// rank orders statuses for review: pending first, then approved, then rejected.
+func (s DraftStatus) rank() int {
+	switch s {
+	case Pending:
+		return 0
+	case Approved:
+		return 1
+	}
+	return 2
+}
+
 // Draft is a suggested change to the answer catalog, waiting for a person to approve or reject it.
 type Draft struct {
 	ID       string    `json:"id"`

@@ -165,13 +165,15 @@ const probeMerchant = "voice-probe-other-merchant"
 // spillover warns when the new templates' examples change how other merchants' shoppers asking the same thing are
 // answered. The matcher's model is shared: a merchant's examples teach their intent for everyone, so after the
 // approval the same questions elsewhere may get that intent's platform answer (or lose one).
-func spillover(before, after, ts []answer.Template, locale string, now time.Time) []catalog.Finding {
+func spillover(a *triage.Triage, before, after, ts []answer.Template, locale string, now time.Time) []catalog.Finding {
 	if len(ts) == 0 || len(ts[0].Examples) == 0 {
 		return nil
 	}
-	a, err := triage.New(before, nil)
-	if err != nil {
-		return nil
+	if a == nil {
+		var err error
+		if a, err = triage.New(before, nil); err != nil {
+			return nil
+		}
 	}
 	b, err := triage.New(after, nil)
 	if err != nil {
@@ -212,6 +214,9 @@ type catalogWriter interface {
 type Reviewer struct {
 	Drafts  draftStore
 	Catalog catalogWriter
+	// Current is the triage the catalog's templates make now, when the caller has it built (saves a training
+	// for the spillover check); nil builds it.
+	Current func(ctx context.Context) (*triage.Triage, error)
 	Now     func() time.Time
 }
 
@@ -253,7 +258,11 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 	if catalog.Errors(findings) > 0 {
 		return d, findings, fmt.Errorf("approve draft %s of %s: %w", id, merchant, ErrLint)
 	}
-	findings = append(findings, spillover(current, next, ts, d.Locale, now)...)
+	var before *triage.Triage
+	if r.Current != nil {
+		before, _ = r.Current(ctx) // without it, spillover builds its own
+	}
+	findings = append(findings, spillover(before, current, next, ts, d.Locale, now)...)
 	if err := r.Catalog.PutTemplates(ctx, ts); err != nil {
 		return d, findings, fmt.Errorf("approve draft %s of %s: publish: %w", id, merchant, err)
 	}

@@ -486,7 +486,7 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 	}
 	slices.SortStableFunc(mr.Drafts, func(a, b Draft) int {
 		if a.Status != b.Status {
-			return strings.Compare(string(b.Status), string(a.Status)) // pending first
+			return cmp.Compare(a.Status.rank(), b.Status.rank())
 		}
 		return cmp.Compare(b.Impact, a.Impact)
 	})
