@@ -209,7 +209,7 @@ func TestFunctionsMatchTopology(t *testing.T) {
 					topology.Voice.EnvVar: topology.Voice.ID, topology.EnvVoiceTopic: s.logicalID(s.Voice.Topic)}
 				values := map[string]string{topology.EnvVoiceNotify: "aws", topology.EnvVoiceRetentionDays: strconv.Itoa(topology.DefaultVoiceRetentionDays),
 					topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
-					topology.EnvLeaseSeconds: strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
+					topology.EnvLeaseSeconds:  strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
 					topology.EnvAgentsOnShift: strconv.Itoa(s.Config.AgentsOnShift), topology.EnvTemplateTTL: s.Config.TemplateRefresh.String(),
 					topology.EnvAgentAuth: "jwt", topology.EnvAgentGroup: agentsGroup}
 				for name := range want {

@@ -73,7 +73,7 @@ func TestInsightsAPI(t *testing.T) {
 	store.NoteMerchants(ctx, map[string]time.Time{"m1": hour.Add(-3 * time.Hour)})
 	d := voice.Draft{ID: "kcoupon1.en", Merchant: "m1", Kind: voice.GapAnswer, Cluster: "kcoupon1", Locale: "en", Intent: "promo.rules",
 		Examples: []string{"my coupon SAVE20 says invalid", "SAVE20 code not working", "coupon SAVE20 rejected at checkout"},
-		Answer: "Sorry! SAVE20 ended at midnight; SAVE20B gives the same discount.", Status: voice.Pending, UpdatedAt: now, Impact: 12}
+		Answer:   "Sorry! SAVE20 ended at midnight; SAVE20B gives the same discount.", Status: voice.Pending, UpdatedAt: now, Impact: 12}
 	bad := d
 	bad.ID, bad.Answer = "kcoupon1.zh-CN", "订单[number]已发货"
 	if err := store.PutDrafts(ctx, []voice.Draft{d, bad}); err != nil {

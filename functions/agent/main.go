@@ -4,9 +4,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
