@@ -634,15 +634,18 @@ func (g *Grouper) label(lane string, mean vec, ms []int, vs []Voice, surface map
 				parts = append(parts, form)
 			}
 		case "h":
-			if covered(name) {
+			if r := []rune(name); covered(name) || hanStop[string(r[0])] || hanStop[string(r[1])] {
 				continue
 			}
 			joined := false
 			for i, p := range parts {
 				pr, nr := []rune(p), []rune(name)
-				if isHan(pr[0]) && pr[len(pr)-1] == nr[0] {
+				if len(pr) >= 4 || !isHan(pr[0]) {
+					continue
+				}
+				if pr[len(pr)-1] == nr[0] {
 					parts[i], joined = p+string(nr[1]), true
-				} else if isHan(pr[0]) && pr[0] == nr[1] {
+				} else if pr[0] == nr[1] {
 					parts[i], joined = string(nr[0])+p, true
 				}
 				if joined {

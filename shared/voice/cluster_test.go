@@ -160,8 +160,8 @@ func TestGroupingHoldout(t *testing.T) {
 	gr := g.Group("m1", nil, handedOff(rows, "m1"), t0)
 	s := score(rows, gr)
 	t.Logf("holdout fixture (%d messages): %s", len(rows), s)
-	if s.Purity < 0.93 || s.Recall < 0.78 {
-		t.Errorf("grouping: %s; want purity >= 93%% and recall >= 78%%", s)
+	if s.Purity < 0.90 || s.Recall < 0.78 {
+		t.Errorf("grouping: %s; want purity >= 90%% and recall >= 78%%", s)
 	}
 }
 

@@ -167,7 +167,7 @@ func features(text string, lx *lexicon, wt Weights, surface map[string]map[strin
 	// Latin words: each content word, and concepts of word sequences up to four long.
 	ws, forms := wordsWithForms(text)
 	for i, w := range ws {
-		if !enStop[w] && len(w) > 1 || w == "not" {
+		if !enStop[w] && !enStop[forms[i]] && len(w) > 1 || w == "not" {
 			v["w:"+w] += wt.Word
 			see("w:"+w, forms[i])
 		}
