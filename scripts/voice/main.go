@@ -244,7 +244,9 @@ func printReport(rep voice.Report, since time.Duration, w io.Writer) {
 			fmt.Fprintf(w, "  draft %s (%s, %s, intent %s, %d contacts, %.0f%% of replies alike): %q",
 				d.ID, d.Status, d.Locale, d.Intent, d.Impact, 100*d.Agreement, d.Answer)
 			if d.Status == voice.Approved {
-				fmt.Fprintf(w, " - since approval the bot answered %d, %d still went to a person", d.Answered, d.HandedOff)
+				win := m.DraftWindow[d.ID]
+				fmt.Fprintf(w, "\n        approved by %s, published %s; in this window the bot answered %d from it and %d still went to a person (hourly totals since approval: %d, %d)",
+					d.DecidedBy, strings.Join(d.Published, ", "), win[0], win[1], d.Answered, d.HandedOff)
 			}
 			fmt.Fprintln(w)
 		}

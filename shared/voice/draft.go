@@ -86,10 +86,14 @@ type Gaps struct {
 	Same       float64
 	// MaxExamples bounds a draft's example questions.
 	MaxExamples int
+	// Generic is how many problems may share an answer before it counts as a stock reply ("let me check"),
+	// which answers nothing: agents said it about three different problems, so it is not this one's answer.
+	Generic int
 }
 
-// DefaultGaps: five contacts the bot missed, three agent replies, two thirds of them alike.
-var DefaultGaps = Gaps{MinGap: 5, MinReplies: 3, Agree: 0.6, Same: 0.7, MaxExamples: 20}
+// DefaultGaps: five contacts the bot missed, three agent replies, two thirds of them alike, and an answer
+// given to at most two problems.
+var DefaultGaps = Gaps{MinGap: 5, MinReplies: 3, Agree: 0.6, Same: 0.7, MaxExamples: 20, Generic: 2}
 
 // DraftID names the draft for a cluster in a language.
 func DraftID(cluster, locale string) string { return cluster + "." + locale }
@@ -105,6 +109,7 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 		have[d.ID] = d
 	}
 	var out []Draft
+	var gaps []Draft
 	keep := func(d Draft) {
 		if old, ok := have[d.ID]; ok {
 			if old.Status != Pending {
@@ -130,8 +135,24 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 					d.AnsweredAs = as
 					d.Intent = commonest(as, d.Intent)
 				}
-				keep(d)
+				gaps = append(gaps, d)
 			}
+		}
+	}
+	// Stock replies: an answer agents gave to more than Generic problems answers none of them.
+	answers := make([]vec, len(gaps))
+	for i, d := range gaps {
+		answers[i] = features(d.Answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
+	}
+	for i, d := range gaps {
+		shared := 0
+		for j, o := range gaps {
+			if j != i && o.Cluster != d.Cluster && dot(answers[i], answers[j]) >= g.Same {
+				shared++
+			}
+		}
+		if shared < g.Generic {
+			keep(d)
 		}
 	}
 	// Questions agents answered by starting from a suggested template: more examples for that template.

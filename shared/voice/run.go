@@ -122,6 +122,9 @@ type MerchantReport struct {
 	// Unclustered counts the window's text voices that joined no problem.
 	Unclustered int
 	Drafts      []Draft
+	// DraftWindow counts, per approved draft, the window's contacts the bot answered from it and those of its
+	// problem that still went to a person without a template.
+	DraftWindow map[string][2]int
 	Sent        []string // "spike k123 -> owner", "digest -> owner"
 }
 
@@ -444,31 +447,33 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 	}
 	var puts []Draft
 	puts = append(puts, proposed...)
-	if o.Hourly {
-		for _, d := range existing {
-			if d.Status != Approved || len(d.Published) == 0 {
-				continue
+	// Approved drafts: how many of the window's contacts the bot answered from them, and how many of the
+	// problem's still went to a person without a template. Hourly runs add them to the draft's figures.
+	mr.DraftWindow = map[string][2]int{}
+	for _, d := range existing {
+		if d.Status != Approved || len(d.Published) == 0 {
+			continue
+		}
+		n, h := 0, 0
+		var missed []Voice
+		for _, v := range window {
+			switch {
+			case v.At.Before(d.DecidedAt):
+			case v.Kind == Answered && slices.Contains(d.Published, v.Template):
+				n++
+			case v.NoMatch() && v.Locale == d.Locale && d.Cluster != "":
+				missed = append(missed, v)
 			}
-			n, h := 0, 0
-			var missed []Voice
-			for _, v := range window {
-				switch {
-				case v.At.Before(d.DecidedAt):
-				case v.Kind == Answered && slices.Contains(d.Published, v.Template):
-					n++
-				case v.NoMatch() && v.Locale == d.Locale && d.Cluster != "":
-					missed = append(missed, v)
-				}
-			}
-			if len(missed) > 0 {
-				h = r.Grouper.Assign(known, missed)[d.Cluster]
-			}
-			if n > 0 || h > 0 {
-				d.Answered += n
-				d.HandedOff += h
-				d.UpdatedAt = r.Now()
-				puts = append(puts, d)
-			}
+		}
+		if len(missed) > 0 {
+			h = r.Grouper.Assign(known, missed)[d.Cluster]
+		}
+		mr.DraftWindow[d.ID] = [2]int{n, h}
+		if o.Hourly && (n > 0 || h > 0) {
+			d.Answered += n
+			d.HandedOff += h
+			d.UpdatedAt = r.Now()
+			puts = append(puts, d)
 		}
 	}
 	if err := r.Store.PutDrafts(ctx, puts); err != nil {

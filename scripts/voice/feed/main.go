@@ -76,6 +76,7 @@ func run(ctx context.Context) error {
 	usual := flag.Float64("usual", 0.8, "share of agents' replies that are their team's usual reply")
 	conc := flag.Int("c", 8, "requests at once")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (which messages, which replies)")
+	bmp := flag.Bool("bmp", true, "drop characters beyond the Basic Multilingual Plane (emoji): the local SQS emulator, fauxqs 1.9.2, refuses them although SQS accepts them, and the intake answers 503")
 	flag.Parse()
 
 	st, err := emulators.ReadState(root)
@@ -89,6 +90,16 @@ func run(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(*seed, 1))
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	rows = rows[:min(*n, len(rows))]
+	if *bmp {
+		for i := range rows {
+			rows[i].Text = strings.TrimSpace(strings.Map(func(r rune) rune {
+				if r > 0xFFFF {
+					return -1
+				}
+				return r
+			}, rows[i].Text))
+		}
+	}
 	group := map[string]string{}
 	for _, r := range rows {
 		group[r.Text] = r.Group
@@ -107,8 +118,10 @@ func run(ctx context.Context) error {
 				if r.Group == "carrier.stuck.chengdu" {
 					body["context"] = map[string]any{"order": map[string]string{"carrier": "SF Express", "status": "in_transit"}}
 				}
-				if code, _, err := c.do(ctx, http.MethodPost, "/contacts", body, ""); err != nil || code != http.StatusAccepted {
-					failed.Add(1)
+				if code, out, err := c.do(ctx, http.MethodPost, "/contacts", body, ""); err != nil || code != http.StatusAccepted {
+					if failed.Add(1) <= 3 {
+						fmt.Fprintf(os.Stderr, "feed: POST /contacts: %d %s %v\n", code, bytes.TrimSpace(out), err)
+					}
 					continue
 				}
 				posted.Add(1)
