@@ -100,6 +100,8 @@ func run(ctx context.Context) error {
 			Gaps:         voice.DefaultGaps,
 			DefaultOwner: fallback,
 			Now:          time.Now,
+			// Merchants at once: their reads and writes overlap, and a gigabyte gives most of a core.
+			Parallel: 8,
 		},
 		now: time.Now,
 	}

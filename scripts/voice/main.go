@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	routing := fs.String("routing", "", "store the owners and rules in this JSON file (one routing or a list) first")
 	outbox := fs.Duration("outbox", 0, "print the messages kept in the outbox over this long, and stop")
 	segments := fs.Int("segments", 4, "parallel scan segments reading the contacts")
+	parallel := fs.Int("parallel", 8, "merchants grouped at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -150,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Gaps:         voice.DefaultGaps,
 		DefaultOwner: voice.Owner{ID: "platform", Kind: voice.SNS, Target: t.topic, Locale: "en"},
 		Now:          time.Now,
+		Parallel:     *parallel,
 	}
 	gathered := 0
 	if *gather {

@@ -276,3 +276,24 @@ func TestGroupByIntentAndText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGroupFixture groups the whole development fixture (2,860 messages) as one merchant's hour.
+func BenchmarkGroupFixture(b *testing.B) {
+	rows := readFixture(b, "fixture.jsonl")
+	g := NewGrouper(background(b))
+	vs := handedOff(rows, "m1")
+	b.ResetTimer()
+	for range b.N {
+		g.Group("m1", nil, vs, t0)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(vs)), "µs/message")
+}
+
+// BenchmarkMask masks the fixture's messages.
+func BenchmarkMask(b *testing.B) {
+	rows := readFixture(b, "fixture.jsonl")
+	b.ResetTimer()
+	for i := range b.N {
+		Mask(rows[i%len(rows)].Text)
+	}
+}

@@ -27,6 +27,8 @@ const (
 	Pending  DraftStatus = "pending"
 	Approved DraftStatus = "approved"
 	Rejected DraftStatus = "rejected"
+	// Withdrawn: voice itself took back a pending draft the latest contacts no longer support.
+	Withdrawn DraftStatus = "withdrawn"
 )
 
 // rank orders statuses for review: pending first, then approved, then rejected.
@@ -36,8 +38,10 @@ func (s DraftStatus) rank() int {
 		return 0
 	case Approved:
 		return 1
+	case Rejected:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // Draft is a suggested change to the answer catalog, waiting for a person to approve or reject it.
@@ -99,8 +103,9 @@ var DefaultGaps = Gaps{MinGap: 5, MinReplies: 3, Agree: 0.6, Same: 0.7, MaxExamp
 func DraftID(cluster, locale string) string { return cluster + "." + locale }
 
 // ProposeDrafts looks at vs (a merchant's voices over the lookback) grouped by gr, and returns the drafts to
-// store: new ones, and pending ones refreshed with the latest examples and replies. Drafts a person already
-// approved or rejected are left alone. answeredAs counts, per cluster and locale ("k1.en"), the bot's answers by
+// store: new ones, pending ones refreshed with the latest examples and replies, and pending ones withdrawn
+// because the lookback has enough of their problem's contacts and no longer supports them (the replies stopped
+// agreeing, or turned out to be a stock reply). Drafts a person already decided are left alone. answeredAs counts, per cluster and locale ("k1.en"), the bot's answers by
 // intent to messages about the cluster's problem (see Grouper.Near); the commonest is the draft's intent, which
 // otherwise is the matcher's commonest guess for the messages it could not answer.
 func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing []Draft, answeredAs map[string]map[string]int, now time.Time) []Draft {
@@ -119,6 +124,9 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 		}
 		out = append(out, d)
 	}
+	// Every text problem's commonest reply per language, drafts or not: a stock reply shows up in many.
+	var replies []vec
+	evaluated := map[string]bool{} // drafts whose problem and language had enough contacts to judge
 	for ci, c := range gr.Clusters {
 		if c.Lane != LaneText {
 			continue
@@ -130,6 +138,19 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 			}
 		}
 		for _, loc := range slices.Sorted(mapKeys(byLocale)) {
+			var replied []int
+			for _, i := range byLocale[loc] {
+				if vs[i].AgentAnswered() {
+					replied = append(replied, i)
+				}
+			}
+			if len(byLocale[loc]) >= g.MinGap {
+				evaluated[DraftID(c.ID, loc)] = true
+			}
+			if len(replied) >= g.MinReplies {
+				answer, _ := commonReply(replied, vs, g.Same)
+				replies = append(replies, features(answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit())
+			}
 			if d, ok := g.gapDraft(merchant, c, loc, byLocale[loc], vs, now); ok {
 				if as := answeredAs[DraftID(c.ID, loc)]; len(as) > 0 {
 					d.AnsweredAs = as
@@ -139,20 +160,26 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 			}
 		}
 	}
-	// Stock replies: an answer agents gave to more than Generic problems answers none of them.
-	answers := make([]vec, len(gaps))
-	for i, d := range gaps {
-		answers[i] = features(d.Answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
-	}
-	for i, d := range gaps {
-		shared := 0
-		for j, o := range gaps {
-			if j != i && o.Cluster != d.Cluster && dot(answers[i], answers[j]) >= g.Same {
-				shared++
+	// Stock replies: an answer that is the commonest reply to more than Generic problems answers none of them.
+	supported := map[string]bool{}
+	for _, d := range gaps {
+		a := features(d.Answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
+		same := 0
+		for _, r := range replies {
+			if dot(a, r) >= g.Same {
+				same++
 			}
 		}
-		if shared < g.Generic {
+		if same <= g.Generic {
 			keep(d)
+			supported[d.ID] = true
+		}
+	}
+	for _, old := range existing {
+		if old.Status == Pending && old.Kind == GapAnswer && evaluated[old.ID] && !supported[old.ID] {
+			old.Status, old.DecidedBy, old.DecidedAt, old.UpdatedAt = Withdrawn, "voice", now, now
+			old.Reason = "the latest contacts no longer support it: agents' replies differ, or it is a reply given to many problems"
+			out = append(out, old)
 		}
 	}
 	// Questions agents answered by starting from a suggested template: more examples for that template.

@@ -103,8 +103,14 @@ func (r *Runner) Insights(ctx context.Context, merchant string, from, to time.Ti
 		return strings.Compare(a.ID, b.ID)
 	})
 	in.Problems = in.Problems[:min(maxInsightProblems, len(in.Problems))]
-	if in.Drafts, err = r.Store.Drafts(ctx, merchant); err != nil {
+	drafts, err := r.Store.Drafts(ctx, merchant)
+	if err != nil {
 		return in, err
+	}
+	for _, d := range drafts {
+		if d.Status != Withdrawn {
+			in.Drafts = append(in.Drafts, d)
+		}
 	}
 	slices.SortStableFunc(in.Drafts, func(a, b Draft) int {
 		if a.Status != b.Status {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"breakwater/shared/contact"
@@ -39,6 +40,8 @@ type store interface {
 	Routing(ctx context.Context, merchant string) (Routing, bool, error)
 	Drafts(ctx context.Context, merchant string) ([]Draft, error)
 	PutDrafts(ctx context.Context, ds []Draft) error
+	// DecideDraft stores d if the stored draft is still pending, and returns ErrDecided otherwise.
+	DecideDraft(ctx context.Context, d Draft) error
 	Watermark(ctx context.Context) (time.Time, error)
 	PutWatermark(ctx context.Context, t time.Time) error
 	// MarkDigest records that owner got merchant's digest for the local date and reports false when it already had.
@@ -93,6 +96,8 @@ type Runner struct {
 	// DefaultOwner gets the problems of merchants without routing of their own.
 	DefaultOwner Owner
 	Now          func() time.Time
+	// Parallel is how many merchants one run handles at once; one when zero.
+	Parallel int
 }
 
 // Options choose what one run does.
@@ -217,12 +222,28 @@ func (r *Runner) Run(ctx context.Context, o Options) (Report, error) {
 	if o.Merchant != "" {
 		merchants = []string{o.Merchant}
 	}
-	var errs []error
-	for _, m := range merchants {
-		mr, err := r.merchant(ctx, m, known[m], o)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("merchant %s: %w", m, err))
-		}
+	// Merchants are independent: several at once, their reports in merchant order.
+	reports := make([]MerchantReport, len(merchants))
+	errs := make([]error, len(merchants))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(r.Parallel, len(merchants))) {
+		wg.Go(func() {
+			for i := range work {
+				mr, err := r.merchant(ctx, merchants[i], known[merchants[i]], o)
+				if err != nil {
+					err = fmt.Errorf("merchant %s: %w", merchants[i], err)
+				}
+				reports[i], errs[i] = mr, err
+			}
+		})
+	}
+	for i := range merchants {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, mr := range reports {
 		if len(mr.Problems) > 0 || len(mr.Drafts) > 0 || len(mr.Sent) > 0 {
 			rep.Merchants = append(rep.Merchants, mr)
 		}
@@ -247,6 +268,16 @@ func (r *Runner) merchant(ctx context.Context, merchant string, since time.Time,
 	rt, err := r.routing(ctx, merchant)
 	if err != nil {
 		return mr, err
+	}
+	if o.Hourly && !(o.Digest && digestHour(rt, now)) {
+		// Most merchants are quiet most hours: with no voice in the hour, record the empty hour and stop there.
+		vs, err := r.Store.Voices(ctx, merchant, o.From, o.To)
+		if err != nil {
+			return mr, err
+		}
+		if len(vs) == 0 {
+			return mr, r.Store.PutHours(ctx, []HourCounts{{Merchant: merchant, Hour: o.From.UTC(), Counts: map[string]int{}}})
+		}
 	}
 	th := r.Thresholds
 	if rt.Thresholds != nil {
@@ -372,6 +403,16 @@ func (r *Runner) merchant(ctx context.Context, merchant string, since time.Time,
 	return mr, nil
 }
 
+// digestHour reports whether it is the digest's hour where one of rt's owners is.
+func digestHour(rt Routing, now time.Time) bool {
+	for _, o := range rt.Owners {
+		if now.In(o.Location()).Hour() == DigestHour {
+			return true
+		}
+	}
+	return false
+}
+
 // backfillHours bounds how many missing hours one run counts after the fact (a week: the first run's).
 const backfillHours = BaselineDays * 24
 
@@ -446,7 +487,16 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 		return err
 	}
 	var puts []Draft
-	puts = append(puts, proposed...)
+	for _, d := range proposed {
+		if d.Status != Withdrawn {
+			puts = append(puts, d)
+			continue
+		}
+		// Only if still pending: a person may have decided it meanwhile.
+		if err := r.Store.DecideDraft(ctx, d); err != nil && !errors.Is(err, ErrDecided) {
+			return err
+		}
+	}
 	// Approved drafts: how many of the window's contacts the bot answered from them, and how many of the
 	// problem's still went to a person without a template. Hourly runs add them to the draft's figures.
 	mr.DraftWindow = map[string][2]int{}
@@ -483,11 +533,13 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 	for _, d := range existing {
 		byID[d.ID] = d
 	}
-	for _, d := range puts {
+	for _, d := range append(puts, proposed...) {
 		byID[d.ID] = d
 	}
 	for _, id := range slices.Sorted(mapKeys(byID)) {
-		mr.Drafts = append(mr.Drafts, byID[id])
+		if byID[id].Status != Withdrawn {
+			mr.Drafts = append(mr.Drafts, byID[id])
+		}
 	}
 	slices.SortStableFunc(mr.Drafts, func(a, b Draft) int {
 		if a.Status != b.Status {

@@ -317,3 +317,24 @@ func TestRunRejectsBadWindows(t *testing.T) {
 		}
 	}
 }
+
+// A quiet hour costs a quiet merchant two reads and a write: its routing, its hour's voices, the empty count.
+func TestQuietHourIsRecordedEmpty(t *testing.T) {
+	s := newMemStore()
+	s.NoteMerchants(context.Background(), map[string]time.Time{"m1": day1})
+	s.routing["m1"] = testRouting
+	now := time.Date(2026, 11, 11, 13, 5, 0, 0, time.UTC) // 21:05 Shanghai, 13:05 London, 05:05 LA: no digest due
+	r := newRunner(s, &outbox{}, &now, nil)
+	from := now.Truncate(time.Hour).Add(-time.Hour)
+	rep, err := r.Run(context.Background(), Options{From: from, To: from.Add(time.Hour), Hourly: true, Notify: true, Digest: true})
+	if err != nil || len(rep.Merchants) != 0 {
+		t.Fatalf("report %+v, %v; want nothing", rep, err)
+	}
+	h, ok := s.hours["m1/"+from.Format(time.RFC3339)]
+	if !ok || len(h.Counts) != 0 || h.Total != 0 {
+		t.Errorf("hour %s = %+v (%v), want recorded and empty", from, h, ok)
+	}
+	if len(s.hours) != 1 {
+		t.Errorf("%d hours written, want only the quiet one (no backfill for a quiet hour)", len(s.hours))
+	}
+}
