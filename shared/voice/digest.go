@@ -23,6 +23,8 @@ type Digest struct {
 	Locale   string    `json:"locale"`
 	Date     string    `json:"date"` // the owner's local date
 	Problems []Problem `json:"problems"`
+	// Hours is how far back it looks: 24 for the morning digest.
+	Hours int `json:"hours"`
 }
 
 // BuildDigest picks from problems (their figures over the last 24 hours) the n most important that are new,
@@ -63,7 +65,7 @@ func BuildDigest(merchant string, owner Owner, date string, problems []Problem, 
 	for i := range out {
 		out[i].Centroid = nil
 	}
-	return Digest{Merchant: merchant, Owner: owner.ID, Locale: loc, Date: date, Problems: out}
+	return Digest{Merchant: merchant, Owner: owner.ID, Locale: loc, Date: date, Problems: out, Hours: 24}
 }
 
 // phrases of the digest and alerts, per language.
@@ -71,7 +73,7 @@ var phrases = map[string]map[string]string{
 	"en": {
 		"digestSubject": "Voice of the customer · %s · %s: %d problem(s)",
 		"digestTitle":   "Voice of the customer for %s, %s (%s)",
-		"digestIntro":   "The most important new or rising problems of the last 24 hours:",
+		"digestIntro":   "The most important new or rising problems of the last %d hours:",
 		"contacts":      "%d contacts",
 		"usual":         "usually %s a day",
 		"noUsual":       "no history yet",
@@ -90,7 +92,7 @@ var phrases = map[string]map[string]string{
 	"zh-CN": {
 		"digestSubject": "客户之声 · %s · %s：%d 个问题",
 		"digestTitle":   "%s 的客户之声，%s（%s）",
-		"digestIntro":   "过去 24 小时最重要的新问题和上升的问题：",
+		"digestIntro":   "过去 %d 小时最重要的新问题和上升的问题：",
 		"contacts":      "%d 次咨询",
 		"usual":         "平时每天 %s 次",
 		"noUsual":       "暂无历史数据",
@@ -146,7 +148,7 @@ func (d Digest) Render() (subject, text string) {
 	subject = fmt.Sprintf(word(l, "digestSubject"), d.Merchant, d.Date, len(d.Problems))
 	var b strings.Builder
 	fmt.Fprintf(&b, word(l, "digestTitle")+"\n", d.Merchant, d.Date, d.Owner)
-	b.WriteString(word(l, "digestIntro") + "\n")
+	fmt.Fprintf(&b, word(l, "digestIntro")+"\n", max(1, d.Hours))
 	for i, p := range d.Problems {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "%d. %s\n", i+1, p.Label)

@@ -575,9 +575,18 @@ func (r *Runner) digests(ctx context.Context, rt Routing, clusters []Cluster, ho
 		}
 		date := local.Format("2006-01-02")
 		var mine []Problem
+		mineOf := func(c Cluster) bool { return c.Owner == owner.ID || (c.Owner == "" && owner.ID == rt.Default) }
+		if !o.Hourly {
+			// Run by hand: no hourly counts were written, so the digest is this run's window as it found it.
+			for _, p := range mr.Problems {
+				if mineOf(p.Cluster) {
+					mine = append(mine, p)
+				}
+			}
+		}
 		for _, c := range clusters {
 			id := c.ID
-			if c.Owner != owner.ID && !(c.Owner == "" && owner.ID == rt.Default) {
+			if !o.Hourly || !mineOf(c) {
 				continue
 			}
 			p := Problem{Cluster: c}
@@ -588,6 +597,9 @@ func (r *Runner) digests(ctx context.Context, rt Routing, clusters []Cluster, ho
 			mine = append(mine, p)
 		}
 		d := BuildDigest(rt.Merchant, owner, date, mine, DigestSize)
+		if !o.Hourly {
+			d.Hours = int(o.To.Sub(o.From).Round(time.Hour).Hours())
+		}
 		if len(d.Problems) == 0 {
 			continue
 		}
