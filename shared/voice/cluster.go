@@ -187,15 +187,22 @@ func (g *Grouper) cluster(known []Cluster, reps []rep) []*forming {
 			postings[k] = append(postings[k], fi)
 		}
 	}
+	// closest finds the cluster sharing a feature with v that cos rates highest, ties to the lowest index, so
+	// the order features are visited in does not matter. seen marks clusters visited in this call by stamp.
+	var seen []int
+	stamp := 0
 	closest := func(v vec, cos func(fi int) float64) (int, float64) {
 		at, top := -1, 0.0
-		seen := map[int]bool{}
-		for _, k := range v.keys() {
+		stamp++
+		if len(seen) < len(fs) {
+			seen = append(seen, make([]int, len(fs)-len(seen)+64)...)
+		}
+		for k := range v {
 			for _, fi := range postings[k] {
-				if seen[fi] {
+				if seen[fi] == stamp {
 					continue
 				}
-				seen[fi] = true
+				seen[fi] = stamp
 				if s := cos(fi); s > top+1e-12 || (math.Abs(s-top) <= 1e-12 && at >= 0 && fi < at) {
 					at, top = fi, s
 				}
@@ -454,37 +461,57 @@ func (g *Grouper) vectors(vs []Voice) ([]vec, map[string]map[string]int) {
 func (g *Grouper) Assign(known []Cluster, vs []Voice) map[string]int {
 	out := map[string]int{}
 	weighted, _ := g.vectors(vs)
-	postings := map[string][]int{}
-	for ci, c := range known {
-		if c.Lane == LaneText {
-			for k := range c.Centroid {
-				postings[k] = append(postings[k], ci)
-			}
-		}
-	}
+	nk := newNearest(known, g.Join)
 	for i, v := range vs {
 		if v.Lane() != LaneText {
 			out["i."+v.Intent]++
 			continue
 		}
-		at, top := -1, g.Join
-		seen := map[int]bool{}
-		for _, k := range weighted[i].keys() {
-			for _, ci := range postings[k] {
-				if seen[ci] {
-					continue
-				}
-				seen[ci] = true
-				if s := dot(weighted[i], vec(known[ci].Centroid)); s >= top {
-					at, top = ci, s
-				}
-			}
-		}
-		if at >= 0 {
+		if at := nk.of(weighted[i]); at >= 0 {
 			out[known[at].ID]++
 		}
 	}
 	return out
+}
+
+// nearest finds the known text cluster closest to a vector, through an index of centroid features.
+type nearest struct {
+	known    []Cluster
+	postings map[string][]int
+	join     float64
+	seen     []int
+	stamp    int
+}
+
+func newNearest(known []Cluster, join float64) *nearest {
+	n := &nearest{known: known, postings: map[string][]int{}, join: join, seen: make([]int, len(known))}
+	for ci, c := range known {
+		if c.Lane == LaneText {
+			for k := range c.Centroid {
+				n.postings[k] = append(n.postings[k], ci)
+			}
+		}
+	}
+	return n
+}
+
+// of returns the index of the cluster whose centroid is closest to v, at least join, ties to the lowest
+// index (so the order features are visited in does not matter), or -1.
+func (n *nearest) of(v vec) int {
+	at, top := -1, n.join
+	n.stamp++
+	for k := range v {
+		for _, ci := range n.postings[k] {
+			if n.seen[ci] == n.stamp {
+				continue
+			}
+			n.seen[ci] = n.stamp
+			if s := dot(v, vec(n.known[ci].Centroid)); s > top+1e-12 || (s >= top-1e-12 && (at < 0 || ci < at)) {
+				at, top = ci, max(top, s)
+			}
+		}
+	}
+	return at
 }
 
 // Near returns, for each voice, the text cluster of known whose centroid is closest to what it says (at least
@@ -493,28 +520,9 @@ func (g *Grouper) Assign(known []Cluster, vs []Voice) map[string]int {
 func (g *Grouper) Near(known []Cluster, vs []Voice) []string {
 	out := make([]string, len(vs))
 	weighted, _ := g.vectors(vs)
-	postings := map[string][]int{}
-	for ci, c := range known {
-		if c.Lane == LaneText {
-			for k := range c.Centroid {
-				postings[k] = append(postings[k], ci)
-			}
-		}
-	}
+	nk := newNearest(known, g.Join)
 	for i := range vs {
-		at, top := -1, g.Join
-		seen := map[int]bool{}
-		for _, k := range weighted[i].keys() {
-			for _, ci := range postings[k] {
-				if !seen[ci] {
-					seen[ci] = true
-					if s := dot(weighted[i], vec(known[ci].Centroid)); s >= top {
-						at, top = ci, s
-					}
-				}
-			}
-		}
-		if at >= 0 {
+		if at := nk.of(weighted[i]); at >= 0 {
 			out[i] = known[at].ID
 		}
 	}
