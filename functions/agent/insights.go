@@ -16,6 +16,7 @@ import (
 	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 // insightsReader is the part of *voice.Runner the console's voice of the customer reads.
@@ -29,9 +30,9 @@ type problemStore interface {
 	SetStatus(ctx context.Context, merchant, id string, st voice.Status, by string, at time.Time) (voice.Cluster, error)
 }
 
-// reviewer is the part of *voice.Reviewer the draft routes use.
+// reviewer is the part of *drafting.Reviewer the draft routes use.
 type reviewer interface {
-	Approve(ctx context.Context, merchant, id string, edit voice.Edit, by string) (voice.Draft, []catalog.Finding, error)
+	Approve(ctx context.Context, merchant, id string, edit drafting.Edit, by string) (voice.Draft, []catalog.Finding, error)
 	Reject(ctx context.Context, merchant, id, reason, by string) (voice.Draft, error)
 }
 
@@ -124,8 +125,8 @@ func (h *handler) insights(ctx context.Context, req apigw.Request, agent string)
 		slog.InfoContext(ctx, "draft rejected", "merchant", b.Merchant, "draft", id, "agent", agent)
 		return apigw.JSON(http.StatusOK, map[string]any{"draft": d})
 	}
-	d, findings, err := h.voice.review.Approve(ctx, b.Merchant, id, voice.Edit{Answer: b.Answer, Intent: b.Intent, Examples: b.Examples, Days: b.Days}, agent)
-	if errors.Is(err, voice.ErrLint) {
+	d, findings, err := h.voice.review.Approve(ctx, b.Merchant, id, drafting.Edit{Answer: b.Answer, Intent: b.Intent, Examples: b.Examples, Days: b.Days}, agent)
+	if errors.Is(err, drafting.ErrLint) {
 		r := apigw.JSON(http.StatusUnprocessableEntity, map[string]any{
 			"error":    apigw.ErrorDetail{Code: "lint_failed", Message: "the template fails templates lint; see findings"},
 			"findings": findingsView(findings),
@@ -161,7 +162,7 @@ func reviewError(ctx context.Context, err error, action, merchant, id string) (a
 		return apigw.Error(http.StatusNotFound, "not_found", "", "no such draft"), true
 	case errors.Is(err, voice.ErrDecided):
 		return apigw.Error(http.StatusConflict, "already_decided", "", "the draft was already approved or rejected"), true
-	case errors.Is(err, voice.ErrInvalid):
+	case errors.Is(err, drafting.ErrInvalid):
 		// The message says what to change; it holds no shopper's words (answers and examples are masked).
 		return apigw.Error(http.StatusBadRequest, "invalid_draft", "", err.Error()), true
 	}

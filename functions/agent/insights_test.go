@@ -15,6 +15,7 @@ import (
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 // newInsights wires the voice of the customer as main does, on the fixture's tables.
@@ -24,7 +25,7 @@ func newInsights(f runner.Fixture) *insights {
 	return &insights{
 		read:     &lazyInsights{store: store, templates: writer},
 		problems: store,
-		review:   &voice.Reviewer{Drafts: store, Catalog: writer, Now: time.Now},
+		review:   &drafting.Reviewer{Drafts: store, Catalog: writer, Now: time.Now},
 		now:      time.Now,
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 	"breakwater/shared/webui"
 )
 
@@ -78,7 +79,7 @@ func run(ctx context.Context) error {
 	h.voice = &insights{
 		read:     &lazyInsights{store: store, templates: writer},
 		problems: store,
-		review:   &voice.Reviewer{Drafts: store, Catalog: writer, Current: cache.Get, Now: time.Now},
+		review:   &drafting.Reviewer{Drafts: store, Catalog: writer, Current: cache.Get, Now: time.Now},
 		now:      time.Now,
 	}
 	lambda.Start(h.handle)

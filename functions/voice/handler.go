@@ -10,6 +10,7 @@ import (
 	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 // sender delivers owners' messages (notify.Router on AWS, the voice table's outbox locally).
@@ -105,6 +106,6 @@ func started(cache *catalog.Cache) voice.StartedFrom {
 		if err != nil {
 			return ""
 		}
-		return voice.StartedFromSuggestions(tri.Template)(r)
+		return drafting.StartedFromSuggestions(tri.Template)(r)
 	}
 }

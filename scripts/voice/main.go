@@ -35,6 +35,7 @@ import (
 	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 func main() {
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return ""
 			}
-			return voice.StartedFromSuggestions(tri.Template)(rec)
+			return drafting.StartedFromSuggestions(tri.Template)(rec)
 		},
 		Thresholds:   voice.DefaultThresholds,
 		Gaps:         voice.DefaultGaps,

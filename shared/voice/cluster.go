@@ -83,7 +83,7 @@ const (
 
 // NewGrouper returns a Grouper whose term weights start from background, typically every template example.
 func NewGrouper(background []string) *Grouper {
-	g := &Grouper{lx: defaultLexicon, bgDF: map[string]float64{}, Join: DefaultJoin, Merge: DefaultMerge,
+	g := &Grouper{lx: defaultLexicon(), bgDF: map[string]float64{}, Join: DefaultJoin, Merge: DefaultMerge,
 		MinSize: DefaultMinSize, Keep: 48, Drift: 0.2, Weights: DefaultWeights}
 	for _, b := range background {
 		for k := range features(Mask(b), g.lx, g.Weights, nil) {

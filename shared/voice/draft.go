@@ -2,10 +2,18 @@ package voice
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+)
+
+// Errors of the store that reviews and owners' decisions meet.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrDecided: the draft was already approved or rejected (or a problem changed under a decision).
+	ErrDecided = errors.New("already decided")
 )
 
 // DraftKind is what approving a draft publishes.
@@ -149,7 +157,7 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 			}
 			if len(replied) >= g.MinReplies {
 				answer, _ := commonReply(replied, vs, g.Same)
-				replies = append(replies, features(answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit())
+				replies = append(replies, features(answer, defaultLexicon(), Weights{Word: 1, Bigram: 1}, nil).unit())
 			}
 			if d, ok := g.gapDraft(merchant, c, loc, byLocale[loc], vs, now); ok {
 				if as := answeredAs[DraftID(c.ID, loc)]; len(as) > 0 {
@@ -163,7 +171,7 @@ func (g Gaps) ProposeDrafts(merchant string, gr Grouping, vs []Voice, existing [
 	// Stock replies: an answer that is the commonest reply to more than Generic problems answers none of them.
 	supported := map[string]bool{}
 	for _, d := range gaps {
-		a := features(d.Answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
+		a := features(d.Answer, defaultLexicon(), Weights{Word: 1, Bigram: 1}, nil).unit()
 		same := 0
 		for _, r := range replies {
 			if dot(a, r) >= g.Same {
@@ -245,7 +253,7 @@ func commonReply(replied []int, vs []Voice, same float64) (string, float64) {
 	var groups []*group
 	vecs := map[int]vec{}
 	for _, i := range replied {
-		v := features(vs[i].Reply, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
+		v := features(vs[i].Reply, defaultLexicon(), Weights{Word: 1, Bigram: 1}, nil).unit()
 		vecs[i] = v
 		var best *group
 		top := same

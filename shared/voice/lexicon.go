@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 //go:embed lexicon.txt
@@ -27,7 +28,9 @@ type lexicon struct {
 	terms map[string][]string
 }
 
-var defaultLexicon = mustLexicon(lexiconText)
+// defaultLexicon is parsed on first use: every function links this package through the DynamoDB adapter, and
+// only the voice function and the agent API need the lexicon.
+var defaultLexicon = sync.OnceValue(func() *lexicon { return mustLexicon(lexiconText) })
 
 func mustLexicon(text string) *lexicon {
 	lx, err := parseLexicon(text)

@@ -62,7 +62,7 @@ func maskVocatives(rs []rune) []rune {
 			continue
 		}
 		word := strings.ToLower(string(rs[i+2 : j]))
-		if notNames[word] || defaultLexicon.en[stem(word)] != nil {
+		if notNames[word] || defaultLexicon().en[stem(word)] != nil {
 			continue
 		}
 		rs = replace(rs, i+2, j, MaskName)

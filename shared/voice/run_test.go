@@ -55,14 +55,14 @@ var testRouting = Routing{
 	Default: "ops",
 }
 
-func newRunner(s *memStore, box *outbox, now *time.Time, bg []string) *Runner {
+func newRunner(s *MemStore, box *outbox, now *time.Time, bg []string) *Runner {
 	return &Runner{Store: s, Send: box, Grouper: NewGrouper(bg), Thresholds: DefaultThresholds, Gaps: DefaultGaps,
 		DefaultOwner: Owner{ID: "platform", Kind: SNS, Target: "arn:aws:sns:us-east-1:123456789012:voice"},
 		Now:          func() time.Time { return *now }, Contacts: records(nil)}
 }
 
 // A week of a steady problem (about 12 an hour) and a rare one (about 1 an hour); then the rare one jumps to 40.
-func seedWeek(t *testing.T, s *memStore) time.Time {
+func seedWeek(t *testing.T, s *MemStore) time.Time {
 	ctx := context.Background()
 	for d := 0; d < BaselineDays; d++ {
 		at := day1.Add(time.Duration(d) * 24 * time.Hour)
@@ -98,7 +98,7 @@ func textsOf(t *testing.T, group string) map[string]bool {
 }
 
 func TestSpikeIsDetectedAndRoutedSteadyIsNot(t *testing.T) {
-	s, box := newMemStore(), &outbox{}
+	s, box := NewMemStore(), &outbox{}
 	window := seedWeek(t, s)
 	now := window.Add(time.Hour + 5*time.Minute)
 	r := newRunner(s, box, &now, background(t))
@@ -168,7 +168,7 @@ func TestSpikeIsDetectedAndRoutedSteadyIsNot(t *testing.T) {
 }
 
 func TestResolvedProblemComingBackIsARegression(t *testing.T) {
-	s, box := newMemStore(), &outbox{}
+	s, box := NewMemStore(), &outbox{}
 	window := seedWeek(t, s)
 	now := window.Add(time.Hour + 5*time.Minute)
 	r := newRunner(s, box, &now, background(t))
@@ -202,7 +202,7 @@ func TestResolvedProblemComingBackIsARegression(t *testing.T) {
 }
 
 func TestDigestComesAtNineLocalTimeInTheOwnersLanguage(t *testing.T) {
-	s, box := newMemStore(), &outbox{}
+	s, box := NewMemStore(), &outbox{}
 	window := seedWeek(t, s)
 	ctx := context.Background()
 	// A new problem for the default owner: coupons failing.
@@ -267,7 +267,7 @@ func TestDigestComesAtNineLocalTimeInTheOwnersLanguage(t *testing.T) {
 }
 
 func TestGatherMasksAndSkipsUnsettled(t *testing.T) {
-	s, box := newMemStore(), &outbox{}
+	s, box := NewMemStore(), &outbox{}
 	now := day1.Add(time.Hour)
 	r := newRunner(s, box, &now, nil)
 	at := day1.Add(10 * time.Minute)
@@ -304,7 +304,7 @@ func TestGatherMasksAndSkipsUnsettled(t *testing.T) {
 }
 
 func TestRunRejectsBadWindows(t *testing.T) {
-	s := newMemStore()
+	s := NewMemStore()
 	now := day1
 	r := newRunner(s, &outbox{}, &now, nil)
 	for _, o := range []Options{
@@ -320,7 +320,7 @@ func TestRunRejectsBadWindows(t *testing.T) {
 
 // A quiet hour costs a quiet merchant two reads and a write: its routing, its hour's voices, the empty count.
 func TestQuietHourIsRecordedEmpty(t *testing.T) {
-	s := newMemStore()
+	s := NewMemStore()
 	s.NoteMerchants(context.Background(), map[string]time.Time{"m1": day1})
 	s.routing["m1"] = testRouting
 	now := time.Date(2026, 11, 11, 13, 5, 0, 0, time.UTC) // 21:05 Shanghai, 13:05 London, 05:05 LA: no digest due

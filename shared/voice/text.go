@@ -260,3 +260,22 @@ func stripMasks(text string) string {
 }
 
 var maskTokens = strings.NewReplacer(MaskEmail, " ", MaskPhone, " ", MaskNumber, " ", MaskName, " ", MaskLink, " ", MaskAddress, " ")
+
+// StripMasks blanks the placeholders Mask wrote, for text that is not read by people (a draft's example questions).
+func StripMasks(text string) string { return stripMasks(text) }
+
+// Similarity is the cosine of two texts' words and Han bigrams (no weighting by rarity): how alike two replies are.
+func Similarity(a, b string) float64 {
+	w := Weights{Word: 1, Bigram: 1}
+	return dot(features(a, defaultLexicon(), w, nil).unit(), features(b, defaultLexicon(), w, nil).unit())
+}
+
+// MaskIn returns the first placeholder Mask wrote in text, or "".
+func MaskIn(text string) string {
+	for _, m := range []string{MaskEmail, MaskPhone, MaskNumber, MaskName, MaskLink, MaskAddress} {
+		if strings.Contains(text, m) {
+			return m
+		}
+	}
+	return ""
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"breakwater/shared/answer"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 )
@@ -66,36 +65,6 @@ func (v Voice) AgentAnswered() bool { return v.Kind == HandedOff && v.Reply != "
 
 // StartedFrom names the template an agent's reply to r started from, or "".
 type StartedFrom func(r contact.Record) string
-
-// minStarted is how alike (cosine of words and bigrams) a reply and a rendered suggestion must be for the reply
-// to count as started from it: agents edit a suggestion a little, not wholly.
-const minStarted = 0.6
-
-// StartedFromSuggestions names the suggested template whose answer, rendered for the contact, the agent's reply
-// most resembles. The console does not yet say which suggestion an agent clicked; this reads it from the reply.
-func StartedFromSuggestions(lookup func(id string) (answer.Template, bool)) StartedFrom {
-	return func(r contact.Record) string {
-		if r.Answer == "" {
-			return ""
-		}
-		reply := features(r.Answer, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()
-		best, top := "", minStarted
-		for _, id := range r.Suggested {
-			t, ok := lookup(id)
-			if !ok {
-				continue
-			}
-			text, err := t.Render(r.Contact)
-			if err != nil {
-				text = t.Answer
-			}
-			if s := dot(reply, features(text, defaultLexicon, Weights{Word: 1, Bigram: 1}, nil).unit()); s >= top {
-				best, top = id, s
-			}
-		}
-		return best
-	}
-}
 
 // FromRecord gathers r: a contact the bot answered, or handed to a person (queued, claimed or resolved, with the
 // agent's reply). Pending, rejected and withdrawn contacts say nothing about the shop yet, and report false.

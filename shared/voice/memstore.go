@@ -6,13 +6,11 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"breakwater/shared/contact"
 )
 
-// memStore keeps what the voice table keeps, in memory, for the use case's unit tests (the DynamoDB adapter has
-// its own tests against DynamoDB Local).
-type memStore struct {
+// MemStore keeps what the voice table keeps, in memory: the use case's tests run on it (the DynamoDB adapter
+// has its own tests against DynamoDB Local). It is safe for concurrent use.
+type MemStore struct {
 	mu        sync.Mutex
 	voices    map[string]Voice
 	merchants map[string]time.Time
@@ -24,12 +22,21 @@ type memStore struct {
 	digests   map[string]bool
 }
 
-func newMemStore() *memStore {
-	return &memStore{voices: map[string]Voice{}, merchants: map[string]time.Time{}, clusters: map[string]Cluster{},
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{voices: map[string]Voice{}, merchants: map[string]time.Time{}, clusters: map[string]Cluster{},
 		hours: map[string]HourCounts{}, routing: map[string]Routing{}, drafts: map[string]Draft{}, digests: map[string]bool{}}
 }
 
-func (s *memStore) PutVoices(_ context.Context, vs []Voice) error {
+// SetRouting stores a merchant's routing.
+func (s *MemStore) SetRouting(r Routing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routing[r.Merchant] = r
+}
+
+// PutVoices stores voices, replacing earlier outcomes of the same contacts.
+func (s *MemStore) PutVoices(_ context.Context, vs []Voice) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range vs {
@@ -38,7 +45,8 @@ func (s *memStore) PutVoices(_ context.Context, vs []Voice) error {
 	return nil
 }
 
-func (s *memStore) Voices(_ context.Context, merchant string, from, to time.Time) ([]Voice, error) {
+// Voices reads merchant's voices of [from, to), oldest first.
+func (s *MemStore) Voices(_ context.Context, merchant string, from, to time.Time) ([]Voice, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Voice
@@ -61,7 +69,8 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-func (s *memStore) Merchants(context.Context) (map[string]time.Time, error) {
+// Merchants lists merchants with voices and since when.
+func (s *MemStore) Merchants(context.Context) (map[string]time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]time.Time{}
@@ -71,7 +80,8 @@ func (s *memStore) Merchants(context.Context) (map[string]time.Time, error) {
 	return out, nil
 }
 
-func (s *memStore) NoteMerchants(_ context.Context, since map[string]time.Time) error {
+// NoteMerchants records merchants, keeping the earliest time.
+func (s *MemStore) NoteMerchants(_ context.Context, since map[string]time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for m, t := range since {
@@ -82,7 +92,8 @@ func (s *memStore) NoteMerchants(_ context.Context, since map[string]time.Time) 
 	return nil
 }
 
-func (s *memStore) Clusters(_ context.Context, merchant string) ([]Cluster, error) {
+// Clusters reads merchant's problems.
+func (s *MemStore) Clusters(_ context.Context, merchant string) ([]Cluster, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Cluster
@@ -95,7 +106,8 @@ func (s *memStore) Clusters(_ context.Context, merchant string) ([]Cluster, erro
 	return out, nil
 }
 
-func (s *memStore) PutClusters(_ context.Context, cs []Cluster) error {
+// PutClusters stores problems.
+func (s *MemStore) PutClusters(_ context.Context, cs []Cluster) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range cs {
@@ -104,7 +116,8 @@ func (s *memStore) PutClusters(_ context.Context, cs []Cluster) error {
 	return nil
 }
 
-func (s *memStore) Hours(_ context.Context, merchant string, from, to time.Time) (map[time.Time]HourCounts, error) {
+// Hours reads merchant's hourly counts of [from, to).
+func (s *MemStore) Hours(_ context.Context, merchant string, from, to time.Time) (map[time.Time]HourCounts, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[time.Time]HourCounts{}
@@ -116,7 +129,8 @@ func (s *memStore) Hours(_ context.Context, merchant string, from, to time.Time)
 	return out, nil
 }
 
-func (s *memStore) PutHours(_ context.Context, hs []HourCounts) error {
+// PutHours stores hourly counts.
+func (s *MemStore) PutHours(_ context.Context, hs []HourCounts) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, h := range hs {
@@ -125,14 +139,16 @@ func (s *memStore) PutHours(_ context.Context, hs []HourCounts) error {
 	return nil
 }
 
-func (s *memStore) Routing(_ context.Context, merchant string) (Routing, bool, error) {
+// Routing reads merchant's routing.
+func (s *MemStore) Routing(_ context.Context, merchant string) (Routing, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.routing[merchant]
 	return r, ok, nil
 }
 
-func (s *memStore) Drafts(_ context.Context, merchant string) ([]Draft, error) {
+// Drafts reads merchant's drafts.
+func (s *MemStore) Drafts(_ context.Context, merchant string) ([]Draft, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Draft
@@ -145,7 +161,8 @@ func (s *memStore) Drafts(_ context.Context, merchant string) ([]Draft, error) {
 	return out, nil
 }
 
-func (s *memStore) PutDrafts(_ context.Context, ds []Draft) error {
+// PutDrafts stores drafts.
+func (s *MemStore) PutDrafts(_ context.Context, ds []Draft) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range ds {
@@ -154,7 +171,8 @@ func (s *memStore) PutDrafts(_ context.Context, ds []Draft) error {
 	return nil
 }
 
-func (s *memStore) Draft(_ context.Context, merchant, id string) (Draft, error) {
+// Draft reads one draft; ErrNotFound when there is none.
+func (s *MemStore) Draft(_ context.Context, merchant, id string) (Draft, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.drafts[merchant+"/"+id]
@@ -164,7 +182,8 @@ func (s *memStore) Draft(_ context.Context, merchant, id string) (Draft, error) 
 	return d, nil
 }
 
-func (s *memStore) DecideDraft(_ context.Context, d Draft) error {
+// DecideDraft stores d if the stored draft is pending; ErrDecided otherwise.
+func (s *MemStore) DecideDraft(_ context.Context, d Draft) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.drafts[d.Merchant+"/"+d.ID]; old.Status != Pending {
@@ -174,13 +193,17 @@ func (s *memStore) DecideDraft(_ context.Context, d Draft) error {
 	return nil
 }
 
-func (s *memStore) Watermark(context.Context) (time.Time, error) { return s.mark, nil }
-func (s *memStore) PutWatermark(_ context.Context, t time.Time) error {
+// Watermark is how far contacts were gathered.
+func (s *MemStore) Watermark(context.Context) (time.Time, error) { return s.mark, nil }
+
+// PutWatermark moves the watermark.
+func (s *MemStore) PutWatermark(_ context.Context, t time.Time) error {
 	s.mark = t
 	return nil
 }
 
-func (s *memStore) MarkDigest(_ context.Context, merchant, owner, date string) (bool, error) {
+// MarkDigest records a digest sent, reporting false when it was already.
+func (s *MemStore) MarkDigest(_ context.Context, merchant, owner, date string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := merchant + "/" + owner + "/" + date
@@ -191,49 +214,10 @@ func (s *memStore) MarkDigest(_ context.Context, merchant, owner, date string) (
 	return true, nil
 }
 
-func (s *memStore) UnmarkDigest(_ context.Context, merchant, owner, date string) error {
+// UnmarkDigest forgets a digest.
+func (s *MemStore) UnmarkDigest(_ context.Context, merchant, owner, date string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.digests, merchant+"/"+owner+"/"+date)
-	return nil
-}
-
-// outbox records what was sent.
-type outbox struct {
-	mu   sync.Mutex
-	sent []sent
-}
-
-type sent struct {
-	to Owner
-	m  Message
-}
-
-func (o *outbox) Send(_ context.Context, to Owner, m Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.sent = append(o.sent, sent{to, m})
-	return nil
-}
-
-func (o *outbox) kinds() []string {
-	var out []string
-	for _, s := range o.sent {
-		out = append(out, s.m.Kind+"->"+s.to.ID)
-	}
-	return out
-}
-
-// records is a contact source over a fixed list.
-type records []contact.Record
-
-func (rs records) EachUpdated(_ context.Context, from, to time.Time, visit func(contact.Record) error) error {
-	for _, r := range rs {
-		if !r.UpdatedAt.Before(from) && r.UpdatedAt.Before(to) {
-			if err := visit(r); err != nil {
-				return err
-			}
-		}
-	}
 	return nil
 }

@@ -1,4 +1,8 @@
-package voice
+// Package drafting turns the voice of the customer's drafts into answer templates: it builds them from a
+// reviewer's edit, checks them with templates lint and publishes them through the catalog; and it reads which
+// suggested template an agent's reply started from. It is apart from package voice so that what links voice
+// (every function, through the DynamoDB adapter) does not link the matcher.
+package drafting
 
 import (
 	"context"
@@ -14,13 +18,11 @@ import (
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 	"breakwater/shared/triage"
+	"breakwater/shared/voice"
 )
 
-// Errors of a review.
+// Errors of a review; voice.ErrNotFound and voice.ErrDecided come from the store.
 var (
-	ErrNotFound = errors.New("not found")
-	// ErrDecided: the draft was already approved or rejected (or the cluster's status changed under us).
-	ErrDecided = errors.New("already decided")
 	// ErrInvalid: the reviewer's edit cannot become a template; the message says why.
 	ErrInvalid = errors.New("invalid draft")
 	// ErrLint: the templates fail `templates lint`; the findings say how.
@@ -55,13 +57,13 @@ func TemplateID(merchant, cluster, locale string) string {
 // that intent and language, a copy of the platform's with the same window, because a merchant's template hides
 // the platform's of its intent and the intent's everyday questions must keep their answer; for more examples,
 // the extended template.
-func (d Draft) Templates(edit Edit, current []answer.Template, now time.Time) ([]answer.Template, error) {
+func Templates(d voice.Draft, edit Edit, current []answer.Template, now time.Time) ([]answer.Template, error) {
 	exs := d.Examples
 	if len(edit.Examples) > 0 {
 		exs = edit.Examples
 	}
 	exs = cleanExamples(exs)
-	if d.Kind == MoreExamples {
+	if d.Kind == voice.MoreExamples {
 		i := slices.IndexFunc(current, func(t answer.Template) bool { return t.ID == d.Template })
 		if i < 0 {
 			return nil, fmt.Errorf("%w: template %s is no longer in the catalog", ErrInvalid, d.Template)
@@ -102,8 +104,8 @@ func (d Draft) Templates(edit Edit, current []answer.Template, now time.Time) ([
 		return nil, fmt.Errorf("%w: answer is empty", ErrInvalid)
 	case utf8.RuneCountInString(text) > maxAnswerRunes:
 		return nil, fmt.Errorf("%w: answer has more than %d characters", ErrInvalid, maxAnswerRunes)
-	case masked(text) != "":
-		return nil, fmt.Errorf("%w: answer still holds %s where the agents' replies had personal data: write the value or a {{placeholder}}", ErrInvalid, masked(text))
+	case voice.MaskIn(text) != "":
+		return nil, fmt.Errorf("%w: answer still holds %s where the agents' replies had personal data: write the value or a {{placeholder}}", ErrInvalid, voice.MaskIn(text))
 	case !intent.Known(in):
 		return nil, fmt.Errorf("%w: intent %q is not one of the intents; pick the closest", ErrInvalid, in)
 	case len(exs) < minDraftExamples:
@@ -133,22 +135,12 @@ func (d Draft) Templates(edit Edit, current []answer.Template, now time.Time) ([
 	return out, nil
 }
 
-// masked returns the first mask placeholder in text, or "".
-func masked(text string) string {
-	for _, m := range []string{MaskEmail, MaskPhone, MaskNumber, MaskName, MaskLink, MaskAddress} {
-		if strings.Contains(text, m) {
-			return m
-		}
-	}
-	return ""
-}
-
 // cleanExamples drops mask placeholders, blank and repeated examples.
 func cleanExamples(exs []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range exs {
-		e = strings.Join(strings.Fields(stripMasks(e)), " ")
+		e = strings.Join(strings.Fields(voice.StripMasks(e)), " ")
 		k := answer.Normalize(e)
 		if k == "" || seen[k] || utf8.RuneCountInString(e) > 300 {
 			continue
@@ -197,9 +189,9 @@ func spillover(a *triage.Triage, before, after, ts []answer.Template, locale str
 
 // draftStore is where Reviewer reads and decides drafts (the voice table, see dynamo.Voice).
 type draftStore interface {
-	Draft(ctx context.Context, merchant, id string) (Draft, error)
-	// DecideDraft stores d if the stored draft is still pending, and returns ErrDecided otherwise.
-	DecideDraft(ctx context.Context, d Draft) error
+	Draft(ctx context.Context, merchant, id string) (voice.Draft, error)
+	// DecideDraft stores d if the stored draft is still pending, and returns voice.ErrDecided otherwise.
+	DecideDraft(ctx context.Context, d voice.Draft) error
 }
 
 // catalogWriter is the part of *catalog.Writer that approving uses.
@@ -223,20 +215,20 @@ type Reviewer struct {
 // Approve publishes draft id of merchant with edit, after the same lint as `templates lint` passes on the whole
 // catalog with it. It returns the decided draft and the lint's findings (warnings when it passed; with ErrLint,
 // the errors too).
-func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, by string) (Draft, []catalog.Finding, error) {
+func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, by string) (voice.Draft, []catalog.Finding, error) {
 	d, err := r.Drafts.Draft(ctx, merchant, id)
 	if err != nil {
-		return Draft{}, nil, err
+		return voice.Draft{}, nil, err
 	}
-	if d.Status != Pending {
-		return d, nil, fmt.Errorf("approve draft %s of %s (%s): %w", id, merchant, d.Status, ErrDecided)
+	if d.Status != voice.Pending {
+		return d, nil, fmt.Errorf("approve draft %s of %s (%s): %w", id, merchant, d.Status, voice.ErrDecided)
 	}
 	current, err := r.Catalog.Templates(ctx)
 	if err != nil {
-		return Draft{}, nil, fmt.Errorf("approve draft %s of %s: read templates: %w", id, merchant, err)
+		return voice.Draft{}, nil, fmt.Errorf("approve draft %s of %s: read templates: %w", id, merchant, err)
 	}
 	now := r.Now()
-	ts, err := d.Templates(edit, current, now)
+	ts, err := Templates(d, edit, current, now)
 	if err != nil {
 		return d, nil, fmt.Errorf("approve draft %s of %s: %w", id, merchant, err)
 	}
@@ -266,12 +258,12 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 	if err := r.Catalog.PutTemplates(ctx, ts); err != nil {
 		return d, findings, fmt.Errorf("approve draft %s of %s: publish: %w", id, merchant, err)
 	}
-	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt = Approved, by, now, now
+	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt = voice.Approved, by, now, now
 	d.Published = nil
 	for _, t := range ts {
 		d.Published = append(d.Published, t.ID)
 	}
-	if d.Kind == GapAnswer {
+	if d.Kind == voice.GapAnswer {
 		d.Template = ts[0].ID
 		d.Intent, d.Answer, d.Examples = ts[0].Intent, ts[0].Answer, ts[0].Examples
 	}
@@ -282,18 +274,47 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 }
 
 // Reject marks draft id of merchant rejected with a reason; it is not proposed again.
-func (r *Reviewer) Reject(ctx context.Context, merchant, id, reason, by string) (Draft, error) {
+func (r *Reviewer) Reject(ctx context.Context, merchant, id, reason, by string) (voice.Draft, error) {
 	d, err := r.Drafts.Draft(ctx, merchant, id)
 	if err != nil {
-		return Draft{}, err
+		return voice.Draft{}, err
 	}
-	if d.Status != Pending {
-		return d, fmt.Errorf("reject draft %s of %s (%s): %w", id, merchant, d.Status, ErrDecided)
+	if d.Status != voice.Pending {
+		return d, fmt.Errorf("reject draft %s of %s (%s): %w", id, merchant, d.Status, voice.ErrDecided)
 	}
 	now := r.Now()
-	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt, d.Reason = Rejected, by, now, now, strings.TrimSpace(reason)
+	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt, d.Reason = voice.Rejected, by, now, now, strings.TrimSpace(reason)
 	if err := r.Drafts.DecideDraft(ctx, d); err != nil {
 		return d, fmt.Errorf("reject draft %s of %s: %w", id, merchant, err)
 	}
 	return d, nil
+}
+
+// minStarted is how alike (cosine of words and bigrams) a reply and a rendered suggestion must be for the reply
+// to count as started from it: agents edit a suggestion a little, not wholly.
+const minStarted = 0.6
+
+// StartedFromSuggestions names the suggested template whose answer, rendered for the contact, the agent's reply
+// most resembles. The console does not yet say which suggestion an agent clicked; this reads it from the reply.
+func StartedFromSuggestions(lookup func(id string) (answer.Template, bool)) voice.StartedFrom {
+	return func(r contact.Record) string {
+		if r.Answer == "" {
+			return ""
+		}
+		best, top := "", minStarted
+		for _, id := range r.Suggested {
+			t, ok := lookup(id)
+			if !ok {
+				continue
+			}
+			text, err := t.Render(r.Contact)
+			if err != nil {
+				text = t.Answer
+			}
+			if s := voice.Similarity(r.Answer, text); s >= top {
+				best, top = id, s
+			}
+		}
+		return best
+	}
 }
