@@ -39,7 +39,8 @@ func strs(v any) []string {
 
 func TestNoWildcardActionsOnDataResources(t *testing.T) {
 	dev, _ := stages(t)
-	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Intake.ID, topology.Intake.ID + "DLQ", dev.logicalID(dev.Schedule.DLQ)}
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Intake.ID, topology.Intake.ID + "DLQ",
+		dev.logicalID(dev.Schedule.DLQ), dev.logicalID(dev.Voice.DLQ), dev.logicalID(dev.Voice.Topic)}
 	for policy, sts := range dev.statements() {
 		for _, st := range sts {
 			for _, action := range strs(st["Action"]) {
@@ -72,7 +73,7 @@ func TestNoWildcardActionsOnDataResources(t *testing.T) {
 func TestGrantsFollowUses(t *testing.T) {
 	dev, _ := stages(t)
 	stmts := dev.statements()
-	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Intake.ID}
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Intake.ID}
 	for _, def := range topology.Functions {
 		t.Run(def.Name, func(t *testing.T) {
 			role := dev.logicalID(dev.Functions[def.Name].Role())
@@ -96,7 +97,7 @@ func TestGrantsFollowUses(t *testing.T) {
 					t.Errorf("access to %s = %v, want %v (Uses %v)", d, got, uses, def.Uses)
 				}
 			}
-			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID} {
+			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID} {
 				u, _ := def.Use(d)
 				var want []string
 				for _, a := range u.Actions {
@@ -114,6 +115,16 @@ func TestGrantsFollowUses(t *testing.T) {
 					}
 				}
 			}
+			// Only the voice function publishes to the voice topic.
+			publishes := false
+			for _, st := range mine {
+				if refersTo(st["Resource"], dev.logicalID(dev.Voice.Topic)) && slices.Contains(strs(st["Action"]), "sns:Publish") {
+					publishes = true
+				}
+			}
+			if publishes != (def.Name == voiceFunction) {
+				t.Errorf("publishes to the voice topic = %v, want %v", publishes, def.Name == voiceFunction)
+			}
 			if _, ok := def.Access(topology.Intake.ID); !ok {
 				return
 			}
@@ -129,8 +140,8 @@ func TestGrantsFollowUses(t *testing.T) {
 func TestEncryptionAndTransport(t *testing.T) {
 	dev, _ := stages(t)
 	queues := dev.resources("AWS::SQS::Queue")
-	if got, want := len(queues), 3; got != want {
-		t.Errorf("queues = %d, want %d (intake, its DLQ, the schedule's DLQ)", got, want)
+	if got, want := len(queues), 4; got != want {
+		t.Errorf("queues = %d, want %d (intake, its DLQ, the two schedules' DLQs)", got, want)
 	}
 	policies := dev.resources("AWS::SQS::QueuePolicy")
 	for id, q := range queues {

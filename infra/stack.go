@@ -26,10 +26,12 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 
 	al := newAlarms(stack, cfg)
 	data := newTables(stack, cfg)
+	vc := newVoice(stack, cfg, data)
 	in := newIntake(stack, cfg, al)
 	pool := newAgents(stack, cfg)
-	fns := newFunctions(stack, cfg, environment(stack, cfg, data, in, pool), al)
+	fns := newFunctions(stack, cfg, vc.environment(environment(stack, cfg, data, in, pool)), al)
 	grantUses(fns, data, in, cfg)
+	vc.schedule(stack, cfg, fns[voiceFunction], al)
 	web := newAPI(stack, cfg, fns, pool)
 	sched := newSchedule(stack, cfg, fns[metricsFunction], al)
 	dash := newDashboard(stack, cfg, in, fns, al)
@@ -48,7 +50,10 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	out("IntakeDLQUrl", "Contacts the responder failed on; redrive after a fix", in.DLQ.QueueUrl())
 	out("MetricsScheduleDLQUrl", "Metrics schedule deliveries that failed", sched.DLQ.QueueUrl())
 	out("AlarmTopicArn", "SNS topic every alarm notifies", al.Topic.TopicArn())
-	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash}
+	out("VoiceTableName", topology.Voice.EnvVar+" (put merchants' routing rules here: go run ./scripts/voice -routing FILE)", vc.Table.TableName())
+	out("VoiceTopicArn", "SNS topic of the voice of the customer's default owner", vc.Topic.TopicArn())
+	out("VoiceScheduleDLQUrl", "Voice schedule deliveries that failed", vc.DLQ.QueueUrl())
+	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash, Voice: vc}
 }
 
 // environment is the value of every environment variable a function may read (topology.Function.Env): the
@@ -82,6 +87,7 @@ type deployment struct {
 	Schedule  *schedule
 	Alarms    *alarms
 	Dashboard awscloudwatch.Dashboard
+	Voice     *voice
 }
 
 // logicalID is the CloudFormation logical id of c's default resource.

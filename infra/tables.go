@@ -122,7 +122,7 @@ func isWrite(action string) bool {
 }
 
 func tableDef(id string) topology.Table {
-	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+	for _, t := range topology.Tables {
 		if t.ID == id {
 			return t
 		}

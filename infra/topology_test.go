@@ -18,7 +18,7 @@ import (
 
 func TestTablesMatchTopology(t *testing.T) {
 	dev, _ := stages(t)
-	for _, def := range []topology.Table{topology.Contacts, topology.Catalog} {
+	for _, def := range topology.Tables {
 		t.Run(def.ID, func(t *testing.T) {
 			// The logical id is the topology ID: a refactoring must never replace a table.
 			r := dev.resource(t, def.ID)
@@ -205,9 +205,11 @@ func TestFunctionsMatchTopology(t *testing.T) {
 					want[name] = true
 				}
 				refs := map[string]string{topology.Contacts.EnvVar: topology.Contacts.ID, topology.Catalog.EnvVar: topology.Catalog.ID,
-					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client)}
-				values := map[string]string{topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
-					topology.EnvLeaseSeconds: strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
+					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client),
+					topology.Voice.EnvVar: topology.Voice.ID, topology.EnvVoiceTopic: s.logicalID(s.Voice.Topic)}
+				values := map[string]string{topology.EnvVoiceNotify: "aws", topology.EnvVoiceRetentionDays: strconv.Itoa(topology.DefaultVoiceRetentionDays),
+					topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
+					topology.EnvLeaseSeconds:  strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
 					topology.EnvStorefrontSecrets: storefrontPrefix(s.Config), topology.EnvTemplateTTL: s.Config.TemplateRefresh.String(),
 					topology.EnvAgentAuth: "jwt", topology.EnvAgentGroup: agentsGroup}
 				for name := range want {
@@ -300,39 +302,50 @@ func TestRoutesMatchTopology(t *testing.T) {
 	}
 }
 
-func TestMetricsSchedule(t *testing.T) {
+func TestSchedules(t *testing.T) {
 	dev, _ := stages(t)
 	rules := dev.resources("AWS::Events::Rule")
-	if got, want := len(rules), 1; got != want {
-		t.Fatalf("rules = %d, want %d", got, want)
+	if got, want := len(rules), 2; got != want {
+		t.Fatalf("rules = %d, want %d (metrics, voice)", got, want)
 	}
-	for _, r := range rules {
-		minutes := int(topology.MetricsSchedule.Minutes())
-		want := fmt.Sprintf("rate(%d minutes)", minutes)
-		if minutes == 1 {
-			want = "rate(1 minute)"
-		}
-		if got := r.Properties["ScheduleExpression"]; got != want {
-			t.Errorf("ScheduleExpression = %v, want %v", got, want)
-		}
-		targets := asSlice(r.Properties["Targets"])
-		if got, want := len(targets), 1; got != want {
-			t.Fatalf("targets = %d, want %d", got, want)
-		}
-		target := asMap(targets[0])
-		if !refersTo(target["Arn"], dev.logicalID(dev.Functions[metricsFunction])) {
-			t.Errorf("target = %v, want the metrics function", target["Arn"])
-		}
-		if !refersTo(target["DeadLetterConfig"], dev.logicalID(dev.Schedule.DLQ)) {
-			t.Errorf("DeadLetterConfig = %v, want the schedule's DLQ", target["DeadLetterConfig"])
-		}
+	minutes := int(topology.MetricsSchedule.Minutes())
+	every := fmt.Sprintf("rate(%d minutes)", minutes)
+	if minutes == 1 {
+		every = "rate(1 minute)"
+	}
+	for _, c := range []struct {
+		name, expression, function, dlq string
+	}{
+		{"metrics", every, dev.logicalID(dev.Functions[metricsFunction]), dev.logicalID(dev.Schedule.DLQ)},
+		// Five past every hour: the hour just ended has settled.
+		{"voice", "cron(5 * * * ? *)", dev.logicalID(dev.Functions[voiceFunction]), dev.logicalID(dev.Voice.DLQ)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var found []resource
+			for _, r := range rules {
+				if targets := asSlice(r.Properties["Targets"]); len(targets) == 1 && refersTo(asMap(targets[0])["Arn"], c.function) {
+					found = append(found, r)
+				}
+			}
+			if len(found) != 1 {
+				t.Fatalf("rules targeting the %s function = %d, want 1", c.name, len(found))
+			}
+			r := found[0]
+			if got := r.Properties["ScheduleExpression"]; got != c.expression {
+				t.Errorf("ScheduleExpression = %v, want %v", got, c.expression)
+			}
+			if target := asMap(asSlice(r.Properties["Targets"])[0]); !refersTo(target["DeadLetterConfig"], c.dlq) {
+				t.Errorf("DeadLetterConfig = %v, want the schedule's DLQ", target["DeadLetterConfig"])
+			}
+		})
 	}
 }
 
 func TestOutputs(t *testing.T) {
 	dev, _ := stages(t)
 	outputs := asMap(dev.JSON["Outputs"])
-	for _, name := range []string{"ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "ContactsTableName", "CatalogTableName", "IntakeQueueUrl", "IntakeDLQUrl", "MetricsScheduleDLQUrl", "AlarmTopicArn"} {
+	for _, name := range []string{"ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "ContactsTableName", "CatalogTableName", "IntakeQueueUrl", "IntakeDLQUrl", "MetricsScheduleDLQUrl", "AlarmTopicArn",
+		"VoiceTableName", "VoiceTopicArn", "VoiceScheduleDLQUrl"} {
 		if _, ok := outputs[name]; !ok {
 			t.Errorf("output %s missing", name)
 		}

@@ -50,6 +50,8 @@ type handler struct {
 	pageH   map[string]string
 	// overview caches the queue stats; its zero value reads them on every request.
 	overview statsCache
+	// voice serves the voice of the customer (insights.go); nil when it is not configured.
+	voice *insights
 }
 
 // statsCache serves each tenant's queue overview from one read per ttl per instance. Every agent's console polls
@@ -109,6 +111,9 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return r, nil
 	}
 	method := req.RequestContext.HTTP.Method
+	if req.RawPath == "/agent/insights" || strings.HasPrefix(req.RawPath, "/agent/insights/") {
+		return h.insights(ctx, req, agent), nil
+	}
 	switch route {
 	case "GET /agent/queues":
 		return h.stats(ctx, agent), nil

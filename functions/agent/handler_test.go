@@ -50,11 +50,13 @@ func newHandler(t *testing.T) (*handler, *dynamo.Contacts) {
 	f := runner.Provisioned(t)
 	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
 	cfg := webui.ConsoleConfig{Auth: "token"}
-	return &handler{
+	h := &handler{
 		queues: store, triage: catalog.NewCache(dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID]), time.Minute),
 		auth: auth{mode: "token", agents: testAgents}, hold: time.Minute, targets: humanqueue.DefaultTargets(),
 		page: webui.Console(cfg), pageH: cfg.Headers(),
-	}, store
+	}
+	h.voice = newInsights(f)
+	return h, store
 }
 
 type response struct {
@@ -84,6 +86,8 @@ func TestSampleEvents(t *testing.T) {
 		"reply-unknown-contact.json": 404, "release-unknown-contact.json": 404,
 		"extend-unknown-contact.json": 404, "escalate-unknown-contact.json": 404,
 		"reply-bad-body.json": 400, "escalate-bad-priority.json": 400, "get-contact-unknown.json": 404,
+		"insights.json": 200, "insights-merchants.json": 200, "insights-approve-unknown.json": 404,
+		"insights-resolve-no-merchant.json": 400,
 	}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "agent")

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"breakwater/shared/answer"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
@@ -18,6 +20,8 @@ import (
 	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
+	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 	"breakwater/shared/webui"
 )
 
@@ -33,6 +37,7 @@ func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
 	catalogTable := env.String(topology.Catalog.EnvVar)
+	voiceTable := env.String(topology.Voice.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
 	hold := env.Int(topology.EnvLeaseSeconds, topology.DefaultLeaseSeconds)
 	a := auth{mode: env.Optional(topology.EnvAgentAuth, topology.DefaultAgentAuth)}
@@ -73,6 +78,45 @@ func run(ctx context.Context) error {
 		// Consoles refresh every 3 s; one read per 2 s per instance serves them all.
 		overview: statsCache{ttl: 2 * time.Second},
 	}
+	store := dynamo.NewVoice(db, voiceTable, time.Duration(topology.DefaultVoiceRetentionDays)*24*time.Hour)
+	writer := catalog.NewWriter(dynamo.NewCatalog(db, catalogTable))
+	h.voice = &insights{
+		read:     &lazyInsights{store: store, templates: writer},
+		problems: store,
+		review:   &drafting.Reviewer{Drafts: store, Catalog: writer, Current: cache.Get, Now: time.Now},
+		now:      time.Now,
+	}
 	lambda.Start(h.handle)
 	return nil
+}
+
+// lazyInsights builds the voice runner the first time an agent opens the voice of the customer: it needs every
+// template's examples, which a cold start that serves claims should not wait for.
+type lazyInsights struct {
+	store     *dynamo.Voice
+	templates interface {
+		Templates(ctx context.Context) ([]answer.Template, error)
+	}
+	once   sync.Mutex
+	runner *voice.Runner
+}
+
+func (l *lazyInsights) Insights(ctx context.Context, merchant string, from, to time.Time) (voice.Insights, error) {
+	l.once.Lock()
+	if l.runner == nil {
+		ts, err := l.templates.Templates(ctx)
+		if err != nil {
+			l.once.Unlock()
+			return voice.Insights{}, fmt.Errorf("insights of %s: %w", merchant, err)
+		}
+		var bg []string
+		for _, t := range ts {
+			bg = append(bg, t.Examples...)
+		}
+		l.runner = &voice.Runner{Store: l.store, Grouper: voice.NewGrouper(bg), Thresholds: voice.DefaultThresholds, Now: time.Now,
+			DefaultOwner: voice.Owner{ID: "platform", Kind: voice.SNS}}
+	}
+	r := l.runner
+	l.once.Unlock()
+	return r.Insights(ctx, merchant, from, to)
 }

@@ -154,6 +154,35 @@ var Catalog = Table{
 	PointInTimeRecovery: true,
 }
 
+// Key attribute names of the voice table.
+const (
+	VoicePartition = "pk"
+	VoiceSort      = "sk"
+	VoiceTTL       = "expiresAt"
+)
+
+// Voice holds the voice of the customer: masked voices, each merchant's problems and hourly counts, routing
+// rules, drafts and digest marks. Everything but routing expires by TTL; nothing in it is a shopper's raw text.
+// Routing rules and owners' decisions are edits worth keeping, so it keeps point-in-time recovery.
+var Voice = Table{
+	ID:                  "Voice",
+	EnvVar:              "VOICE_TABLE",
+	PartitionKey:        Attr{Name: VoicePartition, Type: "S"},
+	SortKey:             Attr{Name: VoiceSort, Type: "S"},
+	TTLAttribute:        VoiceTTL,
+	PointInTimeRecovery: true,
+}
+
+// Tables lists every table, for the stack and the local runner.
+var Tables = []Table{Contacts, Catalog, Voice}
+
+// VoiceTimeout bounds one run of the voice function: a parallel scan of the hour's contacts and every merchant's
+// grouping.
+const VoiceTimeout = 5 * time.Minute
+
+// VoiceSchedule is how often the voice function runs: every hour, a few minutes past, on the hour just ended.
+const VoiceSchedule = time.Hour
+
 // ResponderTimeout bounds one responder invocation; the intake queue's visibility timeout is six times it.
 const ResponderTimeout = 30 * time.Second
 
@@ -188,15 +217,25 @@ var Functions = []Function{
 			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
 			{Resource: Intake.ID, Access: Consume}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
-	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
+	// The agent function writes the catalog when an agent approves a voice draft, as templates push does; an
+	// approval trains the matcher twice (the spillover check and the snapshot), which needs the CPU that comes
+	// with 1 GB (256 MB gets about a seventh of a core: seconds per training).
+	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 1024,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
-			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}}},
-		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
+			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "Query", "PutItem", "UpdateItem", "BatchWriteItem"}},
+			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "Query"}}},
+		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
 		Uses: []Use{{Resource: Contacts.ID, Access: Read, Actions: []string{"Query"}}},
 		Env:  []string{Contacts.EnvVar}},
+	{Name: "voice", Timeout: VoiceTimeout, MemoryMB: 1024,
+		Uses: []Use{
+			{Resource: Contacts.ID, Access: Read, Actions: []string{"Scan"}},
+			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
+			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"}}},
+		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
 }
 
 // MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
@@ -223,6 +262,12 @@ var Routes = []Route{
 	{Method: "POST", Path: "/agent/contacts/{id}/release", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/contacts/{id}/extend", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/contacts/{id}/escalate", Function: "agent", Agent: true},
+	{Method: "GET", Path: "/agent/insights", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/acknowledge", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/resolve", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/problems/{id}/reopen", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/drafts/{id}/approve", Function: "agent", Agent: true},
+	{Method: "POST", Path: "/agent/insights/drafts/{id}/reject", Function: "agent", Agent: true},
 }
 
 // CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
@@ -266,6 +311,18 @@ const (
 	// signing keys (<prefix><merchant>); EnvStorefrontKeys holds demo keys as JSON instead, locally only.
 	EnvStorefrontSecrets = "STOREFRONT_SECRET_PREFIX"
 	EnvStorefrontKeys    = "STOREFRONT_KEYS"
+	// EnvVoiceNotify is how the voice function reaches owners: "aws" (SNS, SES, webhooks) or "outbox" (local
+	// runs: messages are written to the voice table, which scripts/voice prints).
+	EnvVoiceNotify     = "VOICE_NOTIFY"
+	DefaultVoiceNotify = "aws"
+	// EnvVoiceTopic is the SNS topic of the default owner: merchants without routing rules of their own.
+	EnvVoiceTopic = "VOICE_TOPIC_ARN"
+	// EnvVoiceEmailFrom is the SES identity owners' e-mails come from; empty sends e-mail owners' messages to the
+	// default owner's topic instead.
+	EnvVoiceEmailFrom = "VOICE_EMAIL_FROM"
+	// EnvVoiceRetentionDays is how long masked voices are kept (baselines need a week).
+	EnvVoiceRetentionDays     = "VOICE_RETENTION_DAYS"
+	DefaultVoiceRetentionDays = 15
 )
 
 // StorefrontKeys is the Secrets Manager secrets of merchants' storefront keys, as a resource functions use.

@@ -66,7 +66,10 @@ type Options struct {
 	IntakeInstances int
 	// MetricsEvery is how often the metrics function runs; topology.MetricsSchedule when zero, never when negative.
 	MetricsEvery time.Duration
-	Log          io.Writer // function and emulator output; discarded when nil
+	// VoiceEvery is how often the voice function runs (a few minutes past the hour, as deployed); never when
+	// negative. scripts/voice runs the same code on demand.
+	VoiceEvery time.Duration
+	Log        io.Writer // function and emulator output; discarded when nil
 }
 
 // Stack is a running local Breakwater.
@@ -121,6 +124,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s := &Stack{Agents: demoAgents(o.AgentToken), pools: map[string]*lambdahost.Pool{}}
 	s.AgentToken = s.Agents[0].Token
+	if o.VoiceEvery == 0 {
+		o.VoiceEvery = topology.VoiceSchedule
+	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.Close())
@@ -163,6 +169,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Env[topology.EnvRetentionDays] = strconv.Itoa(topology.DefaultRetentionDays)
 	s.Env[topology.EnvLeaseSeconds] = strconv.Itoa(topology.DefaultLeaseSeconds)
 	s.Env[topology.EnvAverageHandleSeconds] = strconv.Itoa(topology.DefaultAverageHandleSeconds)
+	s.Env[topology.Voice.EnvVar] = s.Resources.Tables[topology.Voice.ID]
+	// No SNS, SES or the internet here: owners' messages go to the voice table's outbox.
+	s.Env[topology.EnvVoiceNotify] = "outbox"
+	s.Env[topology.EnvVoiceTopic] = LocalVoiceTopic
+	s.Env[topology.EnvVoiceRetentionDays] = strconv.Itoa(topology.DefaultVoiceRetentionDays)
 	for k, v := range o.ExtraEnv {
 		s.Env[k] = v
 	}
@@ -180,6 +191,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.stops = append(s.stops, func() error { cancel(); wg.Wait(); return nil })
 	if o.MetricsEvery > 0 {
 		wg.Go(func() { s.runMetrics(runCtx, o.MetricsEvery, log) })
+	}
+	if o.VoiceEvery > 0 {
+		wg.Go(func() { s.runVoice(runCtx, o.VoiceEvery, log) })
 	}
 
 	fns := map[string]invoker{}
@@ -200,7 +214,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 // and seeds the default templates and rules.
 func Provision(ctx context.Context, db *dynamodb.Client, sq *sqs.Client, prefix string, visibility time.Duration) (Resources, error) {
 	tables := map[string]string{}
-	for _, t := range []topology.Table{topology.Contacts, topology.Catalog} {
+	for _, t := range topology.Tables {
 		name := prefix + t.ID
 		if err := CreateTable(ctx, db, name, t); err != nil {
 			return Resources{}, err
@@ -228,7 +242,7 @@ func seed(ctx context.Context, cat *catalog.Writer) error {
 
 func (s *Stack) startFunctions(ctx context.Context, o Options) error {
 	bin := filepath.Join(o.Root, ".breakwater", "bin")
-	sizes := map[string]int{"intake": max(o.IntakeInstances, 4), "agent": 2, "responder": o.Concurrency, "metrics": 1}
+	sizes := map[string]int{"intake": max(o.IntakeInstances, 4), "agent": 2, "responder": o.Concurrency, "metrics": 1, "voice": 1}
 	env := emulators.State{Env: s.Env}.Environ()
 	var mu sync.Mutex
 	errs := make([]error, len(topology.Functions))
@@ -326,6 +340,33 @@ func (s *Stack) runMetrics(ctx context.Context, every time.Duration, log *slog.L
 			if _, err := s.pools["metrics"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
 				log.Warn("metrics run failed", "err", err)
 			}
+		}
+	}
+}
+
+// LocalVoiceTopic is the default owner's topic on a laptop: a name only, since messages go to the outbox.
+const LocalVoiceTopic = "arn:aws:sns:us-east-1:000000000000:breakwater-local-voice"
+
+// runVoice invokes the voice function every so often, five minutes past, as the schedule does when deployed.
+func (s *Stack) runVoice(ctx context.Context, every time.Duration, log *slog.Logger) {
+	for {
+		now := time.Now()
+		next := now.Truncate(every).Add(5 * time.Minute)
+		if every < time.Hour {
+			next = now.Add(every)
+		}
+		for !next.After(now) {
+			next = next.Add(every)
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if _, err := s.pools["voice"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
+			log.Warn("voice run failed", "err", err)
 		}
 	}
 }

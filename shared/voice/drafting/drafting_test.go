@@ -1,0 +1,382 @@
+package drafting
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"breakwater/shared/answer"
+	"breakwater/shared/answer/pack"
+	"breakwater/shared/catalog"
+	"breakwater/shared/contact"
+	"breakwater/shared/triage"
+	"breakwater/shared/voice"
+)
+
+var day1 = time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC)
+
+type fixtureRow struct {
+	ID, Group, Locale, Text string
+}
+
+// readFixture reads voice's labelled fixture (see shared/voice/fixture_gen_test.go).
+func readFixture(t testing.TB, name string) []fixtureRow {
+	t.Helper()
+	f, err := os.Open("../testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []fixtureRow
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r fixtureRow
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func rowsOf(t *testing.T, group string) []fixtureRow {
+	t.Helper()
+	var out []fixtureRow
+	for _, r := range readFixture(t, "fixture.jsonl") {
+		if r.Group == group {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func background(t testing.TB) []string {
+	ts, err := pack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, tpl := range ts {
+		out = append(out, tpl.Examples...)
+	}
+	return out
+}
+
+// records is a contact source over a fixed list.
+type records []contact.Record
+
+func (rs records) EachUpdated(_ context.Context, from, to time.Time, visit func(contact.Record) error) error {
+	for _, r := range rs {
+		if !r.UpdatedAt.Before(from) && r.UpdatedAt.Before(to) {
+			if err := visit(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// outbox records what was sent.
+type outbox struct {
+	mu   sync.Mutex
+	sent []voice.Message
+}
+
+func (o *outbox) Send(_ context.Context, _ voice.Owner, m voice.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sent = append(o.sent, m)
+	return nil
+}
+
+func newRunner(s *voice.MemStore, now *time.Time, bg []string) *voice.Runner {
+	return &voice.Runner{Store: s, Send: &outbox{}, Grouper: voice.NewGrouper(bg), Thresholds: voice.DefaultThresholds, Gaps: voice.DefaultGaps,
+		DefaultOwner: voice.Owner{ID: "platform", Kind: voice.SNS, Target: "arn:aws:sns:us-east-1:123456789012:voice"},
+		Now:          func() time.Time { return *now }, Contacts: records(nil)}
+}
+
+// memCatalog is the part of the catalog a review writes, in memory.
+type memCatalog struct{ ts []answer.Template }
+
+func (c *memCatalog) Templates(context.Context) ([]answer.Template, error) {
+	return slices.Clone(c.ts), nil
+}
+func (c *memCatalog) PutTemplates(_ context.Context, ts []answer.Template) error {
+	for _, t := range ts {
+		if i := slices.IndexFunc(c.ts, func(x answer.Template) bool { return x.ID == t.ID }); i >= 0 {
+			c.ts[i] = t
+		} else {
+			c.ts = append(c.ts, t)
+		}
+	}
+	return nil
+}
+
+// decide settles text as the responder would with tri: answered, or queued for a person.
+func decide(tri *triage.Triage, id, merchant, locale, text string, at time.Time) contact.Record {
+	c := contact.Contact{ID: id, Merchant: merchant, Locale: contact.Locale(locale), Channel: "web", Text: text, ReceivedAt: at,
+		Shopper: contact.Shopper{ID: "s-" + id, Tier: contact.Standard}}
+	d := tri.Decide(c, at)
+	r := contact.Record{Contact: c, Intent: d.Intent, Template: d.Template, Confidence: d.Confidence, UpdatedAt: at}
+	if d.Auto {
+		r.Status, r.Answer, r.AnsweredBy = contact.Answered, d.Answer, "bot"
+		return r
+	}
+	r.Status, r.Priority, r.Reasons, r.EnqueuedAt = contact.Queued, d.Priority, d.Reasons, at
+	return r
+}
+
+var agentReplies = map[string][]string{
+	"en": {"Sorry about that! The SAVE20 campaign ended at midnight, but code SAVE20B gives the same discount at checkout.",
+		"Sorry about that! The SAVE20 campaign ended at midnight, but the code SAVE20B gives the same discount at checkout.",
+		"Let me look into this for you."},
+	"zh-CN": {"抱歉！SAVE20活动已于零点结束，结算时输入SAVE20B可享受同样的优惠。",
+		"抱歉！SAVE20活动已于零点结束，结算时输入SAVE20B可以享受同样的优惠。",
+		"我帮您查一下。"},
+}
+
+// The issue's loop: a problem the bot cannot answer, answered alike by agents, becomes a draft; approved, it
+// passes the same lint as `templates lint`, is published, and answers the next such questions.
+func TestGapBecomesAnApprovedTemplateThatAnswersTheNextQuestions(t *testing.T) {
+	ctx := context.Background()
+	ts, err := pack.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tri, err := triage.New(ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := day1
+	var recs records
+	// The problem's first messages are the gap; the rest, later, are "the cluster's next messages".
+	rows := rowsOf(t, "coupon.invalid")
+	cut := len(rows) * 3 / 5
+	for i, r := range rows[:cut] {
+		rec := decide(tri, fmt.Sprintf("c%04d", i), "m1", r.Locale, r.Text, at.Add(time.Duration(i)*10*time.Second))
+		if rec.Status == contact.Queued && slices.Contains(rec.Reasons, "no.match") {
+			// Most agents say the same; some say something else.
+			replies := agentReplies[r.Locale]
+			reply := replies[i%2]
+			if i%5 == 4 {
+				reply = replies[2]
+			}
+			rec.Status, rec.Answer, rec.AnsweredBy, rec.UpdatedAt = contact.Resolved, reply, "agent-7", rec.UpdatedAt.Add(time.Minute)
+		}
+		recs = append(recs, rec)
+	}
+	s := voice.NewMemStore()
+	now := at.Add(time.Hour + 5*time.Minute)
+	r := newRunner(s, &now, background(t))
+	r.Contacts = recs
+	if _, err := r.Gather(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Run(ctx, voice.Options{From: at, To: at.Add(time.Hour), Hourly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drafts []voice.Draft
+	for _, d := range rep.Merchants[0].Drafts {
+		if d.Kind == voice.GapAnswer {
+			drafts = append(drafts, d)
+		}
+	}
+	if len(drafts) == 0 {
+		t.Fatalf("no draft; problems: %+v", rep.Merchants[0].Problems)
+	}
+	cat := &memCatalog{ts: slices.Clone(ts)}
+	rv := &Reviewer{Drafts: s, Catalog: cat, Now: func() time.Time { return now }}
+	var published []string
+	for _, d := range drafts {
+		t.Logf("draft %s (%s, intent %s, bot answered as %v, impact %d, agreement %.0f%%): %q from %d examples, e.g. %q", d.ID, d.Locale, d.Intent, d.AnsweredAs, d.Impact, 100*d.Agreement, d.Answer, len(d.Examples), d.Examples[0])
+		if !strings.Contains(d.Answer, "SAVE20B") {
+			t.Errorf("draft %s answers %q, want the agents' common reply", d.ID, d.Answer)
+		}
+		got, findings, err := rv.Approve(ctx, "m1", d.ID, Edit{}, "lead")
+		if err != nil {
+			t.Fatalf("approve %s: %v %v", d.ID, err, findings)
+		}
+		if catalog.Errors(findings) > 0 || got.Status != voice.Approved || len(got.Published) == 0 {
+			t.Fatalf("approved %+v with findings %v", got, findings)
+		}
+		for _, f := range findings {
+			t.Logf("  %s", f)
+		}
+		published = append(published, got.Published...)
+	}
+	// The catalog with the approval passes templates lint as a whole.
+	if errs := catalog.Errors(catalog.Check(cat.ts, now)); errs > 0 {
+		t.Errorf("catalog after approval: %d lint errors: %v", errs, catalog.Check(cat.ts, now))
+	}
+	after, err := triage.New(cat.ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := now.Add(time.Hour)
+	// answers counts, of rows no guard sends to a person, those the old catalog answered from some template
+	// (generic, so not about this problem) or not at all, and those the approved drafts now answer.
+	answers := func(rows []fixtureRow) (generic, missed, drafted, total int) {
+		for i, row := range rows {
+			old := decide(tri, fmt.Sprintf("n%04d", i), "m1", row.Locale, row.Text, next)
+			if old.Status != contact.Answered && !slices.Contains(old.Reasons, "no.match") {
+				continue // a guard sends it to a person whatever templates there are
+			}
+			total++
+			if old.Status == contact.Answered {
+				generic++
+			} else {
+				missed++
+			}
+			d := decide(after, fmt.Sprintf("n%04d", i), "m1", row.Locale, row.Text, next)
+			if d.Status == contact.Answered && slices.Contains(published, d.Template) {
+				drafted++
+			}
+		}
+		return
+	}
+	generic, missed, drafted, total := answers(rows[cut:])
+	t.Logf("the cluster's next %d messages no guard takes: before, %d answered from a generic template and %d from none; now %d answered by the approved drafts",
+		total, generic, missed, drafted)
+	if total < 20 || float64(drafted) < 0.6*float64(total) {
+		t.Errorf("approved drafts answer %d of %d of the cluster's next messages, want at least 60%%", drafted, total)
+	}
+	// The same problem in words no one used before (the holdout's phrasings): the matcher learns words, not
+	// meaning, so far fewer. Reported, not required.
+	var other []fixtureRow
+	for _, row := range readFixture(t, "holdout.jsonl") {
+		if row.Group == "coupon.invalid" {
+			other = append(other, row)
+		}
+	}
+	generic, missed, drafted, total = answers(other)
+	t.Logf("the same problem in new words, %d messages no guard takes: before %d generic, %d none; now %d by the drafts", total, generic, missed, drafted)
+	// A general question of the same intent keeps its everyday answer, and other merchants are not answered
+	// from m1's draft.
+	for _, q := range []struct{ merchant, locale, text string }{
+		{"m1", "en", "how do coupons work, can I use two on one order?"},
+		{"m1", "zh-CN", "优惠券怎么用，可以叠加吗"},
+		{"m2", "en", "my coupon code SAVE20 says invalid at checkout"},
+	} {
+		d := decide(after, "g", q.merchant, q.locale, q.text, next)
+		if slices.Contains(published, d.Template) && d.Template == TemplateID("m1", drafts[0].Cluster, q.locale) {
+			t.Errorf("%s %q answered by the draft %s", q.merchant, q.text, d.Template)
+		}
+	}
+
+	// Other merchants share the matcher's model, which m1's examples retrain. A queued contact whose best guess
+	// moves only changes the agent's suggestions; what matters is an outcome that changes: answered or not, or
+	// answered from another template. Measured and reported; the rebuilt matcher should scope merchants' examples.
+	toBot, toPerson, otherTemplate, all := 0, 0, 0, 0
+	for i, row := range readFixture(t, "fixture.jsonl") {
+		a := decide(tri, fmt.Sprintf("o%04d", i), "m2", row.Locale, row.Text, next)
+		b := decide(after, fmt.Sprintf("o%04d", i), "m2", row.Locale, row.Text, next)
+		all++
+		switch {
+		case a.Status != contact.Answered && b.Status == contact.Answered:
+			toBot++
+		case a.Status == contact.Answered && b.Status != contact.Answered:
+			toPerson++
+		case a.Status == contact.Answered && a.Template != b.Template:
+			otherTemplate++
+		}
+	}
+	t.Logf("another merchant's outcomes on the %d fixture messages after m1's approval: %d now answered by the bot, %d now go to a person, %d answered from another template",
+		all, toBot, toPerson, otherTemplate)
+	if n := toBot + toPerson + otherTemplate; float64(n) > 0.05*float64(all) {
+		t.Errorf("%d of %d outcomes of another merchant changed, want at most 5%%", n, all)
+	}
+
+	// The next hour's figures count the contacts the bot now answers from the draft.
+	var nextRecs records
+	for i, row := range rows[cut:] {
+		nextRecs = append(nextRecs, decide(after, fmt.Sprintf("h%04d", i), "m1", row.Locale, row.Text, next.Add(time.Duration(i)*time.Second)))
+	}
+	r.Contacts = append(recs, nextRecs...)
+	now = next.Truncate(time.Hour).Add(time.Hour + 5*time.Minute)
+	if _, err := r.Gather(ctx); err != nil {
+		t.Fatal(err)
+	}
+	from := next.Truncate(time.Hour)
+	if _, err := r.Run(ctx, voice.Options{From: from, To: from.Add(time.Hour), Hourly: true}); err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for _, d := range drafts {
+		stored, _ := s.Draft(ctx, "m1", d.ID)
+		sum += stored.Answered
+		t.Logf("draft %s after an hour: %d answered by the bot, %d still handed off", d.ID, stored.Answered, stored.HandedOff)
+	}
+	if sum == 0 {
+		t.Errorf("no bot answers from the approved drafts in the next hour's figures")
+	}
+}
+
+func TestApprovalRejectsWhatCannotBeATemplate(t *testing.T) {
+	ctx := context.Background()
+	ts, _ := pack.Default()
+	now := day1
+	base := voice.Draft{ID: "k1.en", Merchant: "m1", Kind: voice.GapAnswer, Cluster: "k1", Locale: "en", Intent: "promo.rules",
+		Examples: []string{"SAVE20 invalid", "code SAVE20 rejected at checkout", "SAVE20 does not work"},
+		Answer:   "SAVE20 ended; use SAVE20B.", Status: voice.Pending}
+	for _, tt := range []struct {
+		name string
+		d    voice.Draft
+		edit Edit
+		want error
+	}{
+		{"masked answer", withAnswer(base, "Your order [number] ships today"), Edit{}, ErrInvalid},
+		{"unknown intent", base, Edit{Intent: "coupon.broken"}, ErrInvalid},
+		{"too few examples", base, Edit{Examples: []string{"x y", "[phone]"}}, ErrInvalid},
+		{"too long", base, Edit{Days: 400}, ErrInvalid},
+		{"template braces", base, Edit{Answer: "Use {{coupon.code}}"}, ErrLint},
+		{"fine", base, Edit{Answer: "SAVE20 ended at midnight; SAVE20B gives the same discount."}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := voice.NewMemStore()
+			s.PutDrafts(ctx, []voice.Draft{tt.d})
+			rv := &Reviewer{Drafts: s, Catalog: &memCatalog{ts: slices.Clone(ts)}, Now: func() time.Time { return now }}
+			_, findings, err := rv.Approve(ctx, "m1", tt.d.ID, tt.edit, "lead")
+			if !errors.Is(err, tt.want) && !(tt.want == nil && err == nil) {
+				t.Fatalf("Approve = %v (findings %v), want %v", err, findings, tt.want)
+			}
+			if tt.want == nil {
+				if _, _, err := rv.Approve(ctx, "m1", tt.d.ID, tt.edit, "lead"); !errors.Is(err, voice.ErrDecided) {
+					t.Errorf("approving twice = %v, want ErrDecided", err)
+				}
+			}
+		})
+	}
+}
+
+func withAnswer(d voice.Draft, a string) voice.Draft {
+	d.Answer = a
+	return d
+}
+
+func TestRejectedDraftIsNotProposedAgain(t *testing.T) {
+	ctx := context.Background()
+	s := voice.NewMemStore()
+	d := voice.Draft{ID: "k1.en", Merchant: "m1", Kind: voice.GapAnswer, Cluster: "k1", Locale: "en", Status: voice.Pending, Impact: 9}
+	s.PutDrafts(ctx, []voice.Draft{d})
+	rv := &Reviewer{Drafts: s, Catalog: &memCatalog{}, Now: func() time.Time { return day1 }}
+	if _, err := rv.Reject(ctx, "m1", "k1.en", "wrong answer", "lead"); err != nil {
+		t.Fatal(err)
+	}
+	rejected, _ := s.Draft(ctx, "m1", "k1.en")
+	again := voice.DefaultGaps.ProposeDrafts("m1", voice.Grouping{}, nil, []voice.Draft{rejected}, nil, day1)
+	if len(again) != 0 {
+		t.Errorf("proposed %v after rejection", again)
+	}
+	if _, err := rv.Reject(ctx, "m1", "k1.en", "", "lead"); !errors.Is(err, voice.ErrDecided) {
+		t.Errorf("rejecting twice = %v, want ErrDecided", err)
+	}
+}
