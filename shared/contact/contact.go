@@ -39,6 +39,8 @@ const (
 	Answered Status = "answered"
 	Queued   Status = "queued"
 	Claimed  Status = "claimed"
+	// Waiting: an agent asked the shopper something and waits for the answer, the conversation open.
+	Waiting  Status = "waiting"
 	Resolved Status = "resolved"
 	Rejected Status = "rejected"
 	// Withdrawn marks a stored contact the intake could not queue: the shopper was told to try again (503), and a

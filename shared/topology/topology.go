@@ -235,7 +235,7 @@ var Functions = []Function{
 			{Resource: Contacts.ID, Access: Read, Actions: []string{"Scan"}},
 			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
 			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"}}},
-		Env:  []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
+		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
 }
 
 // MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
