@@ -81,8 +81,26 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	h.hold = time.Minute
 	claim(token)
 
+	// The voice of the customer: the overview, a problem resolved, a draft approved (which publishes templates).
+	rf := f
+	rf.DynamoDB = db
+	h.voice = newInsights(rf)
+	seedVoice(t, f)
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodGet, "/agent/insights", nil},
+		{http.MethodPost, "/agent/insights/problems/kcoupon1/resolve", map[string]string{"merchant": "m1"}},
+		{http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", map[string]any{"merchant": "m1", "days": 7}},
+	} {
+		if code, body := callInsights(t, h, c.method, c.path, nil, c.body); code != http.StatusOK {
+			t.Fatalf("%s %s = %d %v", c.method, c.path, code, body)
+		}
+	}
+
 	fn, _ := topology.FunctionNamed("agent")
-	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID} {
+	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID} {
 		use, _ := fn.Use(table)
 		if got, want := calls.Actions(f.Tables[table]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
 			t.Errorf("the agent called %v on the %s table; topology grants %v", got, table, want)

@@ -49,17 +49,14 @@ func callInsights(t *testing.T, h *handler, method, path string, query map[strin
 	return resp.StatusCode, out
 }
 
-// The console's voice of the customer against DynamoDB Local: problems with trends, an owner resolving one,
-// and a draft approved through lint into the catalog (or refused, with the lint's findings).
-func TestInsightsAPI(t *testing.T) {
+// seedVoice stores what an hourly voice run leaves for merchant m1: a problem (kcoupon1), its counts for the
+// last hours, and two drafts (kcoupon1.en, and kcoupon1.zh-CN with a masked answer).
+func seedVoice(t *testing.T, f runner.Fixture) *dynamo.Voice {
+	t.Helper()
 	ctx := context.Background()
-	f := runner.Provisioned(t)
-	h, _ := newHandler(t)
-	h.voice = newInsights(f)
 	store := dynamo.NewVoice(f.DynamoDB, f.Tables[topology.Voice.ID], 15*24*time.Hour)
 	now := time.Now().UTC()
 	hour := now.Truncate(time.Hour)
-	// What an hourly run leaves: a problem, its counts for the last hours, and a draft.
 	c := voice.Cluster{ID: "kcoupon1", Merchant: "m1", Lane: voice.LaneText, Label: "coupon · not working", Status: voice.Open,
 		Examples: []string{"my coupon SAVE20 says invalid"}, FirstSeen: hour.Add(-3 * time.Hour), LastSeen: hour,
 		Centroid: map[string]float64{"c:coupon": 0.8, "c:invalid": 0.6}, Owner: "platform"}
@@ -80,6 +77,18 @@ func TestInsightsAPI(t *testing.T) {
 	if err := store.PutDrafts(ctx, []voice.Draft{d, bad}); err != nil {
 		t.Fatal(err)
 	}
+
+	return store
+}
+
+// The console's voice of the customer against DynamoDB Local: problems with trends, an owner resolving one,
+// and a draft approved through lint into the catalog (or refused, with the lint's findings).
+func TestInsightsAPI(t *testing.T) {
+	ctx := context.Background()
+	f := runner.Provisioned(t)
+	h, _ := newHandler(t)
+	h.voice = newInsights(f)
+	store := seedVoice(t, f)
 
 	code, body := callInsights(t, h, http.MethodGet, "/agent/insights", nil, nil)
 	if code != 200 || !strings.Contains(toJSON(body), `"merchants":["m1"]`) {
@@ -103,8 +112,8 @@ func TestInsightsAPI(t *testing.T) {
 		body["problem"].(map[string]any)["status"] != "resolved" {
 		t.Errorf("resolve = %d %v", code, body)
 	}
-	if stored, _ := store.Cluster(ctx, "m1", "kcoupon1"); stored.Status != voice.Resolved || stored.StatusBy != "lead" {
-		t.Errorf("stored problem %+v, want resolved by lead", stored)
+	if stored, _ := store.Cluster(ctx, "m1", "kcoupon1"); stored.Status != voice.Resolved || stored.StatusBy != "alice" {
+		t.Errorf("stored problem %+v, want resolved by alice (the agent the token names)", stored)
 	}
 	if code, _ := callInsights(t, h, http.MethodPost, "/agent/insights/problems/nope/resolve", nil, map[string]string{"merchant": "m1"}); code != 404 {
 		t.Errorf("unknown problem: %d, want 404", code)

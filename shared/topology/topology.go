@@ -223,8 +223,8 @@ var Functions = []Function{
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 1024,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
-			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "Query", "PutItem", "UpdateItem", "BatchWriteItem"}},
-			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "Query"}}},
+			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "Query", "UpdateItem", "BatchWriteItem"}},
+			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
