@@ -276,7 +276,7 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
 	do(t, ctx, "pick Track my order from the menu",
 		chromedp.Click(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)),
-		waitJS(`document.querySelectorAll(".msg.bot .body").length === 2`),
+		waitJS(`document.querySelectorAll(".msg.bot .body").length === 3`), // the first answer, the decline, the topic's
 	)
 	if got := must(t, ctx, "read the topic's answer", chromedp.Evaluate[string](`[...document.querySelectorAll(".msg.bot .body")].pop().textContent`)); !strings.Contains(got, "SF1234567890") {
 		t.Errorf("answer to the order.track topic is %q, want the tracking number SF1234567890", got)
