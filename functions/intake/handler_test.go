@@ -345,3 +345,22 @@ func TestRepeatContactsJoinOrAreLimited(t *testing.T) {
 		t.Errorf("another shopper = %d, want 202", code)
 	}
 }
+
+// send posts body to the contact's messages or feedback route and returns the HTTP status.
+func send(t *testing.T, h *handler, id, token, route, body string) int {
+	t.Helper()
+	path := "/contacts/" + id + "/" + route
+	req := map[string]any{"version": "2.0", "routeKey": "POST /contacts/{id}/" + route, "rawPath": path, "body": body,
+		"pathParameters": map[string]string{"id": id}, "headers": map[string]string{"x-contact-token": token, "content-type": "application/json"},
+		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "path": path}}}
+	ev, _ := json.Marshal(req)
+	out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int `json:"statusCode"`
+	}
+	_ = json.Unmarshal(out, &resp)
+	return resp.StatusCode
+}

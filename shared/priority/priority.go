@@ -115,6 +115,8 @@ func DefaultRules() Rules {
 			"fraud":           "urgent",
 			"problem.report":  "normal",
 			"no.match":        "low",
+			"bot.unhelpful":   "normal",
+			"order.unknown":   "normal",
 		},
 		Base:      "normal",
 		TierRaise: map[string]int{"gold": 1, "platinum": 1},

@@ -25,6 +25,7 @@ func New(w io.Writer, namespace string) *Writer { return &Writer{w: w, namespace
 const (
 	Count   = "Count"
 	Seconds = "Seconds"
+	None    = "None" // a plain value, such as a 1-5 rating
 )
 
 // Emit writes one record of metrics in unit sharing the dimensions dims (nil for none). Zero values are written too,
