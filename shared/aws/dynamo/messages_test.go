@@ -82,9 +82,8 @@ func TestAnAnswerGoesBackToTheAgentWhoAsked(t *testing.T) {
 	if _, _, err := s.Claim(ctx, bob, time.Minute, targets, 1); !errors.Is(err, contact.ErrNotFound) {
 		t.Fatalf("bob's claim within alice's preference: %v, want nothing", err)
 	}
-	later := *s
-	later.Now = func() time.Time { return time.Now().Add(dynamo.PreferFor + time.Second) }
-	if r, _, err := later.Claim(ctx, bob, time.Minute, targets, 1); err != nil || r.ID != "w1" {
+	s.Now = func() time.Time { return time.Now().Add(dynamo.PreferFor + time.Second) }
+	if r, _, err := s.Claim(ctx, bob, time.Minute, targets, 1); err != nil || r.ID != "w1" {
 		t.Fatalf("bob's claim after alice's preference ran out: %s %v", r.ID, err)
 	}
 }
@@ -102,11 +101,11 @@ func TestClosedConversationsReopenOnlyWithinADay(t *testing.T) {
 	if r, err = s.Reply(ctx, alice, r.ID, lease.Token, "Done!", true); err != nil || r.Status != contact.Resolved {
 		t.Fatalf("resolve: %s %v", r.Status, err)
 	}
-	late := *s
-	late.Now = func() time.Time { return time.Now().Add(contact.Reopen + time.Hour) }
-	if _, err := late.Post(ctx, r, "one more thing", ""); !errors.Is(err, dynamo.ErrClosed) {
+	s.Now = func() time.Time { return time.Now().Add(contact.Reopen + time.Hour) }
+	if _, err := s.Post(ctx, r, "one more thing", ""); !errors.Is(err, dynamo.ErrClosed) {
 		t.Fatalf("post a day later: %v, want ErrClosed", err)
 	}
+	s.Now = time.Now
 	p, err := s.Post(ctx, r, "one more thing", "")
 	if err != nil || p.To != dynamo.ToBot || p.Status != contact.Pending {
 		t.Fatalf("post within the day: %+v %v, want it back to the bot", p, err)
