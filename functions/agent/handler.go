@@ -261,6 +261,14 @@ func (h *handler) viewOf(ctx context.Context, r contact.Record) contactView {
 		slog.WarnContext(ctx, "templates not loaded; no suggestions", "contact", r.ID, "err", err)
 		return v
 	}
+	// Replies that fit why the shopper is here come first (a payment problem is not answered with payment
+	// methods), then the bot's candidates, which the responder kept only when they were plausible.
+	rules := tri.Rules(r.Merchant)
+	for _, why := range r.Reasons {
+		if text, ok := rules.ReplyFor(why, string(r.Locale)); ok {
+			v.Suggestions = append(v.Suggestions, suggestion{Template: "reply." + why, Intent: why, Answer: text})
+		}
+	}
 	for _, id := range r.Suggested {
 		t, ok := tri.Template(id)
 		if !ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -434,7 +435,10 @@ func (h *handler) feedback(ctx context.Context, req apigw.Request) apigw.Respons
 		if r.AnsweredBy == "bot" {
 			by = "bot"
 		}
-		if merr := h.metrics.Emit(map[string]string{topology.DimensionBy: by}, emf.None, map[string]float64{topology.MetricRating: float64(f.Rating)}); merr != nil {
+		// Per intent and per who answered; the merchant rides along for Logs Insights (one custom metric per
+		// merchant would cost more than the product at a platform's scale).
+		props := map[string]string{topology.DimensionBy: by, topology.DimensionIntent: cmp.Or(r.Intent, "none"), "Merchant": r.Merchant}
+		if merr := h.metrics.EmitSets([][]string{{topology.DimensionBy}, {topology.DimensionIntent}}, props, emf.None, map[string]float64{topology.MetricRating: float64(f.Rating)}); merr != nil {
 			slog.WarnContext(ctx, "rating metric not written", "err", merr)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
+	"breakwater/shared/intent"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -43,6 +44,22 @@ type handler struct {
 
 // suggestions is how many of the best templates an agent is offered to start a reply from.
 const suggestions = 3
+
+// plausible reports whether a bot candidate with score is worth offering an agent for a contact handed off for
+// reasons: only a close call when the bot merely lacked confidence, and only a confident one when a guard sent the
+// contact on (a payment problem is not answered with payment methods, a complaint not with service hours).
+func plausible(score float64, reasons []string) bool {
+	min := minPlausible
+	for _, r := range reasons {
+		if intent.KnownReason(r) && r != intent.NoMatch {
+			min = triage.MinConfidence
+		}
+	}
+	return score >= min
+}
+
+// minPlausible is the lowest score of a candidate offered for a contact no guard took.
+const minPlausible = 0.25
 
 var contactIDPattern = regexp.MustCompile(`^c_[a-z2-7]{26}$`)
 
@@ -142,7 +159,9 @@ func apply(tri *triage.Triage, rec *contact.Record, d triage.Decision, now time.
 	rec.Shard = humanqueue.ShardOf(c.ID, rec.Shards)
 	rec.Suggested = nil
 	for _, cand := range d.Candidates[:min(suggestions, len(d.Candidates))] {
-		rec.Suggested = append(rec.Suggested, cand.Template.ID)
+		if plausible(cand.Score, d.Reasons) {
+			rec.Suggested = append(rec.Suggested, cand.Template.ID)
+		}
 	}
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"breakwater/shared/aws/dynamo"
@@ -135,22 +137,20 @@ func lastShopperID(thread []contact.Message) string {
 	return ""
 }
 
-// countTurn writes the metrics of one answered turn.
+// countTurn writes the metrics of one answered turn: follow-ups the bot answered or handed on, and bot answers the
+// shopper said did not help (per intent, with the merchant named in the record for Logs Insights). A turn's
+// hand-off is not counted in ContactsQueued, which counts contacts, so the auto-answer rate stays per contact.
 func (h *handler) countTurn(ctx context.Context, r contact.Record) {
-	m := map[string]float64{topology.MetricFollowUps: 1}
-	if r.Status == contact.Answered {
-		m[topology.MetricAnswered] = 1
-	}
-	for _, why := range r.Reasons {
-		if why == intent.Unhelpful {
-			m[topology.MetricUnhelpful] = 1
-		}
-	}
-	var err error
+	by := map[string]float64{topology.MetricFollowUps: 1}
 	if r.Status == contact.Queued {
-		err = h.metrics.Emit(map[string]string{topology.DimensionPriority: r.Priority.String()}, emf.Count, map[string]float64{topology.MetricQueued: 1})
+		by = map[string]float64{topology.MetricFollowUpsHandedOff: 1}
 	}
-	if err = errors.Join(err, h.metrics.Emit(nil, emf.Count, m)); err != nil {
+	err := h.metrics.Emit(nil, emf.Count, by)
+	if slices.Contains(r.Reasons, intent.Unhelpful) {
+		err = errors.Join(err, h.metrics.EmitSets([][]string{{topology.DimensionIntent}, {}},
+			map[string]string{topology.DimensionIntent: cmp.Or(r.Intent, "none"), "Merchant": r.Merchant}, emf.Count, map[string]float64{topology.MetricUnhelpful: 1}))
+	}
+	if err != nil {
 		slog.WarnContext(ctx, "metrics not written", "err", err)
 	}
 	slog.InfoContext(ctx, "turn answered", "contact", r.ID, "status", r.Status, "reasons", r.Reasons)

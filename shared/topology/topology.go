@@ -295,19 +295,21 @@ var Routes = []Route{
 
 // CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
 const (
-	MetricsNamespace  = "Breakwater"
-	MetricAnswered    = "ContactsAnswered"            // responder, per contact answered by a template
-	MetricDeclined    = "ContactsDeclined"            // responder, per off-topic contact the bot declined
-	MetricQueued      = "ContactsQueued"              // responder, dimension Priority
-	MetricRejected    = "ContactsRejected"            // responder and intake
-	MetricAccepted    = "ContactsAccepted"            // intake
-	MetricQueueDepth  = "HumanQueueDepth"             // metrics function, dimension Priority
-	MetricOldestWait  = "HumanQueueOldestWaitSeconds" // metrics function, dimension Priority
-	MetricFollowUps   = "FollowUpsAnswered"           // responder, per follow-up turn answered or handed off
-	MetricUnhelpful   = "BotAnswersUnhelpful"         // responder, per bot answer the shopper said did not help
-	MetricRating      = "SatisfactionRating"          // intake, the shopper's 1-5 rating, dimension AnsweredBy
-	DimensionPriority = "Priority"
-	DimensionBy       = "AnsweredBy" // "bot" or "agent"
+	MetricsNamespace         = "Breakwater"
+	MetricAnswered           = "ContactsAnswered"            // responder, per contact answered by a template
+	MetricDeclined           = "ContactsDeclined"            // responder, per off-topic contact the bot declined
+	MetricQueued             = "ContactsQueued"              // responder, dimension Priority
+	MetricRejected           = "ContactsRejected"            // responder and intake
+	MetricAccepted           = "ContactsAccepted"            // intake
+	MetricQueueDepth         = "HumanQueueDepth"             // metrics function, dimension Priority
+	MetricOldestWait         = "HumanQueueOldestWaitSeconds" // metrics function, dimension Priority
+	MetricFollowUps          = "FollowUpsAnswered"           // responder, per follow-up turn the bot answered
+	MetricFollowUpsHandedOff = "FollowUpsHandedOff"          // responder, per follow-up turn handed to a person
+	MetricUnhelpful          = "BotAnswersUnhelpful"         // responder, per bot answer the shopper said did not help
+	MetricRating             = "SatisfactionRating"          // intake, the shopper's 1-5 rating, dimension AnsweredBy
+	DimensionPriority        = "Priority"
+	DimensionBy              = "AnsweredBy" // "bot" or "agent"
+	DimensionIntent          = "Intent"
 )
 
 // Environment variables of the functions besides the tables' and the queue's, each with its default where it has
