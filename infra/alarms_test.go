@@ -103,7 +103,8 @@ func TestDashboardShowsTheFigures(t *testing.T) {
 		body := js(d.Properties["DashboardBody"])
 		for _, want := range []string{
 			"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage",
-			topology.MetricAnswered, topology.MetricQueued, "FILL(answered, 0)",
+			topology.MetricAnswered, topology.MetricQueued, "FILL(answered, 0)", "FILL(unhelpful, 0)",
+			topology.MetricUnhelpful, topology.MetricRating,
 			topology.MetricQueueDepth, topology.MetricOldestWait,
 			"ConcurrentExecutions", "Errors", "Throttles", "Duration",
 		} {

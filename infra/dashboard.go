@@ -15,16 +15,35 @@ import (
 	"breakwater/shared/topology"
 )
 
-// autoAnswerRate is the share of triaged contacts the responder answered from a template, in percent, from the
-// responder's EMF counters: answered / (answered + declined + queued at every priority). Declined off-topic
-// questions are shown apart (declineRate): they take no agent's time, but they are not answers.
+// autoAnswerRate is the share of triaged contacts the responder answered from a template and the shopper did not
+// reject, in percent, from the responder's EMF counters: (answered - marked unhelpful) / (answered + declined +
+// queued at every priority). Declined off-topic questions are shown apart (declineRate): they take no agent's
+// time, but they are not answers.
 func autoAnswerRate() awscloudwatch.MathExpression {
-	return rateOf("answered", "Auto-answered %")
+	return rateOf("(FILL(answered, 0) - FILL(unhelpful, 0))", "Auto-answered, not rejected %")
 }
 
 // declineRate is the share of triaged contacts the bot declined as off-topic, in percent.
 func declineRate() awscloudwatch.MathExpression {
-	return rateOf("declined", "Declined as off-topic %")
+	return rateOf("FILL(declined, 0)", "Declined as off-topic %")
+}
+
+// unhelpfulMetric counts the bot answers shoppers said did not help (all merchants and intents together; the
+// responder also publishes it per intent, and each record names its merchant for Logs Insights).
+func unhelpfulMetric(stat string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(topology.MetricsNamespace), MetricName: jsii.String(topology.MetricUnhelpful),
+		Statistic: jsii.String(stat), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("bot answers marked unhelpful"),
+	})
+}
+
+// ratingMetric is the shoppers' average 1-5 rating of conversations answered by by ("bot" or "agent").
+func ratingMetric(by string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(topology.MetricsNamespace), MetricName: jsii.String(topology.MetricRating),
+		DimensionsMap: &map[string]*string{topology.DimensionBy: jsii.String(by)},
+		Statistic:     jsii.String("Average"), Period: awscdk.Duration_Hours(jsii.Number(1)), Label: jsii.String("CSAT, answered by " + by),
+	})
 }
 
 // rateOf is 100 * the named responder counter / every triaged contact.
@@ -39,6 +58,7 @@ func rateOf(of, label string) awscloudwatch.MathExpression {
 			Namespace: jsii.String(topology.MetricsNamespace), MetricName: jsii.String(topology.MetricDeclined),
 			Statistic: jsii.String("Sum"), Period: minute,
 		}),
+		"unhelpful": unhelpfulMetric("Sum"),
 	}
 	var queued []string
 	for _, p := range priority.All {
@@ -47,7 +67,7 @@ func rateOf(of, label string) awscloudwatch.MathExpression {
 		queued = append(queued, "FILL("+id+", 0)")
 	}
 	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression:   jsii.String(fmt.Sprintf("100 * FILL(%s, 0) / (FILL(answered, 0) + FILL(declined, 0) + %s)", of, strings.Join(queued, " + "))),
+		Expression:   jsii.String(fmt.Sprintf("100 * %s / (FILL(answered, 0) + FILL(declined, 0) + %s)", of, strings.Join(queued, " + "))),
 		UsingMetrics: &using,
 		Label:        jsii.String(label),
 		Period:       minute,
@@ -109,6 +129,10 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 		}, nil, "seconds"),
 	)
 	d.AddWidgets(graph("Auto-answer and off-topic decline rates", wide, []awscloudwatch.IMetric{autoAnswerRate(), declineRate()}, nil, "percent"))
+	d.AddWidgets(
+		graph("Bot answers marked unhelpful", half, []awscloudwatch.IMetric{unhelpfulMetric("Sum")}, nil, "answers"),
+		graph("Satisfaction (1-5)", half, []awscloudwatch.IMetric{ratingMetric("bot"), ratingMetric("agent")}, nil, "rating"),
+	)
 	var targetLines []*awscloudwatch.HorizontalAnnotation
 	targets := humanqueue.DefaultTargets()
 	for _, p := range priority.All {

@@ -39,7 +39,7 @@ func strs(v any) []string {
 
 func TestNoWildcardActionsOnDataResources(t *testing.T) {
 	dev, _ := stages(t)
-	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Intake.ID, topology.Intake.ID + "DLQ",
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Messages.ID, topology.Intake.ID, topology.Intake.ID + "DLQ",
 		dev.logicalID(dev.Schedule.DLQ), dev.logicalID(dev.Voice.DLQ), dev.logicalID(dev.Voice.Topic)}
 	for policy, sts := range dev.statements() {
 		for _, st := range sts {
@@ -73,7 +73,7 @@ func TestNoWildcardActionsOnDataResources(t *testing.T) {
 func TestGrantsFollowUses(t *testing.T) {
 	dev, _ := stages(t)
 	stmts := dev.statements()
-	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Intake.ID}
+	data := []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Messages.ID, topology.Intake.ID}
 	for _, def := range topology.Functions {
 		t.Run(def.Name, func(t *testing.T) {
 			role := dev.logicalID(dev.Functions[def.Name].Role())
@@ -97,7 +97,7 @@ func TestGrantsFollowUses(t *testing.T) {
 					t.Errorf("access to %s = %v, want %v (Uses %v)", d, got, uses, def.Uses)
 				}
 			}
-			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID} {
+			for _, d := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Messages.ID} {
 				u, _ := def.Use(d)
 				var want []string
 				for _, a := range u.Actions {

@@ -63,6 +63,7 @@ func environment(stack awscdk.Stack, cfg config, data tables, in *intake, pool *
 	return map[string]*string{
 		topology.Contacts.EnvVar:         data[topology.Contacts.ID].TableName(),
 		topology.Catalog.EnvVar:          data[topology.Catalog.ID].TableName(),
+		topology.Messages.EnvVar:         data[topology.Messages.ID].TableName(),
 		topology.Intake.EnvVar:           in.Queue.QueueUrl(),
 		topology.EnvRetentionDays:        itoa(cfg.RetentionDays),
 		topology.EnvTemplateTTL:          jsii.String(cfg.TemplateRefresh.String()),

@@ -17,12 +17,12 @@ import (
 // tables are the DynamoDB tables of topology, by topology ID.
 type tables map[string]awsdynamodb.Table
 
-// newTables creates the Contacts and Catalog tables exactly as topology describes them.
+// newTables creates the Contacts, Catalog and Messages tables exactly as topology describes them.
 // Their logical ids are the topology IDs, so refactoring the construct tree never replaces a table.
 func newTables(scope constructs.Construct, cfg config) tables {
 	scope = constructs.NewConstruct(scope, jsii.String("Data"))
 	t := tables{}
-	for _, def := range []topology.Table{topology.Contacts, topology.Catalog} {
+	for _, def := range []topology.Table{topology.Contacts, topology.Catalog, topology.Messages} {
 		t[def.ID] = newTable(scope, cfg, def)
 	}
 	return t

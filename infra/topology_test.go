@@ -204,7 +204,7 @@ func TestFunctionsMatchTopology(t *testing.T) {
 				for _, name := range def.Env {
 					want[name] = true
 				}
-				refs := map[string]string{topology.Contacts.EnvVar: topology.Contacts.ID, topology.Catalog.EnvVar: topology.Catalog.ID,
+				refs := map[string]string{topology.Contacts.EnvVar: topology.Contacts.ID, topology.Catalog.EnvVar: topology.Catalog.ID, topology.Messages.EnvVar: topology.Messages.ID,
 					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client),
 					topology.Voice.EnvVar: topology.Voice.ID, topology.EnvVoiceTopic: s.logicalID(s.Voice.Topic)}
 				values := map[string]string{topology.EnvVoiceNotify: "aws", topology.EnvVoiceRetentionDays: strconv.Itoa(topology.DefaultVoiceRetentionDays),

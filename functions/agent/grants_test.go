@@ -26,7 +26,7 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	db, calls := f.RecordingDynamoDB()
 	cfg := webui.ConsoleConfig{Auth: "token"}
 	h := &handler{
-		queues: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour),
+		queues: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour).WithMessages(f.Tables[topology.Messages.ID]),
 		triage: catalog.NewCache(dynamo.NewCatalog(db, f.Tables[topology.Catalog.ID]), time.Minute),
 		auth:   auth{mode: "token", agents: testAgents}, hold: time.Minute, targets: humanqueue.DefaultTargets(),
 		page: webui.Console(cfg), pageH: cfg.Headers(),
@@ -69,6 +69,8 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 		t.Fatalf("read = %d %s", resp.StatusCode, resp.Body)
 	}
 	act(id, "extend", map[string]any{"lease": lease, "seconds": 60})
+	act(id, "reply", map[string]any{"lease": lease, "text": "which size would you like?", "resolve": false})
+	act(id, "extend", map[string]any{"lease": lease, "seconds": 60}) // while waiting for the shopper
 	act(id, "reply", map[string]any{"lease": lease, "text": "sorry, a new one is on its way"})
 	id, lease = claim(token)
 	act(id, "release", map[string]any{"lease": lease})
@@ -100,7 +102,7 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	}
 
 	fn, _ := topology.FunctionNamed("agent")
-	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID} {
+	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Messages.ID} {
 		use, _ := fn.Use(table)
 		if got, want := calls.Actions(f.Tables[table]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
 			t.Errorf("the agent called %v on the %s table; topology grants %v", got, table, want)

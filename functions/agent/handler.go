@@ -27,7 +27,8 @@ import (
 type queues interface {
 	Claim(ctx context.Context, agent humanqueue.Agent, hold time.Duration, targets humanqueue.Targets, shards int) (contact.Record, humanqueue.Lease, error)
 	View(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error)
-	Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string) (contact.Record, error)
+	Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string, resolve bool) (contact.Record, error)
+	Thread(ctx context.Context, id, cursor string) ([]contact.Message, error)
 	Release(ctx context.Context, agent humanqueue.Agent, id, lease string) (contact.Record, error)
 	Extend(ctx context.Context, agent humanqueue.Agent, id, lease string, d time.Duration) (humanqueue.Lease, error)
 	Escalate(ctx context.Context, agent humanqueue.Agent, id, lease string, to priority.Priority) (contact.Record, error)
@@ -235,17 +236,38 @@ type contactView struct {
 	Answer      string            `json:"answer,omitempty"`
 	AnsweredBy  string            `json:"answeredBy,omitempty"`
 	Suggestions []suggestion      `json:"suggestions,omitempty"`
+	// Messages is the whole conversation: the shopper's messages, the bot's answers (and whether the shopper said
+	// one did not help), the agents' replies and what happened, in order.
+	Messages []contact.Message `json:"messages"`
+	// Unhelpful: the shopper said the bot's answer did not help. Rating and Comment are the shopper's
+	// satisfaction with an earlier resolution of this conversation, when given.
+	Unhelpful bool   `json:"unhelpful,omitempty"`
+	Rating    int    `json:"rating,omitempty"`
+	Comment   string `json:"comment,omitempty"`
 }
 
 func (h *handler) viewOf(ctx context.Context, r contact.Record) contactView {
 	v := contactView{ID: r.ID, Merchant: r.Merchant, Shopper: r.Shopper, Verified: r.Verified, Locale: r.Locale, Channel: r.Channel,
 		Text: r.Text, Topic: r.Topic, Context: r.Context, ReceivedAt: r.ReceivedAt, Repeat: r.Recent > 0,
 		Status: r.Status, Priority: r.Priority, Reasons: r.Reasons, Intent: r.Intent, Confidence: r.Confidence,
-		EnqueuedAt: r.EnqueuedAt, Answer: r.Answer, AnsweredBy: r.AnsweredBy}
+		EnqueuedAt: r.EnqueuedAt, Answer: r.Answer, AnsweredBy: r.AnsweredBy, Unhelpful: r.Unhelpful, Rating: r.Rating, Comment: r.Comment}
+	stored, err := h.queues.Thread(ctx, r.ID, "")
+	if err != nil {
+		slog.WarnContext(ctx, "thread not read; showing the opening message only", "contact", r.ID, "err", err)
+	}
+	v.Messages = r.Thread(stored)
 	tri, err := h.triage.Get(ctx)
 	if err != nil {
 		slog.WarnContext(ctx, "templates not loaded; no suggestions", "contact", r.ID, "err", err)
 		return v
+	}
+	// Replies that fit why the shopper is here come first (a payment problem is not answered with payment
+	// methods), then the bot's candidates, which the responder kept only when they were plausible.
+	rules := tri.Rules(r.Merchant)
+	for _, why := range r.Reasons {
+		if text, ok := rules.ReplyFor(why, string(r.Locale)); ok {
+			v.Suggestions = append(v.Suggestions, suggestion{Template: "reply." + why, Intent: why, Answer: text})
+		}
 	}
 	for _, id := range r.Suggested {
 		t, ok := tri.Template(id)
@@ -304,8 +326,10 @@ func (h *handler) view(ctx context.Context, agent humanqueue.Agent, id, lease st
 
 // actionBody is the body of reply, release, extend and escalate; each uses some of the fields.
 type actionBody struct {
-	Lease    string `json:"lease"`
-	Text     string `json:"text"`
+	Lease string `json:"lease"`
+	Text  string `json:"text"`
+	// Resolve (reply only, default true): false sends the reply and waits for the shopper's answer.
+	Resolve  *bool  `json:"resolve"`
 	Seconds  int    `json:"seconds"`
 	Priority string `json:"priority"`
 }
@@ -340,7 +364,7 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent humanqueue.A
 		if problem := replyProblem(text); problem != "" {
 			return apigw.Error(http.StatusBadRequest, "invalid_field", "text", problem)
 		}
-		r, err = h.queues.Reply(ctx, agent, id, b.Lease, text)
+		r, err = h.queues.Reply(ctx, agent, id, b.Lease, text, b.Resolve == nil || *b.Resolve)
 	case "release":
 		r, err = h.queues.Release(ctx, agent, id, b.Lease)
 	case "extend":

@@ -48,7 +48,7 @@ var testAgents = []tokenAgent{
 func newHandler(t *testing.T) (*handler, *dynamo.Contacts) {
 	t.Helper()
 	f := runner.Provisioned(t)
-	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
+	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour).WithMessages(f.Tables[topology.Messages.ID])
 	cfg := webui.ConsoleConfig{Auth: "token"}
 	h := &handler{
 		queues: store, triage: catalog.NewCache(dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID]), time.Minute),
@@ -87,7 +87,7 @@ func TestSampleEvents(t *testing.T) {
 		"extend-unknown-contact.json": 404, "escalate-unknown-contact.json": 404,
 		"reply-bad-body.json": 400, "escalate-bad-priority.json": 400, "get-contact-unknown.json": 404,
 		"insights.json": 200, "insights-merchants.json": 200, "insights-approve-unknown.json": 404,
-		"insights-resolve-no-merchant.json": 400,
+		"insights-resolve-no-merchant.json": 400, "reply-wait-unknown-contact.json": 404,
 	}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "agent")

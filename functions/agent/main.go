@@ -36,6 +36,7 @@ func main() {
 func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
+	messages := env.String(topology.Messages.EnvVar)
 	catalogTable := env.String(topology.Catalog.EnvVar)
 	voiceTable := env.String(topology.Voice.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
@@ -68,7 +69,7 @@ func run(ctx context.Context) error {
 		slog.Warn("templates not loaded at cold start; the first claim tries again", "err", err)
 	}
 	h := &handler{
-		queues:  dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour),
+		queues:  dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour).WithMessages(messages),
 		triage:  cache,
 		auth:    a,
 		hold:    time.Duration(hold) * time.Second,

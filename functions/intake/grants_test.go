@@ -27,7 +27,7 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	f := runner.Provisioned(t)
 	db, calls := f.RecordingDynamoDB()
 	h := &handler{
-		store: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour),
+		store: dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], 24*time.Hour).WithMessages(f.Tables[topology.Messages.ID]),
 		queue: intakequeue.NewIntake(f.SQS, f.QueueURL), page: webui.Shopper(), pageH: webui.Headers(), now: time.Now,
 		handleSeconds: 240, keys: testKeys(),
 	}
@@ -54,6 +54,21 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 		t.Fatal(res.Failed)
 	}
 	get(t, h, a.ID, a.Token)
+	// A conversation: a follow-up to the queued contact (it joins the thread), a repeat of it, a rating refused
+	// before anyone answered; a follow-up to a pending one (a turn for the bot).
+	for range 2 {
+		if code := send(t, h, a.ID, a.Token, "messages", `{"text":"it is order A1","clientMessageId":"g-1"}`); code != 202 {
+			t.Fatalf("follow-up = %d", code)
+		}
+	}
+	if code := send(t, h, a.ID, a.Token, "feedback", `{"rating":4}`); code != 409 {
+		t.Fatalf("rating before an answer = %d, want 409", code)
+	}
+	_, b := post(t, h, `{"merchant":"m1","shopper":{"id":"g5"},"text":"hello there"}`, nil)
+	if code := send(t, h, b.ID, b.Token, "messages", `{"text":"where is my order?"}`); code != 202 {
+		t.Fatalf("follow-up to a pending contact = %d", code)
+	}
+	get(t, h, a.ID, a.Token)
 	now := time.Now()
 	post(t, h, `{"merchant":"m1","shopper":{"id":"g2"},"text":"refund?","identity":"`+signed(t, "g2", "gold", 1, "USD", now)+`"}`, nil)
 	post(t, h, `{"merchant":"m1","shopper":{"id":"g2"},"text":"order A1","identity":"`+signed(t, "g2", "gold", 1, "USD", now)+`"}`, nil)
@@ -64,8 +79,10 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	post(t, h, `{"merchant":"m1","shopper":{"id":"g4"},"text":"hello"}`, map[string]string{"idempotency-key": "grants-0002"})
 
 	fn, _ := topology.FunctionNamed("intake")
-	use, _ := fn.Use(topology.Contacts.ID)
-	if got, want := calls.Actions(f.Tables[topology.Contacts.ID]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
-		t.Errorf("the intake called %v on the Contacts table; topology grants %v", got, want)
+	for _, table := range []string{topology.Contacts.ID, topology.Messages.ID} {
+		use, _ := fn.Use(table)
+		if got, want := calls.Actions(f.Tables[table]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
+			t.Errorf("the intake called %v on the %s table; topology grants %v", got, table, want)
+		}
 	}
 }

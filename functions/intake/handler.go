@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,9 +18,11 @@ import (
 
 	"breakwater/shared/aws/apigw"
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 	"breakwater/shared/storefront"
+	"breakwater/shared/topology"
 )
 
 // store is the part of *dynamo.Contacts the intake uses.
@@ -33,16 +36,21 @@ type store interface {
 	Get(ctx context.Context, id string) (contact.Record, error)
 	Position(ctx context.Context, r contact.Record, shards int) (int, error)
 	Staffing(ctx context.Context, tenant string, locale contact.Locale) (int, time.Duration, error)
+	Thread(ctx context.Context, id, cursor string) ([]contact.Message, error)
+	Post(ctx context.Context, r contact.Record, text, clientID string) (dynamo.Posted, error)
+	Feedback(ctx context.Context, r contact.Record, f contact.Feedback) (dynamo.Posted, error)
 }
 
 // intakeQueue is the part of *queue.Intake the intake uses.
 type intakeQueue interface {
 	Send(ctx context.Context, c contact.Contact) error
+	SendTurn(ctx context.Context, id, seq string) error
 }
 
 type handler struct {
-	store store
-	queue intakeQueue
+	store   store
+	queue   intakeQueue
+	metrics *emf.Writer
 	// keys are the merchants' storefront signing keys.
 	keys  storefront.Keyring
 	page  []byte
@@ -69,6 +77,10 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.post(ctx, req), nil
 	case "GET /contacts/{id}":
 		return h.get(ctx, req), nil
+	case "POST /contacts/{id}/messages":
+		return h.message(ctx, req), nil
+	case "POST /contacts/{id}/feedback":
+		return h.feedback(ctx, req), nil
 	}
 	if req.RequestContext.HTTP.Method == http.MethodGet && contactPath.MatchString(req.RawPath) {
 		req.PathParameters = map[string]string{"id": contactPath.FindStringSubmatch(req.RawPath)[1]}
@@ -269,32 +281,57 @@ type status struct {
 	Queue      *contact.Place `json:"queue,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
 	Menu       []string       `json:"menu,omitempty"`
+	// Messages is the conversation after the cursor the page sent (?after=), in order; Cursor is the id of the
+	// last message, to send next time so that only what is new comes back.
+	Messages []contact.Message `json:"messages"`
+	Cursor   string            `json:"cursor,omitempty"`
+	// NextPollMs is when the page should ask again (0: not until the shopper writes again).
+	NextPollMs int64 `json:"nextPollMs"`
+	// Rated is the shopper's rating, once given.
+	Rated int `json:"rated,omitempty"`
 }
 
 var notFound = apigw.Error(http.StatusNotFound, "not_found", "", "no contact with that id and token")
 
-func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
+// readable returns the contact that path id names, when the X-Contact-Token header may read it; otherwise the
+// response to give.
+func (h *handler) readable(ctx context.Context, req apigw.Request) (contact.Record, *apigw.Response) {
 	id, token := req.PathParameters["id"], apigw.Header(req, "X-Contact-Token")
 	if id == "" || token == "" || len(id) > 64 || len(token) > 128 {
-		return notFound
+		return contact.Record{}, &notFound
 	}
 	r, err := h.store.Get(ctx, id)
 	if errors.Is(err, contact.ErrNotFound) || (err == nil && (!r.ReadableWith(token) || r.Status == contact.Withdrawn)) {
-		return notFound
+		return contact.Record{}, &notFound
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "contact not read", "contact", id, "err", err)
-		return unavailable()
+		u := unavailable()
+		return contact.Record{}, &u
 	}
-	st := status{ID: r.ID, Status: r.Status}
+	return r, nil
+}
+
+var cursorPattern = regexp.MustCompile(`^[0-9]{13}#[A-Za-z0-9_#-]{1,40}$`)
+
+func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
+	cursor := req.QueryStringParameters["after"]
+	if cursor != "" && !cursorPattern.MatchString(cursor) {
+		return apigw.Error(http.StatusBadRequest, "invalid_query", "after", "after must be a cursor this API returned")
+	}
+	r, resp := h.readable(ctx, req)
+	if resp != nil {
+		return *resp
+	}
+	st := status{ID: r.ID, Status: r.Status, Rated: r.Rating}
 	switch r.Status {
-	case contact.Answered, contact.Resolved:
+	case contact.Answered, contact.Resolved, contact.Waiting:
 		st.Answer = r.Answer
 		st.AnsweredBy = "agent"
 		if r.AnsweredBy == "bot" {
 			st.AnsweredBy = "bot"
 		}
-		if r.Declined {
+		if r.Declined && r.Status == contact.Answered {
 			st.Menu = intent.Intents // the decline lists what the bot can help with; the page offers it as topics
 		}
 	case contact.Rejected:
@@ -305,7 +342,139 @@ func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
 			st.Menu = intent.Intents
 		}
 	}
+	stored, err := h.store.Thread(ctx, r.ID, max(cursor, contact.AnswerID))
+	if err != nil {
+		slog.WarnContext(ctx, "thread not read", "contact", r.ID, "err", err)
+	}
+	st.Messages = contact.After(r.Thread(stored), cursor)
+	if st.Messages == nil {
+		st.Messages = []contact.Message{}
+	}
+	st.Cursor = cursor
+	if n := len(st.Messages); n > 0 {
+		st.Cursor = st.Messages[n-1].ID
+	}
+	var wait *int
+	if st.Queue != nil {
+		wait = st.Queue.EstimatedWaitSeconds
+	}
+	st.NextPollMs = contact.NextPoll(r.Status, wait).Milliseconds()
 	return apigw.JSON(http.StatusOK, st)
+}
+
+// jsonOnly refuses a body that is not JSON: a cross-site form cannot post to the shopper's routes.
+func jsonOnly(req apigw.Request) ([]byte, *apigw.Response) {
+	if ct := strings.ToLower(strings.TrimSpace(strings.SplitN(apigw.Header(req, "Content-Type"), ";", 2)[0])); ct != "application/json" {
+		r := apigw.Error(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type", "send Content-Type: application/json")
+		return nil, &r
+	}
+	body, err := apigw.Body(req)
+	if err != nil {
+		r := apigw.Error(http.StatusBadRequest, "invalid_body", "body", "body is not valid base64")
+		return nil, &r
+	}
+	if len(body) > contact.MaxBodyBytes {
+		r := apigw.Error(http.StatusRequestEntityTooLarge, "too_large", "body", "the request body is too large")
+		return nil, &r
+	}
+	return body, nil
+}
+
+func fieldError(err error) apigw.Response {
+	var fe *contact.FieldError
+	if errors.As(err, &fe) {
+		return apigw.Error(http.StatusBadRequest, "invalid_field", fe.Field, fe.Error())
+	}
+	return apigw.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
+}
+
+type postedView struct {
+	ID        string         `json:"id"`
+	MessageID string         `json:"messageId"`
+	Status    contact.Status `json:"status"`
+	Duplicate bool           `json:"duplicate,omitempty"`
+}
+
+// message adds the shopper's follow-up to the conversation (202). The bot answers it when no person holds the
+// conversation; otherwise it joins the thread the person reads. A repeat of the same clientMessageId is the same
+// message.
+func (h *handler) message(ctx context.Context, req apigw.Request) apigw.Response {
+	body, resp := jsonOnly(req)
+	if resp != nil {
+		return *resp
+	}
+	post, err := contact.DecodeMessagePost(body)
+	if err != nil {
+		return fieldError(err)
+	}
+	r, resp := h.readable(ctx, req)
+	if resp != nil {
+		return *resp
+	}
+	p, err := h.store.Post(ctx, r, post.Text, post.ClientMessageID)
+	return h.posted(ctx, r, p, err, "message")
+}
+
+// feedback records "that did not help" on the bot's answer (a person takes over) or a rating of the conversation.
+func (h *handler) feedback(ctx context.Context, req apigw.Request) apigw.Response {
+	body, resp := jsonOnly(req)
+	if resp != nil {
+		return *resp
+	}
+	f, err := contact.DecodeFeedback(body)
+	if err != nil {
+		return fieldError(err)
+	}
+	r, resp := h.readable(ctx, req)
+	if resp != nil {
+		return *resp
+	}
+	p, err := h.store.Feedback(ctx, r, f)
+	if err == nil && f.Rating > 0 {
+		by := "agent"
+		if r.AnsweredBy == "bot" {
+			by = "bot"
+		}
+		// Per intent and per who answered; the merchant rides along for Logs Insights (one custom metric per
+		// merchant would cost more than the product at a platform's scale).
+		props := map[string]string{topology.DimensionBy: by, topology.DimensionIntent: cmp.Or(r.Intent, "none"), "Merchant": r.Merchant}
+		if merr := h.metrics.EmitSets([][]string{{topology.DimensionBy}, {topology.DimensionIntent}}, props, emf.None, map[string]float64{topology.MetricRating: float64(f.Rating)}); merr != nil {
+			slog.WarnContext(ctx, "rating metric not written", "err", merr)
+		}
+	}
+	return h.posted(ctx, r, p, err, "feedback")
+}
+
+// posted answers a stored message or feedback, and hands the conversation's new turn to the responder.
+func (h *handler) posted(ctx context.Context, r contact.Record, p dynamo.Posted, err error, what string) apigw.Response {
+	switch {
+	case errors.Is(err, dynamo.ErrClosed):
+		return apigw.Error(http.StatusConflict, "conversation_closed", "", "this conversation is closed; please start a new one")
+	case errors.Is(err, dynamo.ErrNoAnswer):
+		return apigw.Error(http.StatusConflict, "nothing_to_rate", "", "there is no answer to give this feedback on yet")
+	case err != nil:
+		slog.ErrorContext(ctx, what+" not stored", "contact", r.ID, "err", err)
+		return unavailable()
+	}
+	if p.To == dynamo.ToBot && !p.Duplicate {
+		if err := h.queue.SendTurn(ctx, r.ID, p.Message.ID); err != nil {
+			// Stored but not queued: the shopper's retry (same clientMessageId) or next message queues the turn;
+			// until then the conversation waits in pending.
+			slog.ErrorContext(ctx, what+" stored but not queued for the bot", "contact", r.ID, "err", err)
+			return unavailable()
+		}
+	}
+	if p.Duplicate && p.Status == contact.Pending {
+		// The first post may have died before its turn was queued: queue it again (the responder answers a turn once).
+		if cur, err := h.store.Get(ctx, r.ID); err == nil && cur.Turn != "" {
+			if err := h.queue.SendTurn(ctx, r.ID, cur.Turn); err != nil {
+				slog.ErrorContext(ctx, "repeated "+what+" not queued for the bot", "contact", r.ID, "err", err)
+				return unavailable()
+			}
+		}
+	}
+	slog.InfoContext(ctx, what+" accepted", "contact", r.ID, "to", p.To, "status", p.Status, "duplicate", p.Duplicate)
+	return apigw.JSON(http.StatusAccepted, postedView{ID: r.ID, MessageID: p.Message.ID, Status: p.Status, Duplicate: p.Duplicate})
 }
 
 func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Place {

@@ -29,7 +29,7 @@ func newHandler(t *testing.T) (*handler, runner.Fixture) {
 	t.Helper()
 	f := runner.Provisioned(t)
 	return &handler{
-		store:         dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour),
+		store:         dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour).WithMessages(f.Tables[topology.Messages.ID]),
 		queue:         intakequeue.NewIntake(f.SQS, f.QueueURL),
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),
@@ -70,19 +70,24 @@ func TestSampleEvents(t *testing.T) {
 		code  int
 		field string // the field a 400 must name
 	}{
-		"post-routine-en.json":        {202, ""},
-		"post-routine-zh.json":        {202, ""},
-		"post-charged-twice.json":     {202, ""},
-		"post-topic-menu.json":        {202, ""},
-		"post-idempotent.json":        {202, ""},
-		"post-bad-empty-text.json":    {400, "text"},
-		"post-bad-unknown-field.json": {400, "isAdmin"},
-		"post-bad-tier.json":          {400, "shopper.tier"},
-		"post-bad-json.json":          {400, "body"},
-		"post-too-large.json":         {413, "body"},
-		"get-unknown.json":            {404, ""},
-		"get-no-token.json":           {404, ""},
-		"get-page.json":               {200, ""},
+		"post-routine-en.json":                 {202, ""},
+		"post-routine-zh.json":                 {202, ""},
+		"post-charged-twice.json":              {202, ""},
+		"post-topic-menu.json":                 {202, ""},
+		"post-idempotent.json":                 {202, ""},
+		"post-bad-empty-text.json":             {400, "text"},
+		"post-bad-unknown-field.json":          {400, "isAdmin"},
+		"post-bad-tier.json":                   {400, "shopper.tier"},
+		"post-bad-json.json":                   {400, "body"},
+		"post-too-large.json":                  {413, "body"},
+		"get-unknown.json":                     {404, ""},
+		"get-no-token.json":                    {404, ""},
+		"get-page.json":                        {200, ""},
+		"post-message-unknown.json":            {404, ""},
+		"post-message-bad-client-id.json":      {400, "clientMessageId"},
+		"post-feedback-unhelpful-unknown.json": {404, ""},
+		"post-feedback-bad-rating.json":        {400, "rating"},
+		"get-after-bad-cursor.json":            {400, "after"},
 	}
 	events, err := eventfile.All(root(t), "intake")
 	if err != nil {
@@ -344,4 +349,23 @@ func TestRepeatContactsJoinOrAreLimited(t *testing.T) {
 	if code, _ := post(t, h, `{"merchant":"m1","shopper":{"id":"anon2"},"text":"another shopper"}`, nil); code != http.StatusAccepted {
 		t.Errorf("another shopper = %d, want 202", code)
 	}
+}
+
+// send posts body to the contact's messages or feedback route and returns the HTTP status.
+func send(t *testing.T, h *handler, id, token, route, body string) int {
+	t.Helper()
+	path := "/contacts/" + id + "/" + route
+	req := map[string]any{"version": "2.0", "routeKey": "POST /contacts/{id}/" + route, "rawPath": path, "body": body,
+		"pathParameters": map[string]string{"id": id}, "headers": map[string]string{"x-contact-token": token, "content-type": "application/json"},
+		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "path": path}}}
+	ev, _ := json.Marshal(req)
+	out, err := lambda.NewHandler(h.handle).Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int `json:"statusCode"`
+	}
+	_ = json.Unmarshal(out, &resp)
+	return resp.StatusCode
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
@@ -33,6 +34,7 @@ func main() {
 func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	table := env.String(topology.Contacts.EnvVar)
+	messages := env.String(topology.Messages.EnvVar)
 	queueURL := env.String(topology.Intake.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
 	handleSeconds := env.Int(topology.EnvAverageHandleSeconds, topology.DefaultAverageHandleSeconds)
@@ -45,7 +47,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
-	store := dynamo.NewContacts(sdkconfig.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour)
+	store := dynamo.NewContacts(sdkconfig.DynamoDB(cfg), table, time.Duration(retention)*24*time.Hour).WithMessages(messages)
 	var keys storefront.Keyring
 	switch {
 	case staticKeys != "":
@@ -63,6 +65,7 @@ func run(ctx context.Context) error {
 	h := &handler{
 		store:         store,
 		queue:         intakequeue.NewIntake(sdkconfig.SQS(cfg), queueURL),
+		metrics:       emf.New(os.Stdout, topology.MetricsNamespace),
 		keys:          keys,
 		page:          webui.Shopper(),
 		pageH:         webui.Headers(),

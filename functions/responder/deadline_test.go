@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
@@ -22,6 +24,19 @@ type settlerFunc func(ctx context.Context, recs []contact.Record) contact.Settle
 
 func (f settlerFunc) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
 	return f(ctx, recs)
+}
+
+// The deadline test delivers new contacts only: turns of conversations are tested against the emulator.
+func (f settlerFunc) Get(context.Context, string) (contact.Record, error) {
+	return contact.Record{}, errors.New("not in this test")
+}
+
+func (f settlerFunc) Thread(context.Context, string, string) ([]contact.Message, error) {
+	return nil, errors.New("not in this test")
+}
+
+func (f settlerFunc) SettleTurn(context.Context, string, dynamo.Answered) (bool, error) {
+	return false, errors.New("not in this test")
 }
 
 // Every AWS call of a batch runs under the Lambda deadline less the margin, so a slow DynamoDB makes the batch

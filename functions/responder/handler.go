@@ -10,10 +10,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"breakwater/shared/answer"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
+	"breakwater/shared/intent"
 	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 )
@@ -26,6 +28,9 @@ type decider interface {
 // settler is the part of *dynamo.Contacts the responder uses.
 type settler interface {
 	Settle(ctx context.Context, recs []contact.Record) contact.SettleResult
+	Get(ctx context.Context, id string) (contact.Record, error)
+	Thread(ctx context.Context, id, cursor string) ([]contact.Message, error)
+	SettleTurn(ctx context.Context, turn string, a dynamo.Answered) (duplicate bool, err error)
 }
 
 type handler struct {
@@ -39,6 +44,22 @@ type handler struct {
 
 // suggestions is how many of the best templates an agent is offered to start a reply from.
 const suggestions = 3
+
+// plausible reports whether a bot candidate with score is worth offering an agent for a contact handed off for
+// reasons: only a close call when the bot merely lacked confidence, and only a confident one when a guard sent the
+// contact on (a payment problem is not answered with payment methods, a complaint not with service hours).
+func plausible(score float64, reasons []string) bool {
+	min := minPlausible
+	for _, r := range reasons {
+		if intent.KnownReason(r) && r != intent.NoMatch {
+			min = triage.MinConfidence
+		}
+	}
+	return score >= min
+}
+
+// minPlausible is the lowest score of a candidate offered for a contact no guard took.
+const minPlausible = 0.25
 
 var contactIDPattern = regexp.MustCompile(`^c_[a-z2-7]{26}$`)
 
@@ -64,6 +85,14 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	recs := make([]contact.Record, 0, len(ev.Records))
 	messages := make(map[string][]string, len(ev.Records)) // contact id -> message ids carrying it
 	for _, m := range ev.Records {
+		if _, turn, err := intakequeue.Read(m.Body); err == nil && turn != nil {
+			// A turn of a conversation: read it, answer it, settle it on its own.
+			if err := h.turn(ctx, tri, *turn, now); err != nil {
+				slog.ErrorContext(ctx, "turn not answered; SQS will redeliver it", "contact", turn.Contact, "err", err)
+				fail(m.MessageId)
+			}
+			continue
+		}
 		rec, ok := h.decide(ctx, tri, m, now)
 		if !ok {
 			fail(m.MessageId) // untraceable: retries end in the DLQ, whose alarm calls a person
@@ -105,21 +134,35 @@ func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMe
 		return contact.Record{Contact: contact.Contact{ID: id}, Status: contact.Rejected, Reject: reason, UpdatedAt: now}, true
 	}
 	d := tri.Decide(c, now)
-	rec := contact.Record{Contact: c, Intent: d.Intent, Template: d.Template, Confidence: d.Confidence, UpdatedAt: now}
-	if d.Auto || d.Decline {
-		rec.Status, rec.Answer, rec.AnsweredBy, rec.Declined = contact.Answered, d.Answer, "bot", d.Decline
-		return rec, true
+	rec := contact.Record{Contact: c, UpdatedAt: now}
+	apply(tri, &rec, d, now)
+	if rec.Status == contact.Answered {
+		rec.BotAnswer, rec.AnsweredAt = rec.Answer, now
 	}
+	return rec, true
+}
+
+// apply sets rec to the outcome of decision d: the bot's answer, or a place in a human queue of the team that
+// serves it.
+func apply(tri *triage.Triage, rec *contact.Record, d triage.Decision, now time.Time) {
+	rec.Intent, rec.Template, rec.Confidence, rec.UpdatedAt = d.Intent, d.Template, d.Confidence, now
+	if d.Auto || d.Decline {
+		rec.Status, rec.Answer, rec.AnsweredBy, rec.Declined, rec.Asked = contact.Answered, d.Answer, "bot", d.Decline, d.Asked
+		return
+	}
+	c := rec.Contact
 	rec.Status, rec.Priority, rec.Reasons, rec.EnqueuedAt = contact.Queued, d.Priority, d.Reasons, now
 	// Who serves it (the merchant's agents, or the platform's for fraud and disputes), with which skill, and in
 	// which of that team's queue shards: all by the merchant's rules, kept as data in the catalog.
 	rec.Tenant, rec.Skill = humanqueue.Route(tri.Rules(c.Merchant), c.Merchant, d.Reasons)
 	rec.Shards = humanqueue.Shards(tri.Rules, answer.Platform, rec.Tenant)
 	rec.Shard = humanqueue.ShardOf(c.ID, rec.Shards)
+	rec.Suggested = nil
 	for _, cand := range d.Candidates[:min(suggestions, len(d.Candidates))] {
-		rec.Suggested = append(rec.Suggested, cand.Template.ID)
+		if plausible(cand.Score, d.Reasons) {
+			rec.Suggested = append(rec.Suggested, cand.Template.ID)
+		}
 	}
-	return rec, true
 }
 
 func (h *handler) count(ctx context.Context, recs []contact.Record, res contact.SettleResult) {

@@ -36,7 +36,7 @@ type fixture struct {
 func newFixture(t *testing.T, refresh time.Duration) fixture {
 	t.Helper()
 	f := runner.Provisioned(t)
-	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour)
+	store := dynamo.NewContacts(f.DynamoDB, f.Tables[topology.Contacts.ID], 24*time.Hour).WithMessages(f.Tables[topology.Messages.ID])
 	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
 	now := time.Now()
 	cache := catalog.NewCache(cat, refresh)
@@ -102,6 +102,8 @@ func TestSampleEvents(t *testing.T) {
 			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None, false},
 			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, priority.None, false},
 		}},
+		// A turn of a conversation that does not exist (it expired): dropped, not retried into the DLQ.
+		"batch-turn.json": {},
 	}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "responder")
@@ -227,4 +229,23 @@ func replaceID(t *testing.T, body, from, to string) string {
 	m["contact"].(map[string]any)["id"] = to
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+func TestCandidatesOfferedOnlyWhenPlausible(t *testing.T) {
+	tests := []struct {
+		score   float64
+		reasons []string
+		want    bool
+	}{
+		{0.30, []string{"no.match"}, true},
+		{0.10, []string{"no.match"}, false},
+		{0.30, []string{"payment.problem"}, false}, // "charged twice" is not answered with payment methods
+		{0.80, []string{"payment.problem"}, true},
+		{0.40, []string{"complaint", "tier.gold"}, false},
+	}
+	for _, tt := range tests {
+		if got := plausible(tt.score, tt.reasons); got != tt.want {
+			t.Errorf("plausible(%v, %v) = %v, want %v", tt.score, tt.reasons, got, tt.want)
+		}
+	}
 }

@@ -31,6 +31,7 @@ func main() {
 func run(ctx context.Context) error {
 	var env lambdaenv.Env
 	contacts := env.String(topology.Contacts.EnvVar)
+	messages := env.String(topology.Messages.EnvVar)
 	catalogTable := env.String(topology.Catalog.EnvVar)
 	retention := env.Int(topology.EnvRetentionDays, topology.DefaultRetentionDays)
 	refresh := env.Duration(topology.EnvTemplateTTL, topology.DefaultTemplateTTL)
@@ -49,7 +50,7 @@ func run(ctx context.Context) error {
 	}
 	h := &handler{
 		triage:  cache,
-		store:   dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour),
+		store:   dynamo.NewContacts(db, contacts, time.Duration(retention)*24*time.Hour).WithMessages(messages),
 		metrics: emf.New(os.Stdout, topology.MetricsNamespace),
 		now:     time.Now,
 		margin:  2 * time.Second,

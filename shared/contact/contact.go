@@ -2,6 +2,7 @@
 package contact
 
 import (
+	"strings"
 	"time"
 
 	"breakwater/shared/priority"
@@ -76,6 +77,33 @@ type Product struct {
 type Context struct {
 	Order   *Order   `json:"order,omitempty"`
 	Product *Product `json:"product,omitempty"`
+	// Orders are the shopper's recent orders, when the storefront sends them: a shopper who answers the bot's
+	// "which order?" with a bare number gets that order's answer.
+	Orders []Order `json:"orders,omitempty"`
+}
+
+// MaxOrders bounds Context.Orders.
+const MaxOrders = 20
+
+// OrderByID returns the order of c's context with id (ignoring case and spaces), if the storefront sent it.
+func (c Contact) OrderByID(id string) (Order, bool) {
+	if c.Context == nil {
+		return Order{}, false
+	}
+	want := strings.ToUpper(strings.Join(strings.Fields(id), ""))
+	for _, o := range append(c.Context.Orders, derefOrder(c.Context.Order)...) {
+		if o.ID != "" && strings.ToUpper(o.ID) == want {
+			return o, true
+		}
+	}
+	return Order{}, false
+}
+
+func derefOrder(o *Order) []Order {
+	if o == nil {
+		return nil
+	}
+	return []Order{*o}
 }
 
 // Contact is one accepted shopper message.
@@ -168,6 +196,25 @@ type Record struct {
 	Shard     int       `json:"shard,omitempty"`
 	Reject    string    `json:"reject,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+
+	// The conversation after the opening message (see Thread).
+	// BotAnswer is the bot's first answer, given at AnsweredAt; Asked says it asked for something (an order
+	// number) instead of answering.
+	BotAnswer  string    `json:"botAnswer,omitempty"`
+	AnsweredAt time.Time `json:"answeredAt,omitzero"`
+	Asked      bool      `json:"asked,omitempty"`
+	// Last is the id of the thread's latest stored message, "" when there is none: a page whose cursor is Last
+	// need not read the thread.
+	Last string `json:"last,omitempty"`
+	// Turn is the shopper's follow-up that the bot has yet to answer.
+	Turn string `json:"turn,omitempty"`
+	// Unhelpful says the shopper marked a bot answer as not helpful; Rating (1-5) and Comment are the
+	// shopper's satisfaction with the conversation.
+	Unhelpful bool   `json:"unhelpful,omitempty"`
+	Rating    int    `json:"rating,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+	// AgentName is the display name of the agent who holds or last held the conversation.
+	AgentName string `json:"agentName,omitempty"`
 }
 
 // Accepted is what the shopper gets back for an accepted contact.

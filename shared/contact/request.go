@@ -245,19 +245,16 @@ func validContext(ctx *Context) error {
 	if ctx == nil {
 		return nil
 	}
-	if o := ctx.Order; o != nil {
-		for name, v := range map[string]string{
-			"context.order.id": o.ID, "context.order.status": o.Status, "context.order.carrier": o.Carrier,
-			"context.order.trackingNumber": o.TrackingNumber, "context.order.estimatedDelivery": o.EstimatedDelivery,
-			"context.order.currency": o.Currency,
-		} {
-			if err := shortText(name, v); err != nil {
-				return err
-			}
+	if len(ctx.Orders) > MaxOrders {
+		return fieldErr("context.orders", "has %d orders, at most %d allowed", len(ctx.Orders), MaxOrders)
+	}
+	for _, o := range ctx.Orders {
+		if err := validOrder("context.orders[].", &o); err != nil {
+			return err
 		}
-		if a := o.Amount; a != nil && (math.IsNaN(*a) || *a < 0 || *a > 1e9) {
-			return fieldErr("context.order.amount", "must be a number from 0 to 1000000000")
-		}
+	}
+	if err := validOrder("context.order.", ctx.Order); err != nil {
+		return err
 	}
 	if p := ctx.Product; p != nil {
 		if err := shortText("context.product.sku", p.SKU); err != nil {
@@ -277,6 +274,24 @@ func validContext(ctx *Context) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+func validOrder(prefix string, o *Order) error {
+	if o == nil {
+		return nil
+	}
+	for name, v := range map[string]string{
+		"id": o.ID, "status": o.Status, "carrier": o.Carrier, "trackingNumber": o.TrackingNumber,
+		"estimatedDelivery": o.EstimatedDelivery, "currency": o.Currency,
+	} {
+		if err := shortText(prefix+name, v); err != nil {
+			return err
+		}
+	}
+	if a := o.Amount; a != nil && (math.IsNaN(*a) || *a < 0 || *a > 1e9) {
+		return fieldErr(prefix+"amount", "must be a number from 0 to 1000000000")
 	}
 	return nil
 }

@@ -24,10 +24,14 @@ const (
 	// a how-to answer would not help.
 	ProblemReport = "problem.report"
 	NoMatch       = "no.match"
+	// Unhelpful: the shopper said the bot's answer did not help.
+	Unhelpful = "bot.unhelpful"
+	// OrderUnknown: the shopper named an order the storefront did not send with the conversation.
+	OrderUnknown = "order.unknown"
 )
 
 // Reasons lists every hand-off reason.
-var Reasons = []string{HumanRequest, Complaint, PaymentProblem, Dispute, Fraud, ProblemReport, NoMatch}
+var Reasons = []string{HumanRequest, Complaint, PaymentProblem, Dispute, Fraud, ProblemReport, NoMatch, Unhelpful, OrderUnknown}
 
 // Known reports whether name is one of Intents.
 func Known(name string) bool { return slices.Contains(Intents, name) }

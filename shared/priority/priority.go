@@ -96,6 +96,10 @@ type Rules struct {
 	Platform []string `json:"platform"`
 	// Skills names, per hand-off reason, the skill an agent needs to take such a contact (none when absent).
 	Skills map[string]string `json:"skills,omitempty"`
+	// Replies are the replies an agent is offered to start from, per hand-off reason and locale: what fits a
+	// payment problem or a complaint, where the bot's own candidates would not (a merchant's rules replace the
+	// platform's for the reasons they name).
+	Replies map[string]map[string]string `json:"replies,omitempty"`
 	// Shards spreads the merchant's human queues over this many partitions, for a merchant whose peak would
 	// otherwise write more than a partition takes (0 means 1).
 	Shards int `json:"shards,omitempty"`
@@ -115,6 +119,8 @@ func DefaultRules() Rules {
 			"fraud":           "urgent",
 			"problem.report":  "normal",
 			"no.match":        "low",
+			"bot.unhelpful":   "normal",
+			"order.unknown":   "normal",
 		},
 		Base:      "normal",
 		TierRaise: map[string]int{"gold": 1, "platinum": 1},
@@ -123,6 +129,57 @@ func DefaultRules() Rules {
 		RepeatRaise:   1,
 		NegativeRaise: 1,
 		Platform:      []string{"fraud", "dispute"},
+		Replies:       defaultReplies(),
+	}
+}
+
+// ReplyFor returns the reply an agent is offered for reason in locale, from r or else the platform's defaults.
+func (r Rules) ReplyFor(reason, locale string) (string, bool) {
+	if text, ok := r.Replies[reason][locale]; ok && text != "" {
+		return text, true
+	}
+	text, ok := defaultReplies()[reason][locale]
+	return text, ok && text != ""
+}
+
+func defaultReplies() map[string]map[string]string {
+	return map[string]map[string]string{
+		"payment.problem": {
+			"en":    "I'm sorry about the trouble with your payment. I've checked your order and will sort this out now: could you tell me the amount and the time of the payment, and the last four digits of the card or the payment account you used?",
+			"zh-CN": "亲，非常抱歉给您带来支付上的困扰。我马上为您核实处理，麻烦提供一下付款金额、付款时间，以及所用银行卡或支付账户的后四位哦。",
+		},
+		"complaint": {
+			"en":    "I'm really sorry about this, and thank you for telling us. I'll make it right: could you send a photo of the item (and the packaging, if it was damaged), so I can arrange a replacement or a refund straight away?",
+			"zh-CN": "亲，真的非常抱歉给您带来不好的体验，感谢您告诉我们。我这边马上为您处理，麻烦拍一下商品（如有破损请连同包装）的照片，我们立即为您安排补发或退款。",
+		},
+		"human.request": {
+			"en":    "Hi, I'm here to help. What can I do for you?",
+			"zh-CN": "亲，您好，我是人工客服，请问有什么可以帮您？",
+		},
+		"problem.report": {
+			"en":    "Sorry that it isn't working for you. Could you tell me what you see on the screen (an error message or a screenshot helps), and on which device and app version?",
+			"zh-CN": "亲，抱歉给您带来不便。麻烦描述一下您看到的情况（有报错提示或截图更好），以及使用的设备和App版本，我马上帮您排查。",
+		},
+		"dispute": {
+			"en":    "I understand, and I'm sorry it has come to this. I'm reviewing your order and the conversation with the shop now; could you send any photos, messages or receipts that show what happened?",
+			"zh-CN": "亲，理解您的心情，很抱歉出现这样的情况。平台客服正在核实您的订单及与商家的沟通记录，麻烦提供相关照片、聊天记录或凭证。",
+		},
+		"fraud": {
+			"en":    "Thank you for reporting this right away. To protect your account, please change your password now; I'm reviewing the recent activity on your account and the orders in question.",
+			"zh-CN": "感谢您第一时间反馈。为保护账户安全，请先立即修改密码，我们正在核查您账户近期的操作记录和相关订单。",
+		},
+		"bot.unhelpful": {
+			"en":    "Sorry the automatic answer didn't help. I've read your question; let me look into it properly for you.",
+			"zh-CN": "亲，抱歉智能助手的回答没能帮到您，我已经看到您的问题，这就为您仔细处理。",
+		},
+		"order.unknown": {
+			"en":    "I couldn't find that order under your account yet. Could you check the number in your confirmation email, or tell me the date and the items you ordered?",
+			"zh-CN": "亲，暂时没在您的账户下找到这个订单，麻烦核对一下确认短信里的订单号，或告诉我下单日期和商品名称哦。",
+		},
+		"no.match": {
+			"en":    "Thanks for your message. Let me look into this for you.",
+			"zh-CN": "亲，收到您的消息，我这就为您查看。",
+		},
 	}
 }
 

@@ -88,3 +88,25 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestReplyForEveryHandOffReasonInBothLanguages(t *testing.T) {
+	r := DefaultRules()
+	for _, reason := range []string{"payment.problem", "complaint", "human.request", "problem.report", "dispute", "fraud", "bot.unhelpful", "order.unknown", "no.match"} {
+		for _, locale := range []string{"en", "zh-CN"} {
+			if text, ok := r.ReplyFor(reason, locale); !ok || text == "" {
+				t.Errorf("no %s reply for %s", locale, reason)
+			}
+		}
+	}
+	// A merchant's own reply wins for its reason; the platform's fills the rest.
+	m := Rules{Replies: map[string]map[string]string{"complaint": {"en": "Our own words."}}}
+	if got, _ := m.ReplyFor("complaint", "en"); got != "Our own words." {
+		t.Errorf("merchant's complaint reply = %q", got)
+	}
+	if got, ok := m.ReplyFor("fraud", "en"); !ok || got == "" {
+		t.Error("no platform reply behind a merchant's rules")
+	}
+	if _, ok := m.ReplyFor("escalated.by.alice", "en"); ok {
+		t.Error("a reply for a reason nobody wrote one for")
+	}
+}

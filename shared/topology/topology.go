@@ -135,7 +135,8 @@ var Contacts = Table{
 		PartitionKey: Attr{Name: QueuePartition, Type: "S"},
 		SortKey:      Attr{Name: QueueSort, Type: "S"},
 		// Claims, stats and positions need only these; projecting whole items would copy every queued contact.
-		NonKeyAttributes: []string{"id", "enqueuedAt", "locale", "skill", "leaseUntil"},
+		// pref and prefUntil: a conversation that came back while its agent waited goes to that agent first.
+		NonKeyAttributes: []string{"id", "enqueuedAt", "locale", "skill", "leaseUntil", "pref", "prefUntil"},
 	}, {
 		Name:             AgingIndex,
 		PartitionKey:     Attr{Name: AgingPartition, Type: "S"},
@@ -173,8 +174,25 @@ var Voice = Table{
 	PointInTimeRecovery: true,
 }
 
+// Messages holds each conversation's thread after its opening message: the shopper's follow-ups, the bot's and
+// the agents' replies and system events, one item each under the contact's id, sorted by when they were written,
+// so that reading a thread is one query and a long thread never outgrows an item. Items expire with the contact.
+var Messages = Table{
+	ID:           "Messages",
+	EnvVar:       "MESSAGES_TABLE",
+	PartitionKey: Attr{Name: MessagePartition, Type: "S"},
+	SortKey:      Attr{Name: MessageSort, Type: "S"},
+	TTLAttribute: ContactTTL,
+}
+
+// Key attribute names of the messages table.
+const (
+	MessagePartition = "cid"
+	MessageSort      = "seq"
+)
+
 // Tables lists every table, for the stack and the local runner.
-var Tables = []Table{Contacts, Catalog, Voice}
+var Tables = []Table{Contacts, Catalog, Voice, Messages}
 
 // VoiceTimeout bounds one run of the voice function: a parallel scan of the hour's contacts and every merchant's
 // grouping.
@@ -209,23 +227,26 @@ var Functions = []Function{
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, DeleteKeys: "I#", // only an idempotency key, when a post is withdrawn
 				Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"}},
+			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
 			{Resource: Intake.ID, Access: Send}, {Resource: StorefrontKeys, Access: Read}},
-		Env: []string{Contacts.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
+		Env: []string{Contacts.EnvVar, Messages.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
 		Uses: []Use{
-			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"UpdateItem"}},
+			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"UpdateItem", "GetItem"}},
+			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
 			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
 			{Resource: Intake.ID, Access: Consume}},
-		Env: []string{Contacts.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
+		Env: []string{Contacts.EnvVar, Messages.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
 	// The agent function writes the catalog when an agent approves a voice draft, as templates push does; an
 	// approval trains the matcher twice (the spillover check and the snapshot), which needs the CPU that comes
 	// with 1 GB (256 MB gets about a seventh of a core: seconds per training).
 	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 1024,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
+			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
 			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "Query", "UpdateItem", "BatchWriteItem"}},
 			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}}},
-		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
+		Env: []string{Contacts.EnvVar, Messages.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
 		Uses: []Use{{Resource: Contacts.ID, Access: Read, Actions: []string{"Query"}}},
@@ -254,6 +275,8 @@ var Routes = []Route{
 	{Method: "GET", Path: "/", Function: "intake"},
 	{Method: "POST", Path: "/contacts", Function: "intake"},
 	{Method: "GET", Path: "/contacts/{id}", Function: "intake"},
+	{Method: "POST", Path: "/contacts/{id}/messages", Function: "intake"},
+	{Method: "POST", Path: "/contacts/{id}/feedback", Function: "intake"},
 	{Method: "GET", Path: "/console", Function: "agent"},
 	{Method: "GET", Path: "/agent/queues", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/claim", Function: "agent", Agent: true},
@@ -272,15 +295,21 @@ var Routes = []Route{
 
 // CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
 const (
-	MetricsNamespace  = "Breakwater"
-	MetricAnswered    = "ContactsAnswered"            // responder, per contact answered by a template
-	MetricDeclined    = "ContactsDeclined"            // responder, per off-topic contact the bot declined
-	MetricQueued      = "ContactsQueued"              // responder, dimension Priority
-	MetricRejected    = "ContactsRejected"            // responder and intake
-	MetricAccepted    = "ContactsAccepted"            // intake
-	MetricQueueDepth  = "HumanQueueDepth"             // metrics function, dimension Priority
-	MetricOldestWait  = "HumanQueueOldestWaitSeconds" // metrics function, dimension Priority
-	DimensionPriority = "Priority"
+	MetricsNamespace         = "Breakwater"
+	MetricAnswered           = "ContactsAnswered"            // responder, per contact answered by a template
+	MetricDeclined           = "ContactsDeclined"            // responder, per off-topic contact the bot declined
+	MetricQueued             = "ContactsQueued"              // responder, dimension Priority
+	MetricRejected           = "ContactsRejected"            // responder and intake
+	MetricAccepted           = "ContactsAccepted"            // intake
+	MetricQueueDepth         = "HumanQueueDepth"             // metrics function, dimension Priority
+	MetricOldestWait         = "HumanQueueOldestWaitSeconds" // metrics function, dimension Priority
+	MetricFollowUps          = "FollowUpsAnswered"           // responder, per follow-up turn the bot answered
+	MetricFollowUpsHandedOff = "FollowUpsHandedOff"          // responder, per follow-up turn handed to a person
+	MetricUnhelpful          = "BotAnswersUnhelpful"         // responder, per bot answer the shopper said did not help
+	MetricRating             = "SatisfactionRating"          // intake, the shopper's 1-5 rating, dimension AnsweredBy
+	DimensionPriority        = "Priority"
+	DimensionBy              = "AnsweredBy" // "bot" or "agent"
+	DimensionIntent          = "Intent"
 )
 
 // Environment variables of the functions besides the tables' and the queue's, each with its default where it has

@@ -47,8 +47,10 @@ type Decision struct {
 	// Template is the answering template's id when Auto.
 	Template   string
 	Confidence float64
-	// Answer is the rendered reply when Auto or Decline.
+	// Answer is the rendered reply when Auto or Decline; Asked says it asks the shopper for something the
+	// template needs (an order number) instead of answering.
 	Answer     string
+	Asked      bool
 	Priority   priority.Priority
 	Reasons    []string
 	Candidates []answer.Candidate
@@ -143,9 +145,10 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 	case handoffScore >= t.Thresholds.Handoff && handoffScore > best:
 		signals.Reasons = []string{handoff}
 	case t.Thresholds.confident(res.Candidates, c.Topic) && best > handoffScore && best > offTopic:
-		text, err := res.Candidates[0].Template.Render(c)
+		tpl := res.Candidates[0].Template
+		text, err := tpl.Render(c)
 		if err == nil {
-			d.Auto, d.Answer = true, text
+			d.Auto, d.Answer, d.Asked = true, text, len(tpl.Missing(c)) > 0
 			return d
 		}
 		// A required field is missing and the template hands off: a person asks for it.
@@ -193,4 +196,12 @@ func facts(c contact.Contact) priority.Facts {
 		f.Amount, f.Currency = c.OrderAmount(), c.Context.Order.Currency
 	}
 	return f
+}
+
+// HandOff is the decision to give c to a person for reasons the conversation itself gives (the shopper said the
+// bot's answer did not help, named an order the storefront did not send): the merchant's rules set its priority.
+func (t *Triage) HandOff(c contact.Contact, reasons ...string) Decision {
+	var d Decision
+	d.Priority, d.Reasons = t.Rules(c.Merchant).Decide(facts(c), priority.Signals{Reasons: reasons, Negative: Inspect(Normalize(c.Text), c.Locale).Negative})
+	return d
 }

@@ -37,6 +37,8 @@ type Contacts struct {
 	// calls, instead of counting with queries per call (see positionCache). Zero counts exactly on every call.
 	PositionTTL time.Duration
 	positions   positionCache
+	// Messages is the table of conversations' threads (topology.Messages); the conversation methods need it.
+	Messages string
 }
 
 // NewContacts returns a store on table that keeps contacts for retention before TTL removes them.
@@ -333,4 +335,10 @@ func (s *Contacts) getItem(ctx context.Context, id string) (contactItem, error) 
 		return it, fmt.Errorf("decode contact %s: %w", id, err)
 	}
 	return it, nil
+}
+
+// WithMessages sets the table of conversations' threads (topology.Messages) and returns s.
+func (s *Contacts) WithMessages(table string) *Contacts {
+	s.Messages = table
+	return s
 }

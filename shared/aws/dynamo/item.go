@@ -60,6 +60,19 @@ type contactItem struct {
 	Agent       string             `dynamodbav:"agentId,omitempty"`
 	AgentSlot   int                `dynamodbav:"agentSlot,omitempty"`
 	ClaimedAt   int64              `dynamodbav:"claimedAt,omitempty"`
+	// The conversation (contact.Record's fields of the same names).
+	BotAnswer  string `dynamodbav:"botAnswer,omitempty"`
+	AnsweredAt int64  `dynamodbav:"answeredAt,omitempty"`
+	Asked      bool   `dynamodbav:"asked,omitempty"`
+	Last       string `dynamodbav:"last,omitempty"`
+	Turn       string `dynamodbav:"turn,omitempty"`
+	Unhelpful  bool   `dynamodbav:"unhelpful,omitempty"`
+	Rating     int    `dynamodbav:"rating,omitempty"`
+	Comment    string `dynamodbav:"comment,omitempty"`
+	AgentName  string `dynamodbav:"agentName,omitempty"`
+	// Pref is the agent a conversation that came back while its agent waited goes to first, until PrefUntil.
+	Pref      string `dynamodbav:"pref,omitempty"`
+	PrefUntil int64  `dynamodbav:"prefUntil,omitempty"`
 }
 
 func contactKey(id string) string { return "C#" + id }
@@ -115,6 +128,8 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		Verified: r.Verified, Tenant: r.Tenant, Skill: r.Skill, Shard: r.Shard, Shards: r.Shards,
 		Reject: r.Reject, UpdatedAt: millis(r.UpdatedAt),
 		ExpiresAt: r.ReceivedAt.Add(retention).Unix(),
+		BotAnswer: r.BotAnswer, AnsweredAt: millis(r.AnsweredAt), Asked: r.Asked, Last: r.Last, Turn: r.Turn,
+		Unhelpful: r.Unhelpful, Rating: r.Rating, Comment: r.Comment, AgentName: r.AgentName,
 	}
 	if r.Context != nil {
 		b, err := json.Marshal(r.Context)
@@ -142,6 +157,8 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Declined: it.Declined, Intent: it.Intent,
 		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),
+		BotAnswer: it.BotAnswer, AnsweredAt: fromMillis(it.AnsweredAt), Asked: it.Asked, Last: it.Last, Turn: it.Turn,
+		Unhelpful: it.Unhelpful, Rating: it.Rating, Comment: it.Comment, AgentName: it.AgentName,
 	}
 	p, err := priority.Parse(it.Priority)
 	if err != nil {

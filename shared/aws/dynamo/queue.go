@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +63,9 @@ func (s *Contacts) Claim(ctx context.Context, agent humanqueue.Agent, hold time.
 		for _, h := range heads {
 			if !agent.Serves(agent.Tenant, contact.Locale(h.Locale), h.Skill) {
 				continue
+			}
+			if h.Pref != "" && h.Pref != agent.Name && fromMillis(h.PrefUntil).After(now) {
+				continue // the shopper answered the agent who asked: that agent first, for a while
 			}
 			waiting = append(waiting, humanqueue.Waiting{ID: h.ID, Priority: h.priority, EnqueuedAt: fromMillis(h.EnqueuedAt)})
 			byID[h.ID] = h
@@ -120,6 +125,8 @@ type headItem struct {
 	Locale     string `dynamodbav:"locale"`
 	Skill      string `dynamodbav:"skill"`
 	LeaseUntil int64  `dynamodbav:"leaseUntil"`
+	Pref       string `dynamodbav:"pref"`
+	PrefUntil  int64  `dynamodbav:"prefUntil"`
 	priority   priority.Priority
 }
 
@@ -235,6 +242,11 @@ func (s *Contacts) take(ctx context.Context, h headItem, agent humanqueue.Agent,
 	if err != nil {
 		return contact.Record{}, humanqueue.Lease{}, fmt.Errorf("read claimed contact %s: %w", h.ID, err)
 	}
+	// The shopper's thread says that a person has it now.
+	joined := contact.Message{ID: fmt.Sprintf("%013d#j%s", now.UnixMilli(), contact.HashSecret(lease.Token)[:8]), From: contact.FromSystem, Event: contact.EventJoined, At: now, Name: agent.Name}
+	if err := s.appendMessages(ctx, rec, []contact.Message{joined}); err != nil {
+		slog.WarnContext(ctx, "agent joined not added to the thread", "contact", h.ID, "err", err)
+	}
 	return rec, lease, nil
 }
 
@@ -261,16 +273,21 @@ func (s *Contacts) freeAgentSlot(ctx context.Context, it contactItem) {
 // contact as it was before the update (old) and after it.
 func (s *Contacts) leased(ctx context.Context, tenant, id, lease, update string, values map[string]types.AttributeValue, applied func(old contactItem) bool) (contact.Record, contactItem, error) {
 	now := s.Now()
+	names := map[string]string{"#s": "status"}
+	if strings.Contains(update, "#l") {
+		names["#l"] = "last"
+	}
 	values[":h"] = str(contact.HashSecret(lease))
 	values[":nowms"] = num(now.UnixMilli())
 	values[":claimed"] = str(string(contact.Claimed))
+	values[":waiting"] = str(string(contact.Waiting))
 	values[":tenant"] = str(tenant)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 key(contactKey(id)),
 		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String("tenant = :tenant AND #s = :claimed AND leaseHash = :h AND leaseUntil > :nowms"), // humanqueue.Held
-		ExpressionAttributeNames:            map[string]string{"#s": "status"},
+		ConditionExpression:                 aws.String("tenant = :tenant AND #s IN (:claimed, :waiting) AND leaseHash = :h AND leaseUntil > :nowms"), // humanqueue.Held
+		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -283,7 +300,7 @@ func (s *Contacts) leased(ctx context.Context, tenant, id, lease, update string,
 		}
 		if applied != nil && applied(old) {
 			rec, err := old.record(now)
-			return rec, contactItem{}, err
+			return rec, old, err
 		}
 		return contact.Record{}, contactItem{}, fmt.Errorf("contact %s: %w", id, contact.ErrLease)
 	}
@@ -312,21 +329,44 @@ func (s *Contacts) View(ctx context.Context, agent humanqueue.Agent, id, lease s
 	return it.record(now)
 }
 
-// Reply stores an agent's answer and resolves the contact.
-func (s *Contacts) Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string) (contact.Record, error) {
-	rec, old, err := s.leased(ctx, agent.Tenant, id, lease,
-		"SET #s = :resolved, answer = :text, answeredBy = :agent, updatedAt = :nowms REMOVE qp, qs, ap, ak, leaseHash, leaseUntil",
-		map[string]types.AttributeValue{":resolved": str(string(contact.Resolved)), ":text": str(text), ":agent": str(agent.Name)},
+// Reply stores an agent's message to the shopper. With resolve it answers and closes the conversation; without,
+// the conversation waits for the shopper (contact.Waiting), out of the queue, while the agent keeps the lease (or
+// releases it): the shopper's answer brings it back to that agent first. The message joins the thread.
+func (s *Contacts) Reply(ctx context.Context, agent humanqueue.Agent, id, lease, text string, resolve bool) (contact.Record, error) {
+	mid := contact.MessageID(s.Now())
+	status, update := contact.Resolved, "SET #s = :st, answer = :text, answeredBy = :agent, #l = :mid, updatedAt = :nowms REMOVE qp, qs, ap, ak, leaseHash, leaseUntil"
+	if !resolve {
+		status, update = contact.Waiting, "SET #s = :st, answer = :text, answeredBy = :agent, #l = :mid, updatedAt = :nowms REMOVE qs, ak"
+	}
+	rec, old, err := s.leased(ctx, agent.Tenant, id, lease, update,
+		map[string]types.AttributeValue{":st": str(string(status)), ":text": str(text), ":agent": str(agent.Name), ":mid": str(mid)},
 		func(old contactItem) bool {
-			return old.Status == string(contact.Resolved) && old.Answer == text && old.AnsweredBy == agent.Name
+			return old.Status == string(status) && old.Answer == text && old.AnsweredBy == agent.Name
 		})
-	if err == nil {
+	if err != nil {
+		return rec, err
+	}
+	if old.Status == string(status) && old.Answer == text && old.Last != "" {
+		mid = old.Last // a retry of a reply already applied: the message it wrote, once
+	}
+	now := s.Now()
+	events := []contact.Message{{ID: mid, From: contact.FromAgent, Text: text, At: now, Name: agent.Name}}
+	ev := contact.EventResolved
+	if !resolve {
+		ev = contact.EventWaiting
+	}
+	events = append(events, contact.Message{ID: mid + "#s", From: contact.FromSystem, Event: ev, At: now})
+	if err := s.appendMessages(ctx, rec, events); err != nil {
+		// The reply stands on the contact (the shopper's page shows its answer); only the thread lacks it.
+		slog.WarnContext(ctx, "agent reply not added to the thread", "contact", id, "err", err)
+	}
+	if resolve {
 		s.freeAgentSlot(ctx, old)
 		if old.ClaimedAt > 0 {
-			s.recordActivity(ctx, agent, s.Now(), s.Now().Sub(fromMillis(old.ClaimedAt)))
+			s.recordActivity(ctx, agent, now, now.Sub(fromMillis(old.ClaimedAt)))
 		}
 	}
-	return rec, err
+	return rec, nil
 }
 
 // Release puts a claimed contact back in its queue at once, in the place it had.
@@ -334,6 +374,15 @@ func (s *Contacts) Release(ctx context.Context, agent humanqueue.Agent, id, leas
 	it, err := s.getItem(ctx, id)
 	if err != nil {
 		return contact.Record{}, err
+	}
+	if it.Status == string(contact.Waiting) {
+		// Waiting for the shopper: the agent lets go, and the shopper's answer goes to the queue, this agent first.
+		rec, old, err := s.leased(ctx, agent.Tenant, id, lease, "SET updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentSlot",
+			map[string]types.AttributeValue{}, func(old contactItem) bool { return old.Status == string(contact.Waiting) && old.LeaseHash == "" })
+		if err == nil {
+			s.freeAgentSlot(ctx, old)
+		}
+		return rec, err
 	}
 	rec, old, err := s.leased(ctx, agent.Tenant, id, lease,
 		"SET #s = :queued, qs = :place, updatedAt = :nowms REMOVE leaseHash, leaseUntil, agentId, agentSlot",
@@ -348,8 +397,13 @@ func (s *Contacts) Release(ctx context.Context, agent humanqueue.Agent, id, leas
 // Extend keeps a claimed contact for another d from now, and the agent's lease slot with it.
 func (s *Contacts) Extend(ctx context.Context, agent humanqueue.Agent, id, lease string, d time.Duration) (humanqueue.Lease, error) {
 	until := humanqueue.Hold(s.Now(), d)
-	_, old, err := s.leased(ctx, agent.Tenant, id, lease, "SET qs = :place, leaseUntil = :u, updatedAt = :nowms",
-		map[string]types.AttributeValue{":place": str(heldKey(until, id)), ":u": num(until.UnixMilli())},
+	// A claimed contact's place in the index moves with its lease (an expired lease puts it back in reach of
+	// claims); a waiting one stays out of the index until the shopper answers.
+	update, values := "SET qs = :place, leaseUntil = :u, updatedAt = :nowms", map[string]types.AttributeValue{":place": str(heldKey(until, id)), ":u": num(until.UnixMilli())}
+	if it, err := s.getItem(ctx, id); err == nil && it.Status == string(contact.Waiting) {
+		update, values = "SET leaseUntil = :u, updatedAt = :nowms", map[string]types.AttributeValue{":u": num(until.UnixMilli())}
+	}
+	_, old, err := s.leased(ctx, agent.Tenant, id, lease, update, values,
 		nil) // an applied extension leaves the lease live, so its retry passes the condition anyway
 	if err != nil {
 		return humanqueue.Lease{}, err

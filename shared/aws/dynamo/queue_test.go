@@ -66,7 +66,7 @@ func claimID(t *testing.T, store *dynamo.Contacts, a humanqueue.Agent) string {
 		t.Fatalf("claim by %s: %v", a.Name, err)
 	}
 	// Free the lease slot at once: these tests are about order, not about the lease limit.
-	if _, err := store.Reply(context.Background(), a, r.ID, lease.Token, "done"); err != nil {
+	if _, err := store.Reply(context.Background(), a, r.ID, lease.Token, "done", true); err != nil {
 		t.Fatalf("reply by %s: %v", a.Name, err)
 	}
 	return r.ID
@@ -151,11 +151,11 @@ func TestLeasedCallsSurviveARetryOfAnAppliedUpdate(t *testing.T) {
 		t.Fatalf("claim = %s, %v", first.ID, err)
 	}
 	for attempt := range 2 {
-		if _, err := s.Reply(ctx, alice, "r1", lease.Token, "Done."); err != nil {
+		if _, err := s.Reply(ctx, alice, "r1", lease.Token, "Done.", true); err != nil {
 			t.Fatalf("reply attempt %d: %v", attempt+1, err)
 		}
 	}
-	if _, err := s.Reply(ctx, alice, "r1", lease.Token, "A different answer."); !errors.Is(err, contact.ErrLease) {
+	if _, err := s.Reply(ctx, alice, "r1", lease.Token, "A different answer.", true); !errors.Is(err, contact.ErrLease) {
 		t.Errorf("a different reply on a resolved contact: err = %v, want ErrLease", err)
 	}
 	second, lease2, err := s.Claim(ctx, alice, time.Minute, targets, 1)
@@ -252,7 +252,7 @@ func TestTenantsAreApart(t *testing.T) {
 	}
 	for name, call := range map[string]func() error{
 		"view":     func() error { _, err := s.View(ctx, chen, r.ID, lease.Token); return err },
-		"reply":    func() error { _, err := s.Reply(ctx, chen, r.ID, lease.Token, "mine now"); return err },
+		"reply":    func() error { _, err := s.Reply(ctx, chen, r.ID, lease.Token, "mine now", true); return err },
 		"release":  func() error { _, err := s.Release(ctx, chen, r.ID, lease.Token); return err },
 		"extend":   func() error { _, err := s.Extend(ctx, chen, r.ID, lease.Token, time.Minute); return err },
 		"escalate": func() error { _, err := s.Escalate(ctx, chen, r.ID, lease.Token, priority.Urgent); return err },
@@ -319,7 +319,7 @@ func TestLeaseLimit(t *testing.T) {
 	if _, _, err := s.Claim(ctx, alice, time.Minute, targets, 1); !errors.Is(err, dynamo.ErrLeaseLimit) {
 		t.Fatalf("claim number %d: %v, want ErrLeaseLimit", humanqueue.MaxLeases+1, err)
 	}
-	if _, err := s.Reply(ctx, alice, held[0].ID, leases[0].Token, "done"); err != nil {
+	if _, err := s.Reply(ctx, alice, held[0].ID, leases[0].Token, "done", true); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Claim(ctx, alice, time.Minute, targets, 1); err != nil {
@@ -370,7 +370,7 @@ func TestLeaseExpiresBackToItsOriginalPlace(t *testing.T) {
 	if err != nil || next.ID != "first" {
 		t.Fatalf("claim at the lease's end = %s, %v; want first back at its place", next.ID, err)
 	}
-	if _, err := s.Reply(ctx, alice, "first", lease.Token, "late"); !errors.Is(err, contact.ErrLease) && !errors.Is(err, contact.ErrNotFound) {
+	if _, err := s.Reply(ctx, alice, "first", lease.Token, "late", true); !errors.Is(err, contact.ErrLease) && !errors.Is(err, contact.ErrNotFound) {
 		t.Fatalf("reply with the expired lease: %v, want a lease conflict", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -23,7 +24,41 @@ const formatVersion = 1
 
 type message struct {
 	V       int              `json:"v"`
-	Contact *contact.Contact `json:"contact"`
+	Contact *contact.Contact `json:"contact,omitempty"`
+	Turn    *Turn            `json:"turn,omitempty"`
+}
+
+// Turn asks the responder to answer a conversation's latest turn: a shopper's follow-up, or "that didn't help".
+// The conversation itself is read from the table: the message carries only where it is.
+type Turn struct {
+	Contact string `json:"contact"`
+	// Seq is the thread id of the message that opened the turn; a turn answered already, or replaced by a newer
+	// one, is not answered again.
+	Seq string `json:"seq"`
+}
+
+var turnSeq = regexp.MustCompile(`^[0-9]{13}#[A-Za-z0-9_#-]{1,40}$`)
+
+// Read reads an intake message body: a new contact, or a turn of an existing conversation (turn non-nil).
+// Errors wrap ErrMalformed.
+func Read(body string) (contact.Contact, *Turn, error) {
+	var m message
+	dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return contact.Contact{}, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if m.V != formatVersion {
+		return contact.Contact{}, nil, fmt.Errorf("%w: format version %d, want %d", ErrMalformed, m.V, formatVersion)
+	}
+	if t := m.Turn; t != nil {
+		if m.Contact != nil || t.Contact == "" || !turnSeq.MatchString(t.Seq) {
+			return contact.Contact{}, nil, fmt.Errorf("%w: turn %q of contact %q", ErrMalformed, t.Seq, t.Contact)
+		}
+		return contact.Contact{}, t, nil
+	}
+	c, err := check(m.Contact)
+	return c, nil, err
 }
 
 // Encode returns the intake message body for c.
@@ -38,18 +73,16 @@ func Encode(c contact.Contact) (string, error) {
 // ErrMalformed marks a message that no retry can fix.
 var ErrMalformed = errors.New("malformed intake message")
 
-// Decode reads an intake message body. Errors wrap ErrMalformed.
+// Decode reads an intake message body that must hold a new contact. Errors wrap ErrMalformed.
 func Decode(body string) (contact.Contact, error) {
-	var m message
-	dec := json.NewDecoder(bytes.NewReader([]byte(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return contact.Contact{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	c, turn, err := Read(body)
+	if err == nil && turn != nil {
+		return contact.Contact{}, fmt.Errorf("%w: a turn, not a contact", ErrMalformed)
 	}
-	if m.V != formatVersion {
-		return contact.Contact{}, fmt.Errorf("%w: format version %d, want %d", ErrMalformed, m.V, formatVersion)
-	}
-	c := m.Contact
+	return c, err
+}
+
+func check(c *contact.Contact) (contact.Contact, error) {
 	switch {
 	case c == nil:
 		return contact.Contact{}, fmt.Errorf("%w: no contact", ErrMalformed)
@@ -90,6 +123,26 @@ func (q *Intake) Send(ctx context.Context, c contact.Contact) error {
 	})
 	if err != nil {
 		return fmt.Errorf("send contact %s to intake queue: %w", c.ID, err)
+	}
+	return nil
+}
+
+// SendTurn asks the responder to answer turn seq of contact id.
+func (q *Intake) SendTurn(ctx context.Context, id, seq string) error {
+	b, err := json.Marshal(message{V: formatVersion, Turn: &Turn{Contact: id, Seq: seq}})
+	if err != nil {
+		return fmt.Errorf("encode turn %s of contact %s: %w", seq, id, err)
+	}
+	body := string(b)
+	_, err = q.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:    &q.url,
+		MessageBody: &body,
+		MessageAttributes: map[string]types.MessageAttributeValue{
+			ContactIDAttribute: {DataType: aws.String("String"), StringValue: aws.String(id)},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("send turn %s of contact %s to intake queue: %w", seq, id, err)
 	}
 	return nil
 }

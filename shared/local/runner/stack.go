@@ -159,6 +159,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Env = s.Emulators.EnvMap()
 	s.Env[topology.Contacts.EnvVar] = s.Resources.Tables[topology.Contacts.ID]
 	s.Env[topology.Catalog.EnvVar] = s.Resources.Tables[topology.Catalog.ID]
+	s.Env[topology.Messages.EnvVar] = s.Resources.Tables[topology.Messages.ID]
 	s.Env[topology.Intake.EnvVar] = s.Resources.QueueURL
 	s.Env[topology.EnvAgentAuth] = "token"
 	if s.Env[topology.EnvAgents], err = agentsEnv(s.Agents); err != nil {
