@@ -109,6 +109,9 @@ func printResult(w io.Writer, opt Options, r Result) {
 			d.Drained, d.DrainSeconds, d.DrainedPerSec, d.QueueEmptySeconds)
 		out("  drained 99%%  %7.0f  in %.2fs = %.0f/s\n", math.Ceil(0.99*float64(d.Drained)), d.Seconds99, d.PerSec99)
 		out("  settled       %7d  (status read once after the drain: %d read)\n", r.Settled, d.Verified)
+		if d.Unread > 0 {
+			out("  not read      %7d  (the check after the drain ran out of time; counted as lost below: rerun with a longer -timeout)\n", d.Unread)
+		}
 		out("  dead letters  %7d\n", d.DeadLetters)
 		out("  batches       %7d  (%.1f contacts each; %d failed as a whole; %d messages retried, each after the visibility timeout)\n",
 			d.Invocations, float64(d.Drained)/max(float64(d.Invocations), 1), d.FailedInvocations, d.Retried)

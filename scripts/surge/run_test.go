@@ -387,6 +387,9 @@ func TestRunDrain(t *testing.T) {
 			if got, want := d.Verified, 200; got != want {
 				t.Fatalf("verified = %d, want %d", got, want)
 			}
+			if got, want := d.Unread, 0; got != want {
+				t.Fatalf("unread = %d, want %d", got, want)
+			}
 			if res.SettleMillis.P50 <= 0 || res.SettleMillis.Max > 400 || res.AnswerMillis.Max > res.SettleMillis.Max {
 				t.Fatalf("settle times %+v, answer %+v: want them from the release, at most 400 ms", res.SettleMillis, res.AnswerMillis)
 			}
@@ -400,5 +403,27 @@ func TestRunDrainNeedsTheLocalStack(t *testing.T) {
 	_, err := RunDrain(context.Background(), testOptions(srv.URL, 10))
 	if !errors.Is(err, errNotLocal) {
 		t.Fatalf("err = %v, want errNotLocal", err)
+	}
+}
+
+// A check that ran out of time says how many contacts it did not read, so they are not mistaken for lost ones.
+func TestDrainReportSaysWhatWasNotRead(t *testing.T) {
+	tests := []struct {
+		name   string
+		unread int
+		want   bool
+	}{
+		{"all read", 0, false},
+		{"check ran out of time", 9455, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			printResult(&b, Options{Timeout: time.Minute}, Result{N: 50000, Accepted: 50000, Settled: 50000 - tt.unread, Lost: tt.unread,
+				Drain: &DrainResult{Verified: 50000 - tt.unread, Unread: tt.unread}})
+			if got := strings.Contains(b.String(), fmt.Sprintf("not read         %d", tt.unread)); got != tt.want {
+				t.Fatalf("report mentions %d not read = %v, want %v:\n%s", tt.unread, got, tt.want, b.String())
+			}
+		})
 	}
 }
