@@ -47,11 +47,12 @@ func TestReceiveClaimsOnlyWhenTheVisibilityTimeoutIsLonger(t *testing.T) {
 		receive, extendTo int32 // seconds; 0: the queue's own timeout, no extension
 	}{
 		{"no visibility given: the queue's own", 0, 0, 0, 0},
-		{"as deployed, default claim", 3 * time.Minute, 0, 10, 180},
+		{"as deployed, default claim", 3 * time.Minute, 0, 3, 180},
 		{"claim of a second", 3 * time.Minute, time.Second, 1, 180},
 		{"claim under a second is one", 3 * time.Minute, 200 * time.Millisecond, 1, 180},
 		{"claim rounds down to seconds", 3 * time.Minute, 2500 * time.Millisecond, 2, 180},
-		{"short visibility (tests of redelivery): no claim", 5 * time.Second, 0, 0, 0},
+		{"visibility of 5 s (tests of redelivery)", 5 * time.Second, 0, 3, 5},
+		{"visibility no longer than the default claim: no claim", 3 * time.Second, 0, 0, 0},
 		{"claim as long as the visibility: no claim", 5 * time.Second, 5 * time.Second, 0, 0},
 	}
 	for _, tt := range tests {

@@ -28,9 +28,10 @@ type queueAPI interface {
 }
 
 // DefaultClaim is how long a receive hides its messages before the mapping extends them to the queue's visibility
-// timeout, when Mapping.Claim is zero. The extension follows within milliseconds; the margin covers a machine so
-// loaded that the extension waits seconds, where an expired claim would deliver the batch a second time.
-const DefaultClaim = 10 * time.Second
+// timeout, when Mapping.Claim is zero. The extension follows the answer at once: at most 134 ms in 2,000 receives
+// of a local drain at load average 17-24 on two cores. A claim that runs out first delivers its batch a second
+// time, which at-least-once allows; a longer claim keeps the messages of a lost answer from shoppers for longer.
+const DefaultClaim = 3 * time.Second
 
 // invoker runs the function with one event and returns its response.
 type invoker interface {
