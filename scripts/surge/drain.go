@@ -45,6 +45,9 @@ type DrainResult struct {
 	Invocations       int64 `json:"invocations"`
 	FailedInvocations int64 `json:"failedInvocations"`
 	Retried           int64 `json:"retried"`
+	// Unextended counts received messages the event source could not hide past its short claim: they may have been
+	// handed to the responder twice.
+	Unextended int64 `json:"unextended"`
 }
 
 // drainStats is the arithmetic of a drain, kept apart from HTTP so it can be tested on its own.
@@ -198,6 +201,7 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 	d.Invocations = after.Source.Invocations - before.Source.Invocations
 	d.FailedInvocations = after.Source.FailedInvocations - before.Source.FailedInvocations
 	d.Retried = after.Source.Retried - before.Source.Retried
+	d.Unextended = after.Source.Unextended - before.Source.Unextended
 	d.Verified, d.Untimed = s.verify(vctx, accepted, set.Millis)
 	d.Unread = len(accepted) - d.Verified
 	if opt.Progress != nil {
