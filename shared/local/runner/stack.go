@@ -140,11 +140,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
 	// The SDK retries some failed calls silently; a retried receive strands the messages its lost answer held for
-	// the event source's claim (seconds), so the stack's own SQS calls log their retries.
+	// the event source's claim (seconds), so the stack's own SQS calls log their retries. Their request bodies go
+	// from memory, or fauxqs's quick answers break off (see memoryBodies).
 	log := slog.New(slog.NewTextHandler(o.Log, nil))
 	db, sq := sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), sdkconfig.SQS(cfg, func(so *sqs.Options) {
 		so.ClientLogMode, so.Logger = aws.LogRetries, logging.NewStandardLogger(o.Log)
-	}, logSQSFailures(log))
+	}, sendBodiesFromMemory, logSQSFailures(log))
 	s.sqs = sq
 	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
