@@ -16,12 +16,27 @@ import (
 )
 
 // autoAnswerRate is the share of triaged contacts the responder answered from a template, in percent, from the
-// responder's EMF counters: answered / (answered + queued at every priority).
+// responder's EMF counters: answered / (answered + declined + queued at every priority). Declined off-topic
+// questions are shown apart (declineRate): they take no agent's time, but they are not answers.
 func autoAnswerRate() awscloudwatch.MathExpression {
+	return rateOf("answered", "Auto-answered %")
+}
+
+// declineRate is the share of triaged contacts the bot declined as off-topic, in percent.
+func declineRate() awscloudwatch.MathExpression {
+	return rateOf("declined", "Declined as off-topic %")
+}
+
+// rateOf is 100 * the named responder counter / every triaged contact.
+func rateOf(of, label string) awscloudwatch.MathExpression {
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 	using := map[string]awscloudwatch.IMetric{
 		"answered": awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(topology.MetricsNamespace), MetricName: jsii.String(topology.MetricAnswered),
+			Statistic: jsii.String("Sum"), Period: minute,
+		}),
+		"declined": awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(topology.MetricsNamespace), MetricName: jsii.String(topology.MetricDeclined),
 			Statistic: jsii.String("Sum"), Period: minute,
 		}),
 	}
@@ -32,9 +47,9 @@ func autoAnswerRate() awscloudwatch.MathExpression {
 		queued = append(queued, "FILL("+id+", 0)")
 	}
 	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression:   jsii.String(fmt.Sprintf("100 * FILL(answered, 0) / (FILL(answered, 0) + %s)", strings.Join(queued, " + "))),
+		Expression:   jsii.String(fmt.Sprintf("100 * FILL(%s, 0) / (FILL(answered, 0) + FILL(declined, 0) + %s)", of, strings.Join(queued, " + "))),
 		UsingMetrics: &using,
-		Label:        jsii.String("Auto-answered %"),
+		Label:        jsii.String(label),
 		Period:       minute,
 	})
 }
@@ -93,7 +108,7 @@ func newDashboard(scope constructs.Construct, cfg config, in *intake, fns functi
 			in.Queue.MetricApproximateAgeOfOldestMessage(maxPerMinute).With(&awscloudwatch.MetricOptions{Label: jsii.String("oldest")}),
 		}, nil, "seconds"),
 	)
-	d.AddWidgets(graph("Auto-answer rate", wide, []awscloudwatch.IMetric{autoAnswerRate()}, nil, "percent"))
+	d.AddWidgets(graph("Auto-answer and off-topic decline rates", wide, []awscloudwatch.IMetric{autoAnswerRate(), declineRate()}, nil, "percent"))
 	var targetLines []*awscloudwatch.HorizontalAnnotation
 	targets := humanqueue.DefaultTargets()
 	for _, p := range priority.All {

@@ -15,6 +15,7 @@ import (
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
+	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/topology"
 	"breakwater/shared/webui"
@@ -52,7 +53,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("agent: %w", err)
 	}
 	db := sdkconfig.DynamoDB(cfg)
-	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), time.Minute)
+	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), time.Minute).Holding(builtin.Snapshot())
 	// Build the index during init: a claim's lease runs from the moment it is taken, so the first claim of a
 	// fresh environment must not spend it building the suggestions' index.
 	if _, err := cache.Get(ctx); err != nil {

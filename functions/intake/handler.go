@@ -213,6 +213,9 @@ func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
 		if r.AnsweredBy == "bot" {
 			st.AnsweredBy = "bot"
 		}
+		if r.Declined {
+			st.Menu = intent.Intents // the decline lists what the bot can help with; the page offers it as topics
+		}
 	case contact.Rejected:
 		st.Reason = r.Reject
 	case contact.Queued, contact.Claimed:

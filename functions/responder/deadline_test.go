@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/contact"
@@ -28,14 +27,7 @@ func (f settlerFunc) Settle(ctx context.Context, recs []contact.Record) contact.
 // Every AWS call of a batch runs under the Lambda deadline less the margin, so a slow DynamoDB makes the batch
 // report its failures (SQS redelivers them) instead of being killed by the timeout with nothing reported.
 func TestBatchKeepsAMarginBeforeTheLambdaDeadline(t *testing.T) {
-	ts, err := pack.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tri, err := triage.New(ts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tri := defaultTriage(t)
 	var ev events.SQSEvent
 	for i, id := range []string{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa", "c_bbbbbbbbbbbbbbbbbbbbbbbbbb"} {
 		body, err := intakequeue.Encode(contact.Contact{ID: id, Merchant: "m1", Shopper: contact.Shopper{ID: "s1", Tier: contact.Gold},

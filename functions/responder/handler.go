@@ -104,8 +104,8 @@ func (h *handler) decide(ctx context.Context, tri *triage.Triage, m events.SQSMe
 	}
 	d := tri.Decide(c, now)
 	rec := contact.Record{Contact: c, Intent: d.Intent, Template: d.Template, Confidence: d.Confidence, UpdatedAt: now}
-	if d.Auto {
-		rec.Status, rec.Answer, rec.AnsweredBy = contact.Answered, d.Answer, "bot"
+	if d.Auto || d.Decline {
+		rec.Status, rec.Answer, rec.AnsweredBy, rec.Declined = contact.Answered, d.Answer, "bot", d.Decline
 		return rec, true
 	}
 	rec.Status, rec.Priority, rec.Reasons, rec.EnqueuedAt = contact.Queued, d.Priority, d.Reasons, now
@@ -120,7 +120,7 @@ func (h *handler) count(ctx context.Context, recs []contact.Record, res contact.
 	for _, id := range res.Duplicate {
 		dup[id] = true
 	}
-	answered, rejected := 0.0, 0.0
+	answered, declined, rejected := 0.0, 0.0, 0.0
 	queued := map[string]float64{}
 	for _, r := range recs {
 		if _, failed := res.Failed[r.ID]; failed || dup[r.ID] {
@@ -128,19 +128,23 @@ func (h *handler) count(ctx context.Context, recs []contact.Record, res contact.
 		}
 		switch r.Status {
 		case contact.Answered:
-			answered++
+			if r.Declined {
+				declined++
+			} else {
+				answered++
+			}
 		case contact.Rejected:
 			rejected++
 		case contact.Queued:
 			queued[r.Priority.String()]++
 		}
 	}
-	err := h.metrics.Emit(nil, emf.Count, map[string]float64{topology.MetricAnswered: answered, topology.MetricRejected: rejected})
+	err := h.metrics.Emit(nil, emf.Count, map[string]float64{topology.MetricAnswered: answered, topology.MetricDeclined: declined, topology.MetricRejected: rejected})
 	for p, n := range queued {
 		err = errors.Join(err, h.metrics.Emit(map[string]string{topology.DimensionPriority: p}, emf.Count, map[string]float64{topology.MetricQueued: n}))
 	}
 	if err != nil {
 		slog.WarnContext(ctx, "metrics not written", "err", err)
 	}
-	slog.InfoContext(ctx, "batch settled", "contacts", len(recs), "answered", answered, "queued", len(recs)-int(answered)-int(rejected)-len(res.Failed)-len(res.Duplicate), "rejected", rejected, "duplicates", len(res.Duplicate), "failed", len(res.Failed))
+	slog.InfoContext(ctx, "batch settled", "contacts", len(recs), "answered", answered, "declined", declined, "queued", len(recs)-int(answered)-int(declined)-int(rejected)-len(res.Failed)-len(res.Duplicate), "rejected", rejected, "duplicates", len(res.Duplicate), "failed", len(res.Failed))
 }

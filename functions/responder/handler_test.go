@@ -79,27 +79,28 @@ func TestSampleEvents(t *testing.T) {
 	type outcome struct {
 		status   contact.Status
 		priority priority.Priority
+		declined bool
 	}
 	tests := map[string]struct {
 		failed   []string
 		outcomes map[string]outcome // contact id -> what it must end as
 	}{
 		"batch-mixed.json": {failed: []string{"m-7"}, outcomes: map[string]outcome{
-			"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None},
-			"c_bbbbbbbbbbbbbbbbbbbbbbbbbb": {contact.Answered, priority.None},
-			"c_cccccccccccccccccccccccccc": {contact.Queued, priority.Urgent},
-			"c_dddddddddddddddddddddddddd": {contact.Queued, priority.None},
-			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Queued, priority.Low},
-			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None},
+			"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None, false},
+			"c_bbbbbbbbbbbbbbbbbbbbbbbbbb": {contact.Answered, priority.None, false},
+			"c_cccccccccccccccccccccccccc": {contact.Queued, priority.Urgent, false},
+			"c_dddddddddddddddddddddddddd": {contact.Queued, priority.None, false},
+			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Answered, priority.None, true}, // off-topic: declined, nothing queued
+			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None, false},
 		}},
 		"batch-routine.json": {outcomes: map[string]outcome{
-			"c_gggggggggggggggggggggggggg": {contact.Answered, priority.None},
-			"c_hhhhhhhhhhhhhhhhhhhhhhhhhh": {contact.Answered, priority.None},
+			"c_gggggggggggggggggggggggggg": {contact.Answered, priority.None, false},
+			"c_hhhhhhhhhhhhhhhhhhhhhhhhhh": {contact.Answered, priority.None, false},
 		}},
-		"batch-duplicate.json": {outcomes: map[string]outcome{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None}}},
+		"batch-duplicate.json": {outcomes: map[string]outcome{"c_aaaaaaaaaaaaaaaaaaaaaaaaaa": {contact.Answered, priority.None, false}}},
 		"batch-malformed.json": {outcomes: map[string]outcome{
-			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None},
-			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, priority.None},
+			"c_ffffffffffffffffffffffffff": {contact.Rejected, priority.None, false},
+			"c_eeeeeeeeeeeeeeeeeeeeeeeeee": {contact.Rejected, priority.None, false},
 		}},
 	}
 	root, _ := emulators.RepoRoot()
@@ -130,7 +131,10 @@ func TestSampleEvents(t *testing.T) {
 				if r.Status != want.status || (want.priority != priority.None && r.Priority != want.priority) {
 					t.Errorf("contact %s (%q) = %s/%s, want %s/%s; reasons %v", id, r.Text, r.Status, r.Priority, want.status, want.priority, r.Reasons)
 				}
-				if r.Status == contact.Answered && (r.Answer == "" || r.AnsweredBy != "bot" || r.Intent == "") {
+				if r.Declined != want.declined {
+					t.Errorf("contact %s declined = %v, want %v", id, r.Declined, want.declined)
+				}
+				if r.Status == contact.Answered && (r.Answer == "" || r.AnsweredBy != "bot" || (r.Intent == "") != r.Declined) {
 					t.Errorf("contact %s answered without text, author or intent: %+v", id, r)
 				}
 				if r.Status == contact.Rejected && r.Reject == "" {

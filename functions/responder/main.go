@@ -16,6 +16,7 @@ import (
 	"breakwater/shared/aws/lambdaenv"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
+	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/topology"
 )
 
@@ -41,7 +42,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("responder: %w", err)
 	}
 	db := sdkconfig.DynamoDB(cfg)
-	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), refresh)
+	cache := catalog.NewCache(dynamo.NewCatalog(db, catalogTable), refresh).Holding(builtin.Snapshot())
 	// Load templates and build the index during init, not on the first contact's clock.
 	if _, err := cache.Get(ctx); err != nil {
 		slog.Warn("templates not loaded at cold start; the first batch tries again", "err", err)

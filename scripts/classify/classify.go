@@ -40,11 +40,12 @@ type output struct {
 	Priority   string      `json:"priority"`
 	Reasons    []string    `json:"reasons"`
 	Candidates []candidate `json:"candidates,omitempty"`
+	Others     []candidate `json:"others,omitempty"`
 	Answer     string      `json:"answer,omitempty"`
 }
 
 type candidate struct {
-	Template string  `json:"template"`
+	Template string  `json:"template,omitempty"`
 	Intent   string  `json:"intent"`
 	Score    float64 `json:"score"`
 }
@@ -121,9 +122,12 @@ func (c classifier) one(line []byte) (output, error) {
 		Locale: locale, Channel: "classify", Text: *in.Text, ReceivedAt: c.now,
 	}, c.now)
 	o.Decision, o.Intent, o.Template, o.Confidence, o.Reasons = "human", d.Intent, d.Template, round(d.Confidence), d.Reasons
-	if d.Auto {
+	switch {
+	case d.Auto:
 		o.Decision = "auto"
-	} else {
+	case d.Decline:
+		o.Decision = "decline"
+	default:
 		o.Priority = d.Priority.String()
 	}
 	if o.Reasons == nil {
@@ -135,6 +139,9 @@ func (c classifier) one(line []byte) (output, error) {
 				break
 			}
 			o.Candidates = append(o.Candidates, candidate{Template: cand.Template.ID, Intent: cand.Template.Intent, Score: round(cand.Score)})
+		}
+		for _, other := range d.Others {
+			o.Others = append(o.Others, candidate{Intent: other.Class, Score: round(other.Score)})
 		}
 		o.Answer = d.Answer
 	}

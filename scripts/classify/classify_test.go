@@ -8,19 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"breakwater/shared/answer/pack"
-	"breakwater/shared/triage"
+	"breakwater/shared/catalog/builtin"
 )
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func newClassifier(tb testing.TB, explain bool) classifier {
 	tb.Helper()
-	ts, err := pack.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tr, err := triage.New(ts, nil)
+	tr, err := builtin.Triage()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -39,7 +34,8 @@ func TestClassify(t *testing.T) {
 		{name: "order tracking asks for the order", in: `{"id":"c","text":"where is my parcel"}`, id: "c", decision: "auto", intent: "order.track"},
 		{name: "person requested", in: `{"id":"d","text":"转人工"}`, id: "d", decision: "human", reason: "human.request"},
 		{name: "complaint mentioning shipping", in: `{"id":"e","text":"快递太慢了，差评！"}`, id: "e", decision: "human", reason: "complaint"},
-		{name: "off topic", in: `{"id":"f","text":"tell me a joke about cats"}`, id: "f", decision: "human", reason: "no.match"},
+		{name: "off topic is declined", in: `{"id":"f","text":"tell me a joke about cats"}`, id: "f", decision: "decline"},
+		{name: "off topic about an order goes to a person", in: `{"id":"f2","text":"tell me a joke about my order"}`, id: "f2", decision: "human"},
 		{name: "not json", in: `hello`, problem: "not a JSON object"},
 		{name: "no text", in: `{"id":"g"}`, id: "g", problem: "text is missing"},
 		{name: "empty text", in: `{"id":"h","text":"  "}`, id: "h", problem: "text is empty"},

@@ -3,8 +3,10 @@
 //	go run ./scripts/classify [-templates PATH] [-explain] < questions.jsonl
 //
 // Input lines are {"id","text","locale"?}; without a locale, text with Han characters is zh-CN and the rest en.
-// Output lines are {"id","decision":"auto"|"human","intent","template","confidence","priority","reasons"},
-// in input order; a line that cannot be read yields {"id","error"} and the run goes on.
+// Output lines are {"id","decision":"auto"|"human"|"decline","intent","template","confidence","priority","reasons"},
+// in input order; a line that cannot be read yields {"id","error"} and the run goes on. "decline" is the bot's
+// polite answer to an off-topic question: nothing is queued. Without -templates it uses the shipped pack's
+// triage as built ahead of time (shared/catalog/builtin), so it starts without training the matcher.
 package main
 
 import (
@@ -14,8 +16,8 @@ import (
 	"os"
 	"time"
 
-	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/triage"
 )
 
@@ -33,20 +35,22 @@ func run() error {
 	at := flag.String("now", "", "evaluate promotion windows at this RFC 3339 time (default: now)")
 	flag.Parse()
 
-	var ts []answer.Template
-	var err error
+	var tr *triage.Triage
 	if *templates == "" {
-		ts, err = pack.Default()
+		var err error
+		if tr, err = builtin.Triage(); err != nil {
+			return err
+		}
 	} else {
-		ts, err = pack.Read(*templates)
+		ts, err := pack.Read(*templates)
+		if err != nil {
+			return err
+		}
+		if tr, err = triage.New(ts, nil); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
-	}
-	tr, err := triage.New(ts, nil)
-	if err != nil {
-		return err
-	}
+	var err error
 	now := time.Now()
 	if *at != "" {
 		if now, err = time.Parse(time.RFC3339, *at); err != nil {

@@ -203,7 +203,11 @@ func crossCheck(ts []answer.Template, now time.Time) []finding {
 			valid = append(valid, t)
 		}
 	}
-	ix := answer.NewIndex(valid)
+	training, err := triage.PlatformTraining()
+	if err != nil {
+		return []finding{{Severity: Error, Message: fmt.Sprintf("phrasings: %v", err)}}
+	}
+	ix := answer.NewIndex(valid, training)
 	var out []finding
 	for _, t := range valid {
 		at := now

@@ -3,10 +3,14 @@
 //	go run ./scripts/templates lint [-templates PATH]
 //	go run ./scripts/templates push [-templates PATH] [-table NAME]
 //	go run ./scripts/templates pull [-table NAME] [-o FILE]
+//	go run ./scripts/templates phrasings [-locale L] [-class C] [-n N]
+//	go run ./scripts/templates snapshot
 //
 // PATH is a JSON file holding an array of templates or a folder of such files; the default is the shipped pack.
 // push and pull reach DynamoDB through the usual AWS environment (AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local);
-// the table defaults to $CATALOG_TABLE.
+// the table defaults to $CATALOG_TABLE. phrasings prints sentences the platform's phrasing grammars generate
+// (shared/answer/pack/phrasings), with a count per class, to read what the matcher learns from. snapshot builds
+// and trains the shipped pack's triage and writes it to shared/catalog/builtin/default.snapshot.
 package main
 
 import (
@@ -16,7 +20,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"breakwater/shared/answer"
@@ -24,7 +31,10 @@ import (
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
+	"breakwater/shared/catalog/builtin"
+	"breakwater/shared/local/emulators"
 	"breakwater/shared/topology"
+	"breakwater/shared/triage"
 )
 
 func main() {
@@ -46,7 +56,7 @@ func (e errLintFailed) Error() string { return fmt.Sprintf("lint found %d errors
 
 var errNoTable = fmt.Errorf("no Catalog table: pass -table or set %s", topology.Catalog.EnvVar)
 
-const usage = `usage: templates lint|push|pull [flags]; "templates <command> -h" lists the flags`
+const usage = `usage: templates lint|push|pull|phrasings|snapshot [flags]; "templates <command> -h" lists the flags`
 
 // opener returns the catalog store on table.
 type opener func(ctx context.Context, table string) (catalogStore, error)
@@ -61,10 +71,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, catalog o
 	table := fs.String("table", os.Getenv(topology.Catalog.EnvVar), "Catalog table name (push, pull)")
 	outPath := fs.String("o", "", "write pulled templates to this file instead of standard output (pull)")
 	strict := fs.Bool("strict", false, "treat warnings as errors (lint)")
+	locale := fs.String("locale", "", "only this locale (phrasings)")
+	class := fs.String("class", "", "only this class (phrasings)")
+	n := fs.Int("n", 10, "sentences to print per class, 0 for the counts only (phrasings)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	switch args[0] {
+	case "phrasings":
+		return printPhrasings(stdout, *locale, *class, *n)
+	case "snapshot":
+		return writeSnapshot(stdout)
 	case "lint":
 		ts, err := load(*path)
 		if err != nil {
@@ -168,5 +185,58 @@ func write(ts []answer.Template, path string, stdout io.Writer) error {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("write templates to %s: %w", path, err)
 	}
+	return nil
+}
+
+// printPhrasings prints, per locale and class, how many sentences the grammars generate and the first n of them.
+func printPhrasings(w io.Writer, locale, class string, n int) error {
+	all, err := pack.Phrasings()
+	if err != nil {
+		return err
+	}
+	for _, loc := range slices.Sorted(maps.Keys(all)) {
+		if locale != "" && loc != locale {
+			continue
+		}
+		for _, c := range slices.Sorted(maps.Keys(all[loc])) {
+			if class != "" && c != class {
+				continue
+			}
+			ss := all[loc][c]
+			fmt.Fprintf(w, "%s %s: %d sentences\n", loc, c, len(ss))
+			for _, s := range ss[:min(n, len(ss))] {
+				fmt.Fprintf(w, "  %s\n", s)
+			}
+		}
+	}
+	return nil
+}
+
+// writeSnapshot builds the shipped pack's triage with the default rules and writes it where package builtin
+// embeds it.
+func writeSnapshot(w io.Writer) error {
+	ts, err := pack.Default()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	tr, err := triage.New(ts, nil)
+	if err != nil {
+		return err
+	}
+	built := time.Since(start)
+	b, err := tr.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	root, err := emulators.RepoRoot()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(root, builtin.File)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(w, "built the triage of %d templates in %s; wrote %d bytes to %s\n", len(ts), built.Round(time.Millisecond), len(b), builtin.File)
 	return nil
 }

@@ -17,7 +17,7 @@ var fuzzIndex = sync.OnceValues(func() (*answer.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer.NewIndex(ts), nil
+	return answer.NewIndex(ts, offTopic()), nil
 })
 
 // FuzzRender renders arbitrary templates with arbitrary storefront values: nothing panics, and a value is inserted

@@ -2,11 +2,14 @@ package answer
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"breakwater/shared/intent"
 )
 
 // Candidate is a template that fits a question, with a confidence in [0, 1].
@@ -14,6 +17,35 @@ type Candidate struct {
 	Template *Template
 	Score    float64
 }
+
+// Other is a class the classifier learned that no template answers (off-topic text, a hand-off reason), with its
+// probability.
+type Other struct {
+	Class string
+	Score float64
+}
+
+// Result is what the classifier makes of a text: the templates that fit it, best first, and the probabilities of
+// the classes no template answers.
+type Result struct {
+	Candidates []Candidate
+	Others     []Other
+}
+
+// Other returns the probability of class among r.Others, 0 when it is not there.
+func (r Result) Other(class string) float64 {
+	for _, o := range r.Others {
+		if o.Class == class {
+			return o.Score
+		}
+	}
+	return 0
+}
+
+// Training holds sentences that teach the classifier besides the templates' own examples, by locale and class. A
+// class that is an intent teaches that intent, whichever template answers it; any other class (off-topic text, a
+// hand-off reason) is a pseudo-class: learned, reported in Result.Others, never answered.
+type Training map[string]map[string][]string
 
 // Index finds the templates whose example questions are closest to a shopper's text.
 //
@@ -35,8 +67,11 @@ type Index struct {
 	oovIDF   float32
 	model    model
 	scratch  sync.Pool
-	// real counts the given templates; the rest of templates are the out-of-scope pseudo-templates.
+	// real counts the given templates; the rest are pseudo-templates holding the Training sentences.
 	real int
+	// trainOnly marks the pseudo-templates of intents: they teach the intent's class and never stand for it.
+	trainOnly []bool
+	speller   *speller
 	// merchants that have templates of their own, which may hide platform ones.
 	merchants map[string]bool
 }
@@ -54,11 +89,14 @@ type posting struct {
 
 type scratch struct {
 	feats  []feature
-	word   []rune
+	z      featurizer
 	scores []float32
 	logits []float32
 	picks  []pick
 }
+
+// minExamples is how many training sentences must have a term for the model to keep it (see NewIndex).
+const minExamples = 3
 
 // minScore drops candidates too unlikely to be worth listing.
 const minScore = 0.001
@@ -69,10 +107,11 @@ type pick struct {
 	cos      float32
 }
 
-// NewIndex indexes the example questions of ts.
-func NewIndex(templates []Template) *Index {
-	ts := append(slices.Clip(templates), outOfScope...)
+// NewIndex indexes the example questions of templates and trains the classifier on them and on extra.
+func NewIndex(templates []Template, extra Training) *Index {
+	ts := append(slices.Clip(templates), pseudoTemplates(extra)...)
 	ix := &Index{templates: ts, real: len(templates), merchants: map[string]bool{}}
+	ix.trainOnly = trainOnly(ts, ix.real)
 	for _, t := range templates {
 		if t.Merchant != Platform {
 			ix.merchants[t.Merchant] = true
@@ -103,8 +142,11 @@ func NewIndex(templates []Template) *Index {
 	singles := make([][2]int, len(first))
 	var learn []example
 	var buf []feature
-	var word []rune
+	var z featurizer
 	df := map[uint64]int{}
+	// A term of the generated training sentences that only one of them has (often a misspelling the generator
+	// made up) teaches nothing general and would only grow the model; a term of a template's own examples is kept.
+	seenIn := map[uint64]int{}
 	for i, t := range ts {
 		combined := vecs[ix.docOf[i]]
 		if f := first[ix.docOf[i]]; f != i {
@@ -123,7 +165,7 @@ func NewIndex(templates []Template) *Index {
 		singles[ix.docOf[i]][0] = len(vecs) - len(first)
 		seen := map[uint64]bool{}
 		for _, ex := range t.Examples {
-			buf, word = appendFeatures(buf[:0], ex, word)
+			buf = z.appendFeatures(buf[:0], ex)
 			d := docTerms{}
 			for _, f := range buf {
 				d[f.hash] += f.weight
@@ -131,6 +173,12 @@ func NewIndex(templates []Template) *Index {
 				if !seen[f.hash] {
 					seen[f.hash] = true
 					df[f.hash]++
+				}
+				switch {
+				case i < ix.real:
+					seenIn[f.hash] = minExamples
+				case seenIn[f.hash] < minExamples:
+					seenIn[f.hash]++
 				}
 			}
 			learn = append(learn, example{template: int32(i), doc: int32(len(vecs) - len(first))})
@@ -147,6 +195,9 @@ func NewIndex(templates []Template) *Index {
 		var norm float64
 		w := make(map[uint64]float64, len(v))
 		for h, tf := range v {
+			if seenIn[h] < minExamples {
+				continue
+			}
 			x := (1 + math.Log(max(1, float64(tf)))) * min(1, float64(tf)) * idf(h)
 			w[h] = x
 			norm += x * x
@@ -171,8 +222,8 @@ func NewIndex(templates []Template) *Index {
 		slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) })
 		start := int32(len(ix.postings))
 		for _, p := range ps {
-			// Matching reads only the combined documents; single examples train the model.
-			if int(p.doc) < len(first) {
+			// Matching reads only the combined documents that can stand for a class; single examples train the model.
+			if int(p.doc) < len(first) && !ix.trainOnly[first[p.doc]] {
 				ix.postings = append(ix.postings, p)
 			}
 			examples[p.doc] = append(examples[p.doc], entry{term: int32(id), x: p.weight})
@@ -181,11 +232,20 @@ func NewIndex(templates []Template) *Index {
 	}
 	ix.docs = len(first)
 	ix.model = train(ts, learn, examples[len(first):], len(hashes))
-	ix.scratch.New = func() any {
-		return &scratch{scores: make([]float32, ix.docs),
-			logits: make([]float32, len(ix.model.classes)), picks: make([]pick, len(ix.model.classes))}
+	texts := make([][]string, len(ts))
+	for i, t := range ts {
+		texts[i] = t.Examples
 	}
+	ix.speller = newSpeller(vocabulary(texts))
+	ix.scratch.New = ix.newScratch
 	return ix
+}
+
+func (ix *Index) newScratch() any {
+	nc := len(ix.model.classes)
+	s := &scratch{scores: make([]float32, ix.docs), logits: make([]float32, nc), picks: make([]pick, nc)}
+	s.z.fix = func(w []rune) []rune { return ix.speller.correct(w, ix.known) }
+	return s
 }
 
 // Templates returns the indexed templates.
@@ -194,11 +254,22 @@ func (ix *Index) Templates() []Template { return ix.templates[:ix.real:ix.real] 
 // Match returns the active templates for merchant and locale that fit text, best first, at most one per intent.
 // A merchant's active template hides the platform templates of the same intent and locale.
 func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate {
+	return ix.Classify(text, locale, merchant, now).Candidates
+}
+
+// known reports whether the index has the Latin word w.
+func (ix *Index) known(w []rune) bool {
+	_, ok := ix.terms[hashRunes(tagWord, stem(w))]
+	return ok
+}
+
+// Classify returns what Match does, and the probabilities of the pseudo-classes (off-topic, hand-off reasons).
+func (ix *Index) Classify(text, locale, merchant string, now time.Time) Result {
 	s := ix.scratch.Get().(*scratch)
 	defer ix.scratch.Put(s)
-	s.feats, s.word = appendFeatures(s.feats[:0], text, s.word)
+	s.feats = s.z.appendFeatures(s.feats[:0], text)
 	if len(s.feats) == 0 {
-		return nil
+		return Result{}
 	}
 	q := s.feats
 	slices.SortFunc(q, func(a, b feature) int { return cmp.Compare(a.hash, b.hash) })
@@ -231,7 +302,7 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 		i = j
 	}
 	if qnorm == 0 {
-		return nil
+		return Result{}
 	}
 	inv := float32(1 / math.Sqrt(qnorm))
 	for c := range s.picks {
@@ -242,7 +313,7 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 		if t.Locale != locale || (t.Merchant != Platform && t.Merchant != merchant) || !t.Active(now) {
 			continue
 		}
-		if i < ix.real && t.Merchant == Platform && ix.merchants[merchant] && ix.overridden(t, merchant, now) {
+		if ix.trainOnly[i] || i < ix.real && t.Merchant == Platform && ix.merchants[merchant] && ix.overridden(t, merchant, now) {
 			continue
 		}
 		cos := inv * s.scores[ix.docOf[i]]
@@ -264,23 +335,57 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 			sum += math.Exp(float64(s.logits[c] - top))
 		}
 	}
-	var out []Candidate
+	var out Result
 	for c, p := range s.picks {
-		if p.template < 0 || p.template >= ix.real {
+		if p.template < 0 {
 			continue
 		}
-		score := math.Exp(float64(s.logits[c]-top)) / sum
+		score := min(1, math.Exp(float64(s.logits[c]-top))/sum)
+		if p.template >= ix.real {
+			out.Others = append(out.Others, Other{Class: ix.templates[p.template].Intent, Score: score})
+			continue
+		}
 		if score < minScore {
 			continue
 		}
-		out = append(out, Candidate{Template: &ix.templates[p.template], Score: min(1, score)})
+		out.Candidates = append(out.Candidates, Candidate{Template: &ix.templates[p.template], Score: score})
 	}
-	slices.SortFunc(out, func(a, b Candidate) int {
+	slices.SortFunc(out.Candidates, func(a, b Candidate) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Template.ID, b.Template.ID)
 	})
+	slices.SortFunc(out.Others, func(a, b Other) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Class, b.Class)
+	})
+	return out
+}
+
+// pseudoTemplates holds extra's sentences as one template per locale and class, in a fixed order.
+func pseudoTemplates(extra Training) []Template {
+	var out []Template
+	for _, locale := range slices.Sorted(maps.Keys(extra)) {
+		for _, c := range slices.Sorted(maps.Keys(extra[locale])) {
+			if len(extra[locale][c]) == 0 {
+				continue
+			}
+			out = append(out, Template{ID: "~" + c + "." + locale, Intent: c, Locale: locale, Merchant: Platform,
+				Examples: extra[locale][c]})
+		}
+	}
+	return out
+}
+
+// trainOnly marks the templates from real on whose class is an intent.
+func trainOnly(ts []Template, real int) []bool {
+	out := make([]bool, len(ts))
+	for i := real; i < len(ts); i++ {
+		out[i] = intent.Known(ts[i].Intent)
+	}
 	return out
 }
 

@@ -16,7 +16,7 @@ func defaultIndex(t testing.TB, extra ...answer.Template) *answer.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer.NewIndex(append(ts, extra...))
+	return answer.NewIndex(append(ts, extra...), offTopic())
 }
 
 func TestMatchDefaultPack(t *testing.T) {
@@ -142,4 +142,14 @@ func BenchmarkMatch(b *testing.B) {
 		q := texts[i%len(texts)]
 		ix.Match(q.text, q.locale, "m1", now)
 	}
+}
+
+// offTopic is the training the answer tests give the index: the hand-written off-topic questions only, so they
+// test the index on the pack's examples alone (triage adds the platform's phrasings).
+func offTopic() answer.Training {
+	t := answer.Training{}
+	for locale, qs := range answer.OffTopicExamples() {
+		t[locale] = map[string][]string{answer.OffTopic: qs}
+	}
+	return t
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // model is a multinomial logistic regression over (locale, intent) classes, trained on the example questions:
@@ -30,9 +31,11 @@ type entry struct {
 // Training settings: few epochs suffice on a few hundred short examples per locale; L2 keeps weights small so
 // unfamiliar text yields flat, low-confidence probabilities.
 const (
-	epochs = 40
+	epochs = 20
 	rate   = 2.0
 	l2     = 0.0001
+	// minWeight: a term's weight for a class below this moves that class's logit by less than about 0.01.
+	minWeight = 0.05
 )
 
 // example is one example question of a template: examples[doc] in train.
@@ -90,57 +93,92 @@ func train(ts []Template, learn []example, examples [][]entry, nTerms int) model
 			order = append(order, e)
 		}
 	}
-	rng := rand.New(rand.NewPCG(4, 2))
-	p := make([]float64, nc)
+	// Each locale's classes have a softmax of their own and their own columns of the weights, so the locales train
+	// apart, in parallel, each in a fixed order: the result does not depend on scheduling.
+	byLocale := map[int][]example{}
+	for _, ex := range order {
+		first := lo[m.ofTemplate[ex.template]]
+		byLocale[first] = append(byLocale[first], ex)
+	}
+	var wg sync.WaitGroup
+	for first, exs := range byLocale {
+		wg.Go(func() { m.trainLocale(exs, examples, first, hi[first], uint64(first)) })
+	}
+	wg.Wait()
+	// Weights too small to move a probability are dropped: the snapshot stores only the others.
+	for i, w := range m.weights {
+		if w > -minWeight && w < minWeight {
+			m.weights[i] = 0
+		}
+	}
+	halfPrecision(m.weights)
+	return m
+}
+
+// trainLocale runs stochastic gradient descent on the examples of the classes [a, b), which are one locale's. It
+// trains its own matrix of those classes' columns, so that two locales training at once share no cache lines,
+// and copies it into m.weights at the end.
+func (m *model) trainLocale(order []example, examples [][]entry, a, b int, seed uint64) {
+	nc, k := len(m.classes), b-a
+	nTerms := len(m.weights) / max(1, nc)
+	w := make([]float32, nTerms*k)
+	bias := make([]float32, k)
+	rng := rand.New(rand.NewPCG(4, 2+seed))
+	p := make([]float64, k)
 	// The weights averaged over the second half of training vary less with the order examples came in.
-	avgW, avgB := make([]float32, len(m.weights)), make([]float32, nc)
+	avgW, avgB := make([]float32, len(w)), make([]float32, k)
 	averaged := 0
 	for epoch := 0; epoch < epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		lr := rate / (1 + 0.1*float64(epoch))
 		for _, ex := range order {
-			y, d := m.ofTemplate[ex.template], ex.doc
-			a, b := lo[y], hi[y]
-			for c := a; c < b; c++ {
-				z := float64(m.bias[c])
-				for _, e := range examples[d] {
-					z += float64(e.x * m.weights[int(e.term)*nc+c])
-				}
-				p[c] = z
+			y, d := m.ofTemplate[ex.template]-a, ex.doc
+			for c := range k {
+				p[c] = float64(bias[c])
 			}
-			softmax(p[a:b])
-			for c := a; c < b; c++ {
+			for _, e := range examples[d] {
+				row := w[int(e.term)*k : int(e.term)*k+k]
+				for c, x := range row {
+					p[c] += float64(e.x * x)
+				}
+			}
+			softmax(p)
+			for c := range k {
 				g := p[c]
 				if c == y {
 					g--
 				}
-				m.bias[c] -= float32(lr * g)
-				for _, e := range examples[d] {
-					w := &m.weights[int(e.term)*nc+c]
-					*w -= float32(lr * (g*float64(e.x) + l2*float64(*w)))
+				bias[c] -= float32(lr * g)
+			}
+			for _, e := range examples[d] {
+				row := w[int(e.term)*k : int(e.term)*k+k]
+				for c := range row {
+					g := p[c]
+					if c == y {
+						g--
+					}
+					row[c] -= float32(lr * (g*float64(e.x) + l2*float64(row[c])))
 				}
 			}
 		}
 		if epoch >= epochs/2 {
-			for i, w := range m.weights {
-				avgW[i] += w
+			for i, x := range w {
+				avgW[i] += x
 			}
-			for i, b := range m.bias {
-				avgB[i] += b
+			for c, x := range bias {
+				avgB[c] += x
 			}
 			averaged++
 		}
 	}
-	if averaged > 0 {
-		for i := range avgW {
-			m.weights[i] = avgW[i] / float32(averaged)
-		}
-		for i := range avgB {
-			m.bias[i] = avgB[i] / float32(averaged)
+	for t := range nTerms {
+		for c := range k {
+			m.weights[t*nc+a+c] = avgW[t*k+c] / float32(averaged)
 		}
 	}
-	halfPrecision(m.weights)
-	return m
+	for c := range k {
+		m.bias[a+c] = avgB[c] / float32(averaged)
+	}
 }
 
 // localeRanges returns, for each class, the bounds of its locale's classes.

@@ -8,34 +8,22 @@ import (
 //go:embed outofscope.txt
 var outOfScopeText string
 
-// outOfScope are pseudo-templates (no intent, never answered) holding off-topic questions per locale: the
-// matcher's classifier learns them as one more class, whose share of probability lowers every real
-// template's confidence for chit-chat, general knowledge and other shops' questions.
-var outOfScope = parseOutOfScope(outOfScopeText)
+// OffTopic is the class of text no shop answers (chit-chat, general knowledge, other shops): with its sentences
+// in the Training, its share of probability lowers every template's confidence for such text, and a triage may
+// decline it politely.
+const OffTopic = "offtopic"
 
-func parseOutOfScope(text string) []Template {
-	byLocale := map[string]*Template{}
-	var order []string
-	for _, line := range strings.Split(text, "\n") {
+// OffTopicExamples returns the hand-written off-topic questions of outofscope.txt, by locale.
+func OffTopicExamples() map[string][]string {
+	out := map[string][]string{}
+	for _, line := range strings.Split(outOfScopeText, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		locale, q, ok := strings.Cut(line, "|")
-		if !ok {
-			continue
+		if locale, q, ok := strings.Cut(line, "|"); ok {
+			out[locale] = append(out[locale], q)
 		}
-		t, seen := byLocale[locale]
-		if !seen {
-			t = &Template{ID: "out-of-scope." + locale, Locale: locale, Merchant: Platform}
-			byLocale[locale] = t
-			order = append(order, locale)
-		}
-		t.Examples = append(t.Examples, q)
-	}
-	out := make([]Template, 0, len(order))
-	for _, l := range order {
-		out = append(out, *byLocale[l])
 	}
 	return out
 }

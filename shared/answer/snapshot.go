@@ -10,7 +10,7 @@ import (
 
 // indexFormat heads every encoded index; a reader refuses any other, so a responder built before a format change
 // rebuilds from the templates instead of misreading a newer snapshot.
-const indexFormat = "breakwater-index/1\n"
+const indexFormat = "breakwater-index/2\n"
 
 // maxWeights bounds what a decoder allocates for a model: 64 times what the default pack needs.
 const maxWeights = 1 << 24
@@ -31,6 +31,10 @@ func (ix *Index) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, indexFormat...)
 	b = appendBytes(b, js)
 	b = binary.AppendUvarint(b, uint64(ix.real))
+	b = binary.AppendUvarint(b, uint64(len(ix.speller.words)))
+	for _, w := range ix.speller.words {
+		b = appendBytes(b, []byte(w))
+	}
 	b = appendFloat(b, ix.oovIDF)
 	b = binary.AppendUvarint(b, uint64(ix.docs))
 	for _, d := range ix.docOf {
@@ -104,6 +108,12 @@ func decodeIndex(r *reader) (*Index, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	ix.real = r.count(len(ix.templates))
+	ix.trainOnly = trainOnly(ix.templates, ix.real)
+	words := make([]string, r.count(len(r.b)))
+	for i := range words {
+		words[i] = string(r.bytes())
+	}
+	ix.speller = newSpeller(words)
 	ix.oovIDF = r.float()
 	ix.docs = r.count(len(ix.templates))
 	ix.docOf = make([]int32, len(ix.templates))
@@ -171,10 +181,7 @@ func decodeIndex(r *reader) (*Index, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	ix.scratch.New = func() any {
-		return &scratch{scores: make([]float32, ix.docs),
-			logits: make([]float32, nc), picks: make([]pick, nc)}
-	}
+	ix.scratch.New = ix.newScratch
 	return ix, nil
 }
 

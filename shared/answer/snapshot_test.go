@@ -30,7 +30,7 @@ func snapshotTemplates(t testing.TB) []answer.Template {
 
 func TestSnapshotMatchesExactlyAsTheBuiltIndex(t *testing.T) {
 	ts := snapshotTemplates(t)
-	built := answer.NewIndex(ts)
+	built := answer.NewIndex(ts, offTopic())
 	enc, err := built.AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +90,13 @@ func TestSnapshotMatchesExactlyAsTheBuiltIndex(t *testing.T) {
 }
 
 func TestDecodeIndexRefusesDamagedSnapshots(t *testing.T) {
-	enc, err := answer.NewIndex(snapshotTemplates(t)).AppendBinary(nil)
+	enc, err := answer.NewIndex(snapshotTemplates(t), offTopic()).AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	damaged := map[string][]byte{
 		"empty":          nil,
-		"other format":   append([]byte("breakwater-index/2\n"), enc[len("breakwater-index/1\n"):]...),
+		"other format":   append([]byte("breakwater-index/1\n"), enc[len("breakwater-index/2\n"):]...),
 		"trailing bytes": append(append([]byte(nil), enc...), 0),
 	}
 	for _, n := range []int{1, 30, len(enc) / 3, len(enc) / 2, len(enc) - 1} {
@@ -116,7 +116,7 @@ func FuzzDecodeIndex(f *testing.F) {
 		{ID: "a", Intent: "order.track", Locale: "en", Merchant: "*", Examples: []string{"where is my order"}, Answer: "On its way."},
 		{ID: "b", Intent: "refund.status", Locale: "zh-CN", Merchant: "m1", Examples: []string{"退款到哪了"}, Answer: "已退款。"},
 	}
-	enc, err := answer.NewIndex(small).AppendBinary(nil)
+	enc, err := answer.NewIndex(small, offTopic()).AppendBinary(nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -20,8 +20,9 @@ const (
 	hanBigram     = 1.0
 	hanUnigram    = 0.3
 	numberWeight  = 0.5
+	pairWeight    = 0.5
 	// oovFactor scales the weight of query terms no example has; they lower the query's similarity to everything.
-	oovFactor = 1.0
+	oovFactor = 0.5
 )
 
 // Tags keep features of different kinds apart when hashed.
@@ -31,6 +32,7 @@ const (
 	tagHan1
 	tagHan2
 	tagNumber
+	tagPair
 )
 
 const (
@@ -73,7 +75,7 @@ var hanBigramStop = map[[2]rune]bool{
 	{'你', '好'}: true, {'请', '问'}: true, {'谢', '谢'}: true, {'麻', '烦'}: true, {'您', '好'}: true,
 }
 
-// normalizeRune folds full-width ASCII to ASCII and letters to lower case.
+// normalizeRune folds full-width ASCII to ASCII, letters to lower case and Traditional Chinese to Simplified.
 func normalizeRune(r rune) rune {
 	if r >= 0xFF01 && r <= 0xFF5E {
 		r -= 0xFEE0
@@ -84,6 +86,9 @@ func normalizeRune(r rune) rune {
 		}
 		return r
 	}
+	if s, ok := t2s[r]; ok {
+		return s
+	}
 	return unicode.ToLower(r)
 }
 
@@ -91,45 +96,61 @@ func isHan(r rune) bool {
 	return r >= 0x4E00 && r <= 0x9FFF || r >= 0x3400 && r <= 0x4DBF || unicode.Is(unicode.Han, r)
 }
 
-// appendFeatures appends the features of text to dst; word is scratch space for the current word, returned for reuse.
-func appendFeatures(dst []feature, text string, word []rune) ([]feature, []rune) {
-	word = word[:0]
-	var prevHan rune
+// featurizer turns text into features. word is scratch space for the current Latin word; fix, when set,
+// may replace a word before it becomes features (the index's spelling correction); pairs keeps word pairs.
+type featurizer struct {
+	word []rune
+	fix  func(word []rune) []rune
+	prev uint64 // hash of the previous Latin word in the same run of words, 0 at a boundary
+}
+
+// appendFeatures appends the features of text to dst.
+func (z *featurizer) appendFeatures(dst []feature, text string) []feature {
+	z.word, z.prev = z.word[:0], 0
+	var prevHan, last rune
 	for _, r := range text {
 		r = normalizeRune(r)
 		switch {
 		case isHan(r):
-			if len(word) > 0 {
-				dst = appendWord(dst, word)
-				word = word[:0]
+			if len(z.word) > 0 {
+				dst = z.appendWord(dst)
 			}
+			z.prev = 0
 			if !hanStop[r] {
 				dst = append(dst, feature{hashRunes(tagHan1, []rune{r}), hanUnigram})
 			}
 			if prevHan != 0 && !hanBigramStop[[2]rune{prevHan, r}] {
 				dst = append(dst, feature{hashRunes(tagHan2, []rune{prevHan, r}), hanBigram})
 			}
-			prevHan = r
+			prevHan, last = r, r
 			continue
 		case r == '\'' || r == '’':
 			// don't -> dont, what's -> whats
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			word = append(word, r)
+			z.word = append(z.word, r)
 		default:
-			if len(word) > 0 {
-				dst = appendWord(dst, word)
-				word = word[:0]
+			if len(z.word) > 0 {
+				dst = z.appendWord(dst)
+			}
+			if r == '{' && last == '{' {
+				// A {{placeholder}} a storefront or a macro left in the text stands for an id, like an order number.
+				dst = append(dst, feature{hashRunes(tagNumber, nil), numberWeight})
+			}
+			if r != ' ' {
+				z.prev = 0 // word pairs do not span punctuation
 			}
 		}
-		prevHan = 0
+		prevHan, last = 0, r
 	}
-	if len(word) > 0 {
-		dst = appendWord(dst, word)
+	if len(z.word) > 0 {
+		dst = z.appendWord(dst)
 	}
-	return dst, word
+	return dst
 }
 
-func appendWord(dst []feature, word []rune) []feature {
+func (z *featurizer) appendWord(dst []feature) []feature {
+	word := z.word
+	z.word = z.word[:0]
 	digits := 0
 	for _, r := range word {
 		if unicode.IsDigit(r) {
@@ -138,13 +159,22 @@ func appendWord(dst []feature, word []rune) []feature {
 	}
 	if digits >= 4 {
 		// Order, tracking and phone numbers: that there is one matters, not which.
+		z.prev = 0
 		return append(dst, feature{hashRunes(tagNumber, nil), numberWeight})
 	}
 	if len(word) <= 8 && stopWords[string(word)] {
 		return dst
 	}
+	if z.fix != nil {
+		word = z.fix(word)
+	}
 	word = stem(word)
-	dst = append(dst, feature{hashRunes(tagWord, word), wordWeight})
+	h := hashRunes(tagWord, word)
+	dst = append(dst, feature{h, wordWeight})
+	if z.prev != 0 {
+		dst = append(dst, feature{pairHash(z.prev, h), pairWeight})
+	}
+	z.prev = h
 	if len(word) < 3 {
 		return dst
 	}
@@ -162,6 +192,18 @@ func appendWord(dst []feature, word []rune) []feature {
 		dst = append(dst, feature{hashRunes(tagTrigram, tri[:]), trigramWeight})
 	}
 	return dst
+}
+
+// pairHash is the feature of two words in a row ("money back", "sign up", "how long").
+func pairHash(a, b uint64) uint64 {
+	h := fnvOffset
+	h ^= uint64(tagPair)
+	h *= fnvPrime
+	h ^= a
+	h *= fnvPrime
+	h ^= b
+	h *= fnvPrime
+	return h
 }
 
 // stem strips the commonest English inflections so "orders", "ordered" and "ordering" meet "order".
@@ -190,4 +232,19 @@ func Normalize(text string) string {
 		}
 	}
 	return b.String()
+}
+
+// Simplify writes Traditional Chinese characters of text in their Simplified form, and leaves the rest as it is.
+func Simplify(text string) string {
+	for _, r := range text {
+		if _, ok := t2s[r]; ok {
+			return strings.Map(func(r rune) rune {
+				if s, ok := t2s[r]; ok {
+					return s
+				}
+				return r
+			}, text)
+		}
+	}
+	return text
 }

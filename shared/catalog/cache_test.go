@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/contact"
 	"breakwater/shared/priority"
 	"breakwater/shared/triage"
@@ -23,6 +26,19 @@ type packSource struct {
 	snapshotErr error
 
 	versions, loads, snapshots int
+}
+
+// quickBuild builds from the templates' own examples only, without the platform's phrasings: a fraction of a
+// second instead of seconds, for tests of the caching, not of the matcher.
+func quickBuild(ts []answer.Template, rules map[string]priority.Rules) (*triage.Triage, error) {
+	return triage.Build(ts, rules, nil)
+}
+
+// newCache is NewCache with quickBuild.
+func newCache(src source, every time.Duration) *Cache {
+	c := NewCache(src, every)
+	c.Build = quickBuild
+	return c
 }
 
 func newPackSource(t *testing.T) *packSource {
@@ -43,6 +59,15 @@ func newPackSource(t *testing.T) *packSource {
 func (s *packSource) Version(context.Context) (int64, error) {
 	s.versions++
 	return s.version, nil
+}
+
+func (s *packSource) Published(ctx context.Context) (int64, string, error) {
+	v, err := s.Version(ctx)
+	if s.snapshot == nil || err != nil {
+		return v, "", err
+	}
+	sum := sha256.Sum256(s.snapshot)
+	return v, hex.EncodeToString(sum[:]), nil
 }
 
 func (s *packSource) EachTemplate(_ context.Context, visit func(string, []byte) error) error {
@@ -90,7 +115,7 @@ func TestCacheLoadsOncePerVersion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tri, err := triage.New(c.Templates, c.Rules)
+				tri, err := quickBuild(c.Templates, c.Rules)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -100,7 +125,7 @@ func TestCacheLoadsOncePerVersion(t *testing.T) {
 			}
 			src.loads, src.versions = 0, 0
 			now := time.Date(2026, 11, 11, 0, 0, 0, 0, time.UTC)
-			c := NewCache(src, tt.refresh)
+			c := newCache(src, tt.refresh)
 			c.Now = func() time.Time { return now }
 			for i := range 20 {
 				if tt.bump && i == 10 {
@@ -134,7 +159,7 @@ func TestCacheBuildsWhenTheSnapshotIsUnusable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := newPackSource(t)
 			src(s)
-			tri, err := NewCache(s, time.Minute).Get(context.Background())
+			tri, err := newCache(s, time.Minute).Get(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +179,7 @@ func TestCacheServesTheLastGoodTriage(t *testing.T) {
 	down := false
 	src := unreachable{newPackSource(t), &down}
 	now := time.Now()
-	c := NewCache(src, time.Second)
+	c := newCache(src, time.Second)
 	c.Now = func() time.Time { return now }
 	first, err := c.Get(context.Background())
 	if err != nil {
@@ -165,7 +190,7 @@ func TestCacheServesTheLastGoodTriage(t *testing.T) {
 	if err != nil || second != first {
 		t.Fatalf("with the catalog unreadable: %p, %v; want the last good %p", second, err, first)
 	}
-	if _, err := NewCache(src, time.Second).Get(context.Background()); err == nil {
+	if _, err := newCache(src, time.Second).Get(context.Background()); err == nil {
 		t.Fatal("a cold cache with the catalog unreadable returned no error")
 	}
 }
@@ -181,4 +206,31 @@ func (u unreachable) Version(ctx context.Context) (int64, error) {
 		return 0, errors.New("catalog unreachable")
 	}
 	return u.packSource.Version(ctx)
+}
+
+func (u unreachable) Published(ctx context.Context) (int64, string, error) {
+	if *u.down {
+		return 0, "", errors.New("catalog unreachable")
+	}
+	return u.packSource.Published(ctx)
+}
+
+// A cache holding the very snapshot the catalog publishes (a responder's built-in default) decodes it without
+// reading it; any other published snapshot is read.
+func TestCacheHoldingTheSnapshotDoesNotReadIt(t *testing.T) {
+	src := newPackSource(t)
+	src.snapshot = builtin.Snapshot()
+	if _, err := newCache(src, time.Minute).Holding(builtin.Snapshot()).Get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if src.snapshots != 0 || src.loads != 0 {
+		t.Errorf("snapshot reads %d, template loads %d; want neither", src.snapshots, src.loads)
+	}
+	held := append([]byte("another"), builtin.Snapshot()...)
+	if _, err := newCache(src, time.Minute).Holding(held).Get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if src.snapshots != 1 || src.loads != 0 {
+		t.Errorf("holding another snapshot: snapshot reads %d, template loads %d; want one read", src.snapshots, src.loads)
+	}
 }

@@ -114,6 +114,38 @@ func (w *Writer) PutRules(ctx context.Context, merchant string, r priority.Rules
 	return w.changed(ctx)
 }
 
+// Seed writes templates and the platform's rules as one change, and publishes snapshot as that change's
+// triage instead of building it: snapshot must be the triage of exactly these templates and rules (the built-in
+// default, see package builtin). It spares the local stack and every test fixture the matcher's training.
+func (w *Writer) Seed(ctx context.Context, ts []answer.Template, rules priority.Rules, snapshot []byte) error {
+	bodies := make(map[string][]byte, len(ts))
+	for _, t := range ts {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("seed templates: %w", err)
+		}
+		body, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("encode template %s: %w", t.ID, err)
+		}
+		bodies[t.ID] = body
+	}
+	body, err := json.Marshal(rules)
+	if err != nil {
+		return fmt.Errorf("encode platform rules: %w", err)
+	}
+	if err := w.store.PutTemplates(ctx, bodies); err != nil {
+		return err
+	}
+	if err := w.store.PutRules(ctx, answer.Platform, body); err != nil {
+		return err
+	}
+	version, err := w.store.Bump(ctx)
+	if err != nil {
+		return err
+	}
+	return w.store.PutSnapshot(ctx, version, snapshot)
+}
+
 // Version returns the catalog's version; 0 means nothing was ever written.
 func (w *Writer) Version(ctx context.Context) (int64, error) { return w.store.Version(ctx) }
 

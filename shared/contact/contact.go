@@ -116,8 +116,10 @@ type Record struct {
 	Contact
 	Status Status `json:"status"`
 	// Answer is the bot's or the agent's reply, as plain text.
-	Answer     string            `json:"answer,omitempty"`
-	AnsweredBy string            `json:"answeredBy,omitempty"` // "bot" or the agent's id
+	Answer     string `json:"answer,omitempty"`
+	AnsweredBy string `json:"answeredBy,omitempty"` // "bot" or the agent's id
+	// Declined marks a bot answer that declined an off-topic question: nothing was queued.
+	Declined   bool              `json:"declined,omitempty"`
 	Intent     string            `json:"intent,omitempty"`
 	Template   string            `json:"template,omitempty"`
 	Confidence float64           `json:"confidence,omitempty"`

@@ -20,11 +20,14 @@ const (
 	PaymentProblem = "payment.problem"
 	Dispute        = "dispute"
 	Fraud          = "fraud"
-	NoMatch        = "no.match"
+	// ProblemReport is a report that something does not work for the shopper (sign-up, log-in, the app, checkout):
+	// a how-to answer would not help.
+	ProblemReport = "problem.report"
+	NoMatch       = "no.match"
 )
 
 // Reasons lists every hand-off reason.
-var Reasons = []string{HumanRequest, Complaint, PaymentProblem, Dispute, Fraud, NoMatch}
+var Reasons = []string{HumanRequest, Complaint, PaymentProblem, Dispute, Fraud, ProblemReport, NoMatch}
 
 // Known reports whether name is one of Intents.
 func Known(name string) bool { return slices.Contains(Intents, name) }

@@ -101,6 +101,7 @@ func DefaultRules() Rules {
 			"payment.problem": "urgent",
 			"dispute":         "urgent",
 			"fraud":           "urgent",
+			"problem.report":  "normal",
 			"no.match":        "low",
 		},
 		Base:          "normal",

@@ -186,6 +186,7 @@ var Routes = []Route{
 const (
 	MetricsNamespace  = "Breakwater"
 	MetricAnswered    = "ContactsAnswered"            // responder, per contact answered by a template
+	MetricDeclined    = "ContactsDeclined"            // responder, per off-topic contact the bot declined
 	MetricQueued      = "ContactsQueued"              // responder, dimension Priority
 	MetricRejected    = "ContactsRejected"            // responder and intake
 	MetricAccepted    = "ContactsAccepted"            // intake

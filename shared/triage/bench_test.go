@@ -2,6 +2,7 @@ package triage_test
 
 import (
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,13 +58,18 @@ func benchContacts() map[string][]contact.Contact {
 	return map[string][]contact.Contact{"routine-en": routineEN, "routine-zh": routineZH, "handoff": handoff, "mixed": mixed}
 }
 
-func defaultTriage(tb testing.TB) *triage.Triage {
-	tb.Helper()
+// builtDefault is the shipped pack's triage, built and trained once per test binary: training takes seconds.
+var builtDefault = sync.OnceValues(func() (*triage.Triage, error) {
 	ts, err := pack.Default()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	tri, err := triage.New(ts, map[string]priority.Rules{})
+	return triage.New(ts, map[string]priority.Rules{})
+})
+
+func defaultTriage(tb testing.TB) *triage.Triage {
+	tb.Helper()
+	tri, err := builtDefault()
 	if err != nil {
 		tb.Fatal(err)
 	}

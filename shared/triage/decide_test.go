@@ -23,6 +23,7 @@ func TestDecide(t *testing.T) {
 		locale    contact.Locale
 		ctx       *contact.Context
 		auto      bool
+		decline   bool
 		intent    string            // for auto
 		answerHas string            // for auto
 		reason    string            // for human
@@ -34,7 +35,11 @@ func TestDecide(t *testing.T) {
 		{name: "angry routine question goes to a person, raised", text: "wtf where is my package", locale: contact.English, reason: intent.Complaint, atLeast: priority.Urgent},
 		{name: "person requested", text: "转人工", locale: contact.Chinese, reason: intent.HumanRequest, atLeast: priority.High},
 		{name: "payment problem is urgent", text: "i was charged twice for one order", locale: contact.English, reason: intent.PaymentProblem, atLeast: priority.Urgent},
-		{name: "off topic", text: "what's the weather like in paris", locale: contact.English, reason: intent.NoMatch, atLeast: priority.Low},
+		{name: "off topic is declined", text: "what's the weather like in paris", locale: contact.English, decline: true},
+		{name: "off topic in Chinese is declined", text: "一加一等于几", locale: contact.Chinese, decline: true},
+		{name: "off topic with an order number goes to a person", text: "what's the weather like where order 55512345 is", locale: contact.English, reason: intent.NoMatch, atLeast: priority.Low},
+		{name: "an invisible character does not hide a guard word", text: "someone committed fr\u200baud on my account", locale: contact.English, reason: intent.Fraud, atLeast: priority.Urgent},
+		{name: "traditional characters read as simplified", text: "我要轉人工", locale: contact.Chinese, reason: intent.HumanRequest, atLeast: priority.High},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +48,15 @@ func TestDecide(t *testing.T) {
 			d := tr.Decide(c, evalNow)
 			if got, want := d.Auto, tt.auto; got != want {
 				t.Fatalf("auto = %v, want %v (intent %s %.2f, reasons %v)", got, want, d.Intent, d.Confidence, d.Reasons)
+			}
+			if got, want := d.Decline, tt.decline; got != want {
+				t.Fatalf("decline = %v, want %v (others %v, reasons %v)", got, want, d.Others, d.Reasons)
+			}
+			if tt.decline {
+				if d.Answer == "" || len(d.Reasons) != 0 {
+					t.Errorf("a decline answers %q with reasons %v, want a reply and no hand-off", d.Answer, d.Reasons)
+				}
+				return
 			}
 			if tt.auto {
 				if got, want := d.Intent, tt.intent; got != want {
@@ -70,7 +84,7 @@ func TestDecideTopicSettlesACloseCall(t *testing.T) {
 		{ID: "w", Intent: "warranty", Locale: "en", Merchant: answer.Platform, Examples: examples, Answer: "warranty answer"},
 		{ID: "r", Intent: "return.policy", Locale: "en", Merchant: answer.Platform, Examples: examples, Answer: "return answer"},
 	}
-	tr, err := triage.New(ts, nil)
+	tr, err := triage.Build(ts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,10 +47,11 @@ var rules = []rule{
 		"找个客服", "找客服", "跟我说话", "和我说话", "跟我聊", "和我聊", "客服来", "接通客服", "要客服",
 		"客服呢", "请人工", "人工处理", "真人客服", "自动回复", "听不懂", "答非所问", "没用的回复",
 	}, unless: []string{
-		"扫地机器人", "机器人玩具", "robot vacuum", "robot mop", "robotic", "怎么找客服", "怎么联系客服",
+		"联系客服呢", "找客服呢", "扫地机器人", "机器人玩具", "robot vacuum", "robot mop", "robotic", "怎么找客服", "怎么联系客服",
 		"user agent", "shipping agent", "customs agent", "travel agent", "password manager", "account manager",
 		"agents online", "agents available", "are your agents", "agents work",
 		"人工智能", "人工客服什么时候", "人工客服几点", "人工几点", "人工客服上班", "人工客服的时间", "人工服务时间",
+		"人工客服什么时间", "找人代付", "态度超好", "态度很好", "给你们点赞",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
@@ -111,7 +112,7 @@ var rules = []rule{
 		"赶紧给我", "立刻给我", "马上处理", "赶紧处理", "彻底失望", "只收到", "只来了", "空盒", "二手", "色差",
 		"货不对板", "不符", "质量问题", "质量太差", "质量差", "质量不行", "质量真不行", "这质量", "什么质量",
 		"根本不能用", "就不能用", "就是坏的", "就坏了", "坏的", "怪味", "异味", "漏水", "泡了", "淋湿", "丢了", "弄丢",
-		"延误", "延迟", "耽误", "被偷", "偷了", "丢件", "不通知", "凭什么", "莫名其妙", "他妈", "妈的", "tmd", "卧槽", "我靠", "靠！",
+		"延误", "延迟", "耽误", "被偷", "偷了", "丢件", "不通知", "凭什么", "莫名其妙", "他妈", "你妈", "尼玛", "妈的，", "妈的!", "妈的！", "tmd", "卧槽", "我靠", "靠！",
 		"再也不", "什么态度", "不给解决", "不解决", "没解决", "太让人", "到底", "你们什么意思", ",什么意思", "乱签收",
 		"骂人", "拖着", "被拒", "有色差", "根本没收到", "根本没有", "两只尺码", "尺码不一样", "赠品没有",
 		"没给赠品", "第三次", "第四次", "好几次了", "多少次", "没人解决", "还是没人", "说好的", "承诺",
@@ -122,7 +123,7 @@ var rules = []rule{
 		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
 	}, unless: []string{
-		"没有问题", "what if", "如果", "what happens if",
+		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
 	}},
 	{reason: intent.Complaint, all: [][]string{
 		{"签收", "送到了", "显示送达", "已送达"},
@@ -201,6 +202,7 @@ var rules = []rule{
 		"订单没显示", "钱没退", "原价扣", "扣的钱", "付款显示异常", "付款页面卡", "钱已经付了",
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
+		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
 	}, unless: []string{"how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
@@ -221,7 +223,7 @@ var rules = []rule{
 		"outside the platform", "someone used", "someone logged", "someone changed", "someone ordered",
 		"someone is using", "someone has", "unknown login", "gift card was used", "my points were",
 		"诈骗", "骗子", "被骗", "盗刷", "被盗", "盗用", "盗号", "冒充", "假冒", "钓鱼", "点链接", "链接是你们",
-		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "要验证码", "问我要", "让我转账",
+		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "问我要验证码", "跟我要验证码", "向我要验证码", "索要验证码", "要我的验证码", "问我要密码", "问我要银行卡", "让我转账",
 		"要我转账", "叫我转账", "转账给",
 		"扫码退款", "不是我买", "没下过", "不是我下", "假网站", "身份信息", "以你们名义", "密码被改",
 		"有人用我", "不是我的订单", "加我微信", "正规", "奇怪的短信", "奇怪的电话", "奇怪的邮件", "可疑",
@@ -236,7 +238,7 @@ var rules = []rule{
 	{reason: negativeSentiment, any: []string{
 		"angry", "furious", "hate", "disgust*", "wtf", "the hell", "damn", "fuck*", "shit*",
 		"bullshit", "pissed", "ridiculous", "unacceptable", "pathetic", "worst", "useless", "horrible",
-		"气死", "愤怒", "生气", "他妈", "妈的", "tmd", "卧槽", "垃圾", "恶心", "受够", "太过分", "无语",
+		"气死", "愤怒", "生气", "他妈", "你妈", "尼玛", "妈的，", "妈的!", "妈的！", "tmd", "卧槽", "垃圾", "恶心", "受够", "太过分", "无语",
 		"搞什么",
 	}},
 }

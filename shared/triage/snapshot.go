@@ -43,5 +43,5 @@ func Decode(b []byte) (*Triage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode triage: %w", err)
 	}
-	return &Triage{index: ix, rules: rules}, nil
+	return &Triage{index: ix, rules: rules, Thresholds: DefaultThresholds}, nil
 }

@@ -1,47 +1,101 @@
-// Package triage decides, for one contact, whether a template answers it or a person must, and how urgently.
+// Package triage decides, for one contact, whether a template answers it, a person must, or the bot declines it
+// as off-topic, and how urgently a person must see it.
 package triage
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"breakwater/shared/answer"
+	"breakwater/shared/answer/pack"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 	"breakwater/shared/priority"
 )
 
-// Thresholds: the best template must reach MinConfidence and beat the runner-up by MinMargin. Scores are the
-// matcher's intent probabilities (see answer.Index). Tuned on testdata/dev.jsonl (see EVAL.md): confidences from
-// 0.30 to 0.50 with margins around 0.20 meet the targets there; this pair sits inside that region, leaning to
-// precision because a wrong answer costs more than a short wait for a person.
+// Thresholds on the matcher's probabilities (answer.Result), chosen on the development set (see EVAL.md):
+//   - a template answers when its intent reaches MinConfidence, beats the runner-up by MinMargin and beats every
+//     hand-off class;
+//   - a hand-off class (complaint, payment problem, ...) sends the contact to a person with that reason when it
+//     reaches MinHandoff and beats every intent;
+//   - the bot declines off-topic text when the off-topic class reaches MinDecline, beats everything else, and the
+//     text mentions nothing of a shop (shopCue).
 const (
-	MinConfidence = 0.36
+	MinConfidence = 0.45
 	MinMargin     = 0.20
+	MinHandoff    = 0.40
+	MinDecline    = 0.60
 )
+
+// Thresholds are the four thresholds a Triage decides with.
+type Thresholds struct {
+	Confidence, Margin, Handoff, Decline float64
+}
+
+// DefaultThresholds are the constants above.
+var DefaultThresholds = Thresholds{Confidence: MinConfidence, Margin: MinMargin, Handoff: MinHandoff, Decline: MinDecline}
 
 // Decision is what happens to one contact.
 type Decision struct {
-	Auto       bool
-	Intent     string
+	// Auto: a template answers. Decline: the bot answers that it cannot help with this (off-topic) and that a
+	// person is one message away; nothing is queued. Neither: a person must, see Priority and Reasons.
+	Auto    bool
+	Decline bool
+	Intent  string
+	// Template is the answering template's id when Auto.
 	Template   string
 	Confidence float64
-	// Answer is the rendered reply when Auto.
+	// Answer is the rendered reply when Auto or Decline.
 	Answer     string
 	Priority   priority.Priority
 	Reasons    []string
 	Candidates []answer.Candidate
+	// Others are the probabilities of the classes no template answers (off-topic, hand-off reasons).
+	Others []answer.Other
 }
 
-// Triage holds the template index and the priority rules; it is built once per template load.
+// Triage holds the template index and the priority rules; it is built once per catalog version.
 type Triage struct {
 	index *answer.Index
 	rules map[string]priority.Rules
+	// Thresholds start as DefaultThresholds; the evaluation sweeps them on the development set.
+	Thresholds Thresholds
 }
 
-// New builds a Triage from templates and per-merchant rules; rules for answer.Platform apply to merchants without their own.
+// New builds a Triage from templates and per-merchant rules, trained on the templates' examples and the
+// platform's phrasings (pack.Phrasings); rules for answer.Platform apply to merchants without their own.
 func New(templates []answer.Template, rules map[string]priority.Rules) (*Triage, error) {
+	training, err := PlatformTraining()
+	if err != nil {
+		return nil, fmt.Errorf("build triage: %w", err)
+	}
+	return Build(templates, rules, training)
+}
+
+// PlatformTraining is what every catalog's matcher learns from besides its templates' examples: the phrasing
+// grammars' sentences and the hand-written off-topic questions.
+func PlatformTraining() (answer.Training, error) {
+	phrased, err := pack.Phrasings()
+	if err != nil {
+		return nil, err
+	}
+	training := answer.Training{}
+	for locale, classes := range phrased {
+		training[locale] = maps.Clone(classes)
+	}
+	for locale, qs := range answer.OffTopicExamples() {
+		if training[locale] == nil {
+			training[locale] = map[string][]string{}
+		}
+		training[locale][answer.OffTopic] = append(append([]string(nil), training[locale][answer.OffTopic]...), qs...)
+	}
+	return training, nil
+}
+
+// Build is New with the training given, for tests that need a matcher of their own templates alone.
+func Build(templates []answer.Template, rules map[string]priority.Rules, training answer.Training) (*Triage, error) {
 	var errs []error
 	for _, t := range templates {
 		if err := t.Validate(); err != nil {
@@ -58,7 +112,7 @@ func New(templates []answer.Template, rules map[string]priority.Rules) (*Triage,
 		}
 		rules = merged
 	}
-	return &Triage{index: answer.NewIndex(templates), rules: rules}, nil
+	return &Triage{index: answer.NewIndex(templates, training), rules: rules, Thresholds: DefaultThresholds}, nil
 }
 
 // Rules returns the priority rules that apply to merchant.
@@ -69,22 +123,36 @@ func (t *Triage) Rules(merchant string) priority.Rules {
 	return t.rules[answer.Platform]
 }
 
-// Decide answers c from a template when one fits with confidence and nothing calls for a person; otherwise it picks a human queue.
+// Decide answers c from a template when one fits with confidence and nothing calls for a person, declines
+// off-topic text, and otherwise picks a human queue.
 func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
-	signals := Inspect(c.Text, c.Locale)
-	cands := t.index.Match(c.Text, string(c.Locale), c.Merchant, now)
-	d := Decision{Candidates: cands}
-	if len(cands) > 0 {
-		d.Intent, d.Template, d.Confidence = cands[0].Template.Intent, cands[0].Template.ID, cands[0].Score
+	text := Normalize(c.Text)
+	signals := Inspect(text, c.Locale)
+	res := t.index.Classify(text, string(c.Locale), c.Merchant, now)
+	d := Decision{Candidates: res.Candidates, Others: res.Others}
+	best := 0.0
+	if len(res.Candidates) > 0 {
+		d.Intent, d.Template, d.Confidence = res.Candidates[0].Template.Intent, res.Candidates[0].Template.ID, res.Candidates[0].Score
+		best = res.Candidates[0].Score
 	}
-	if len(signals.Reasons) == 0 && !signals.Negative && confident(cands, c.Topic) {
-		text, err := cands[0].Template.Render(c)
+	handoff, handoffScore := topHandoff(res.Others)
+	offTopic := res.Other(answer.OffTopic)
+	guarded := len(signals.Reasons) > 0 || signals.Negative
+	switch {
+	case guarded:
+	case handoffScore >= t.Thresholds.Handoff && handoffScore > best:
+		signals.Reasons = []string{handoff}
+	case t.Thresholds.confident(res.Candidates, c.Topic) && best > handoffScore && best > offTopic:
+		text, err := res.Candidates[0].Template.Render(c)
 		if err == nil {
 			d.Auto, d.Answer = true, text
 			return d
 		}
 		// A required field is missing and the template hands off: a person asks for it.
 		signals.Reasons = append(signals.Reasons, intent.NoMatch)
+	case offTopic >= t.Thresholds.Decline && offTopic > best && offTopic > handoffScore && !shopCue(text):
+		d.Decline, d.Intent, d.Template, d.Confidence, d.Answer = true, "", "", offTopic, declineText(c.Locale)
+		return d
 	}
 	if len(signals.Reasons) == 0 && signals.Negative {
 		// An angry message about a routine matter is still a complaint to the person who reads it.
@@ -97,13 +165,23 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 	return d
 }
 
+// topHandoff returns the most likely hand-off class among others.
+func topHandoff(others []answer.Other) (string, float64) {
+	for _, o := range others { // best first
+		if intent.KnownReason(o.Class) && o.Class != intent.NoMatch {
+			return o.Class, o.Score
+		}
+	}
+	return "", 0
+}
+
 // confident reports whether the best candidate may answer: it must reach MinConfidence and lead by MinMargin,
 // unless the shopper picked its intent from the topic menu, which settles a close call.
-func confident(cands []answer.Candidate, topic string) bool {
-	if len(cands) == 0 || cands[0].Score < MinConfidence {
+func (th Thresholds) confident(cands []answer.Candidate, topic string) bool {
+	if len(cands) == 0 || cands[0].Score < th.Confidence {
 		return false
 	}
-	return len(cands) == 1 || cands[0].Score-cands[1].Score >= MinMargin || (topic != "" && topic == cands[0].Template.Intent)
+	return len(cands) == 1 || cands[0].Score-cands[1].Score >= th.Margin || (topic != "" && topic == cands[0].Template.Intent)
 }
 
 // facts are what the priority rules read about c.

@@ -269,14 +269,14 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	}
 	screenshot(t, ctx, "shopper", true)
 
-	// A question nothing answers goes to a person, and the page offers the topic menu meanwhile; a topic is answered.
-	// Another shopper asks it: the intake offers the menu only when no.match is the sole reason, and a repeat is one.
+	// A question no shop handles is declined, and the page offers the topic menu with the decline; a topic is
+	// answered. Another shopper asks it, so that it is not a repeat.
 	do(t, ctx, "become another shopper", chromedp.Clear(chromedp.ID("shopper")), chromedp.SendKeys(chromedp.ID("shopper"), "shopper-1002"))
 	ask(t, ctx, "zqxv blorp frabjous wibble")
 	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
 	do(t, ctx, "pick Track my order from the menu",
 		chromedp.Click(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)),
-		waitJS(`document.querySelectorAll(".msg.bot .body").length === 2`),
+		waitJS(`document.querySelectorAll(".msg.bot .body").length === 3`), // the first answer, the decline, the topic's
 	)
 	if got := must(t, ctx, "read the topic's answer", chromedp.Evaluate[string](`[...document.querySelectorAll(".msg.bot .body")].pop().textContent`)); !strings.Contains(got, "SF1234567890") {
 		t.Errorf("answer to the order.track topic is %q, want the tracking number SF1234567890", got)
@@ -304,7 +304,7 @@ func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
 	}
 	shopper := browser(t)
 	openShopper(t, shopper, base, true)
-	complaint := "This is unacceptable, I want to complain: the tea box arrived crushed and I want my money back."
+	complaint := "The tea box arrived crushed and I want my money back. Can I get a refund?"
 	ask(t, shopper, complaint)
 	do(t, shopper, "await the queue position", chromedp.WaitVisible(chromedp.CSS(".status.queued")))
 

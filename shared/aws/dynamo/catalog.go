@@ -57,19 +57,33 @@ func catalogKey(pk, sk string) map[string]types.AttributeValue {
 
 // Version returns the catalog's version; 0 means nothing was ever written.
 func (c *Catalog) Version(ctx context.Context) (int64, error) {
+	v, _, err := c.Published(ctx)
+	return v, err
+}
+
+// Published returns the catalog's version and the SHA-256 (hex) of the snapshot published for it, "" when none
+// was: one read, so that a reader holding that very snapshot already (a responder's built-in default) need not
+// read it again.
+func (c *Catalog) Published(ctx context.Context) (int64, string, error) {
 	out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: catalogKey(metaPartition, "version"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return 0, fmt.Errorf("read catalog version: %w", translate(err))
+		return 0, "", fmt.Errorf("read catalog version: %w", translate(err))
 	}
 	v, ok := out.Item["version"].(*types.AttributeValueMemberN)
 	if !ok {
-		return 0, nil
+		return 0, "", nil
 	}
 	n, err := strconv.ParseInt(v.Value, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("read catalog version %q: %w", v.Value, err)
+		return 0, "", fmt.Errorf("read catalog version %q: %w", v.Value, err)
 	}
-	return n, nil
+	var sum string
+	if s, ok := out.Item["snapshotSha256"].(*types.AttributeValueMemberS); ok {
+		if at, ok := out.Item["snapshotOf"].(*types.AttributeValueMemberN); ok && at.Value == v.Value {
+			sum = s.Value
+		}
+	}
+	return n, sum, nil
 }
 
 // Bump raises the version by one after a change and returns the new version.
@@ -193,6 +207,17 @@ func (c *Catalog) PutSnapshot(ctx context.Context, version int64, b []byte) erro
 	}
 	if err := c.batchWrite(ctx, reqs); err != nil {
 		return fmt.Errorf("put catalog snapshot of version %d: %w", version, err)
+	}
+	// The version item names the snapshot of its version, unless a later change already moved it on.
+	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &c.table, Key: catalogKey(metaPartition, "version"),
+		UpdateExpression:          aws.String("SET snapshotSha256 = :sum, snapshotOf = :v"),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sum": str(hex.EncodeToString(sum[:])), ":v": num(version)},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &failed) {
+		return fmt.Errorf("name catalog snapshot of version %d: %w", version, translate(err))
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package dynamo_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -82,6 +84,27 @@ func TestBumpAndVersion(t *testing.T) {
 	}
 	if got, err := cat.Version(ctx); got != after || err != nil {
 		t.Fatalf("version after bump = %d, %v; want %d", got, err, after)
+	}
+	// The version names the snapshot published for it, and no other version's.
+	if err := cat.PutSnapshot(ctx, after, []byte("snapshot")); err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256([]byte("snapshot"))
+	if v, sum, err := cat.Published(ctx); v != after || sum != hex.EncodeToString(want[:]) || err != nil {
+		t.Errorf("published = %d, %q, %v; want %d and the snapshot's SHA-256", v, sum, err, after)
+	}
+	if err := cat.PutSnapshot(ctx, after-1, []byte("late")); err != nil { // a slow writer of an older version
+		t.Fatal(err)
+	}
+	if _, sum, _ := cat.Published(ctx); sum != hex.EncodeToString(want[:]) {
+		t.Errorf("an older version's publish renamed the snapshot to %q", sum)
+	}
+	next, err := cat.Bump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, sum, err := cat.Published(ctx); v != next || sum != "" || err != nil {
+		t.Errorf("after a bump with nothing published: %d, %q, %v; want %d and no snapshot", v, sum, err, next)
 	}
 }
 

@@ -29,6 +29,9 @@ func (it *contactItem) attributes() map[string]types.AttributeValue {
 	e.s("status", it.Status)
 	e.sOmit("answer", it.Answer)
 	e.sOmit("answeredBy", it.AnsweredBy)
+	if it.Declined {
+		e.m["declined"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	e.sOmit("intent", it.Intent)
 	e.sOmit("template", it.Template)
 	if it.Confidence != 0 {

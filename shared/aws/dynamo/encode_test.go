@@ -36,6 +36,11 @@ func TestAttributesMatchMarshalMap(t *testing.T) {
 			it, _ := toItem(contact.Record{Contact: base, Status: contact.Pending, UpdatedAt: at}, time.Hour)
 			return it
 		},
+		"declined": func() contactItem {
+			it, _ := toItem(contact.Record{Contact: base, Status: contact.Answered, Answer: "帮不上忙", AnsweredBy: "bot",
+				Declined: true, Confidence: 0.9, UpdatedAt: at}, time.Hour)
+			return it
+		},
 		"answered with context": func() contactItem {
 			it, _ := toItem(contact.Record{Contact: withContext, Status: contact.Answered, Answer: "它在路上", AnsweredBy: "bot",
 				Intent: "order.track", Template: "order.track.zh", Confidence: 1, UpdatedAt: at}, time.Hour)
@@ -87,7 +92,7 @@ func TestAttributesMatchMarshalMap(t *testing.T) {
 // Every field of contactItem must be encoded: a field added to the struct but not to attributes fails here.
 func TestAttributesCoverEveryField(t *testing.T) {
 	typ := reflect.TypeOf(contactItem{})
-	if got, want := typ.NumField(), 31; got != want {
+	if got, want := typ.NumField(), 32; got != want {
 		t.Fatalf("contactItem has %d fields, attributes encodes %d: add the new ones to attributes and this test", got, want)
 	}
 }

@@ -28,6 +28,7 @@ type contactItem struct {
 	Status     string   `dynamodbav:"status"`
 	Answer     string   `dynamodbav:"answer,omitempty"`
 	AnsweredBy string   `dynamodbav:"answeredBy,omitempty"`
+	Declined   bool     `dynamodbav:"declined,omitempty"`
 	Intent     string   `dynamodbav:"intent,omitempty"`
 	Template   string   `dynamodbav:"template,omitempty"`
 	Confidence float64  `dynamodbav:"confidence,omitempty"`
@@ -72,7 +73,7 @@ func toItem(r contact.Record, retention time.Duration) (contactItem, error) {
 		PK: contactKey(r.ID), ID: r.ID, Merchant: r.Merchant, ShopperID: r.Shopper.ID, Tier: string(r.Shopper.Tier),
 		Locale: string(r.Locale), Channel: r.Channel, Text: r.Text, Topic: r.Topic,
 		ReceivedAt: millis(r.ReceivedAt), Recent: r.Recent, TokenHash: r.TokenHash, Status: string(r.Status),
-		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
+		Answer: r.Answer, AnsweredBy: r.AnsweredBy, Declined: r.Declined, Intent: r.Intent, Template: r.Template, Confidence: r.Confidence,
 		Priority: r.Priority.String(), Reasons: r.Reasons, Suggested: r.Suggested, EnqueuedAt: millis(r.EnqueuedAt),
 		Reject: r.Reject, UpdatedAt: millis(r.UpdatedAt),
 		ExpiresAt: r.ReceivedAt.Add(retention).Unix(),
@@ -97,7 +98,7 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 			Locale: contact.Locale(it.Locale), Channel: it.Channel, Text: it.Text, Topic: it.Topic,
 			ReceivedAt: fromMillis(it.ReceivedAt), Recent: it.Recent, TokenHash: it.TokenHash,
 		},
-		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Intent: it.Intent,
+		Status: contact.Status(it.Status), Answer: it.Answer, AnsweredBy: it.AnsweredBy, Declined: it.Declined, Intent: it.Intent,
 		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),
 	}

@@ -20,12 +20,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/logging"
 
-	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
+	"breakwater/shared/catalog/builtin"
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventsource"
@@ -224,10 +224,10 @@ func seed(ctx context.Context, cat *catalog.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed templates: %w", err)
 	}
-	if err := cat.PutTemplates(ctx, ts); err != nil {
-		return fmt.Errorf("seed templates: %w", err)
+	if err := cat.Seed(ctx, ts, priority.DefaultRules(), builtin.Snapshot()); err != nil {
+		return fmt.Errorf("seed the catalog: %w", err)
 	}
-	return cat.PutRules(ctx, answer.Platform, priority.DefaultRules())
+	return nil
 }
 
 func (s *Stack) startFunctions(ctx context.Context, o Options) error {

@@ -214,13 +214,17 @@ func TestHundredContactsSettle(t *testing.T) {
 
 func TestAgentsServeMostUrgentFirstAndLeasesExpire(t *testing.T) {
 	_, c, _ := start(t, runner.Options{ExtraEnv: map[string]string{topology.EnvLeaseSeconds: "2"}})
-	off := c.settle(c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "a"}, "text": "what is the capital of France"}), 20*time.Second)
+	off := c.settle(c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "a"}, "text": "I would like to ask something about my order"}), 20*time.Second)
 	high := c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "b"}, "text": "I want to talk to a real person"})
 	urgent := c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "c"}, "text": "I was charged twice for the same order"})
 	c.settle(high, 20*time.Second)
 	c.settle(urgent, 20*time.Second)
 	if off.Status != "queued" {
-		t.Fatalf("off-topic contact: %+v, want queued", off)
+		t.Fatalf("vague contact: %+v, want queued", off)
+	}
+	// What no shop handles is declined politely, in the shopper's language, and takes no agent's time.
+	if d := c.settle(c.post(map[string]any{"merchant": "m1", "shopper": map[string]any{"id": "d"}, "text": "一加一等于几"}), 20*time.Second); d.Status != "answered" || !strings.Contains(d.Answer, "人工") {
+		t.Errorf("off-topic contact: %+v, want a decline in Chinese that offers a person", d)
 	}
 
 	first, code := c.claim()
