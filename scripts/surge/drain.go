@@ -36,13 +36,18 @@ type DrainResult struct {
 	DeadLetters int `json:"deadLetters"`
 	// Untimed counts settled contacts with no recorded deletion after the release (processed before it).
 	Untimed int `json:"untimed"`
-	// Verified counts contacts whose status was read after the drain.
+	// Verified counts contacts whose status was read after the drain; Unread the accepted ones the check ran out of
+	// time for (they count as lost, since nothing shows they settled).
 	Verified int `json:"verified"`
+	Unread   int `json:"unread"`
 	// Invocations, FailedInvocations and Retried are what the event source did during the drain; a retried
 	// message waits out the queue's visibility timeout before it is delivered again.
 	Invocations       int64 `json:"invocations"`
 	FailedInvocations int64 `json:"failedInvocations"`
 	Retried           int64 `json:"retried"`
+	// Unextended counts received messages the event source could not hide past its short claim: they may have been
+	// handed to the responder twice.
+	Unextended int64 `json:"unextended"`
 }
 
 // drainStats is the arithmetic of a drain, kept apart from HTTP so it can be tested on its own.
@@ -179,8 +184,9 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 	if err != nil && !timedOut {
 		return Result{}, fmt.Errorf("surge: wait for the intake queue to drain: %w", err)
 	}
-	// What follows reads; give it time of its own so a drain that ran out of time still reports.
-	vctx, vcancel := context.WithTimeout(outer, 5*time.Minute)
+	// What follows reads; give it time of its own so a drain that ran out of time still reports. Reading 50,000
+	// contacts back through the intake function takes minutes on a loaded machine, so -timeout stretches it.
+	vctx, vcancel := context.WithTimeout(outer, max(5*time.Minute, opt.Timeout))
 	defer vcancel()
 	set, err := ctl.settled(vctx)
 	if err != nil {
@@ -195,7 +201,9 @@ func RunDrain(ctx context.Context, opt Options) (Result, error) {
 	d.Invocations = after.Source.Invocations - before.Source.Invocations
 	d.FailedInvocations = after.Source.FailedInvocations - before.Source.FailedInvocations
 	d.Retried = after.Source.Retried - before.Source.Retried
+	d.Unextended = after.Source.Unextended - before.Source.Unextended
 	d.Verified, d.Untimed = s.verify(vctx, accepted, set.Millis)
+	d.Unread = len(accepted) - d.Verified
 	if opt.Progress != nil {
 		s.progress(true)
 	}

@@ -133,7 +133,7 @@ func (f *fakeAPI) control(w http.ResponseWriter, r *http.Request) {
 	}
 	state := func() {
 		json.NewEncoder(w).Encode(map[string]any{"held": f.held, "intake": map[string]int{"visible": onQueue},
-			"deadLetters": map[string]int{"visible": dead}, "source": map[string]int{"invocations": len(f.settledMs), "retried": dead}})
+			"deadLetters": map[string]int{"visible": dead}, "source": map[string]int{"invocations": len(f.settledMs), "retried": dead, "unextended": len(f.settledMs) / 100}})
 	}
 	switch r.Method + " " + r.URL.Path {
 	case "GET /_local/intake":
@@ -387,6 +387,12 @@ func TestRunDrain(t *testing.T) {
 			if got, want := d.Verified, 200; got != want {
 				t.Fatalf("verified = %d, want %d", got, want)
 			}
+			if got, want := d.Unread, 0; got != want {
+				t.Fatalf("unread = %d, want %d", got, want)
+			}
+			if got, want := d.Unextended, int64(len(f.settledMs)/100); got != want { // the fake counts one per 100 settled
+				t.Fatalf("unextended = %d, want %d", got, want)
+			}
 			if res.SettleMillis.P50 <= 0 || res.SettleMillis.Max > 400 || res.AnswerMillis.Max > res.SettleMillis.Max {
 				t.Fatalf("settle times %+v, answer %+v: want them from the release, at most 400 ms", res.SettleMillis, res.AnswerMillis)
 			}
@@ -400,5 +406,31 @@ func TestRunDrainNeedsTheLocalStack(t *testing.T) {
 	_, err := RunDrain(context.Background(), testOptions(srv.URL, 10))
 	if !errors.Is(err, errNotLocal) {
 		t.Fatalf("err = %v, want errNotLocal", err)
+	}
+}
+
+// A check that ran out of time says how many contacts it did not read, so they are not mistaken for lost ones; and
+// messages the event source could not hide past its claim are named (each case has as many of both).
+func TestDrainReportSaysWhatWasNotRead(t *testing.T) {
+	tests := []struct {
+		name   string
+		unread int
+		want   bool
+	}{
+		{"all read", 0, false},
+		{"check ran out of time", 9455, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			printResult(&b, Options{Timeout: time.Minute}, Result{N: 50000, Accepted: 50000, Settled: 50000 - tt.unread, Lost: tt.unread,
+				Drain: &DrainResult{Verified: 50000 - tt.unread, Unread: tt.unread, Unextended: int64(tt.unread)}})
+			if got := strings.Contains(b.String(), fmt.Sprintf("not read         %d", tt.unread)); got != tt.want {
+				t.Fatalf("report mentions %d not read = %v, want %v:\n%s", tt.unread, got, tt.want, b.String())
+			}
+			if got := strings.Contains(b.String(), fmt.Sprintf("unextended       %d", tt.unread)); got != tt.want {
+				t.Fatalf("report mentions %d unextended = %v, want %v:\n%s", tt.unread, got, tt.want, b.String())
+			}
+		})
 	}
 }

@@ -23,8 +23,15 @@ import (
 // queueAPI is the part of *sqs.Client the mapping uses.
 type queueAPI interface {
 	ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	ChangeMessageVisibilityBatch(context.Context, *sqs.ChangeMessageVisibilityBatchInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
 	DeleteMessageBatch(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 }
+
+// DefaultClaim is how long a receive hides its messages before the mapping extends them to the queue's visibility
+// timeout, when Mapping.Claim is zero. The extension follows the answer at once: at most 134 ms in 2,000 receives
+// of a local drain at load average 17-24 on two cores. A claim that runs out first delivers its batch a second
+// time, which at-least-once allows; a longer claim keeps the messages of a lost answer from shoppers for longer.
+const DefaultClaim = 3 * time.Second
 
 // invoker runs the function with one event and returns its response.
 type invoker interface {
@@ -44,12 +51,21 @@ type Mapping struct {
 	Concurrency int
 	// Wait is the long-poll wait of each receive.
 	Wait time.Duration
+	// Visibility is the queue's visibility timeout. When it is longer than Claim, each receive hides its messages
+	// for Claim only, and the mapping extends them to Visibility as soon as it holds the receive's answer. A receive
+	// whose answer is lost after the queue handed the messages out (the SDK then retries it, and the retry gets
+	// other messages) thus strands them for Claim, not for the whole visibility timeout. Zero receives with the
+	// queue's own timeout and extends nothing.
+	Visibility time.Duration
+	// Claim is how long a receive hides its messages until they are extended to Visibility, in whole seconds of at
+	// least one; DefaultClaim when zero.
+	Claim time.Duration
 	// KeyAttribute names the message attribute whose value identifies what a message carries (the contact id);
 	// when set, the mapping records when each such value was processed and deleted (see Settled).
 	KeyAttribute string
 	Log          *slog.Logger
 
-	invocations, failedInvocations, deleted, retried atomic.Int64
+	invocations, failedInvocations, deleted, retried, unextended atomic.Int64
 
 	gate    sync.Mutex
 	idle    *sync.Cond           // signalled on gate when active drops to zero
@@ -68,11 +84,14 @@ type Stats struct {
 	FailedInvocations int64 `json:"failedInvocations"` // batches whose invocation failed as a whole (error, crash, timeout)
 	Deleted           int64 `json:"deleted"`           // messages processed and deleted
 	Retried           int64 `json:"retried"`           // messages left on the queue for redelivery
+	// Unextended counts received messages whose claim could not be extended to the visibility timeout: they may be
+	// delivered again while the function still works on them (at least once, as SQS promises).
+	Unextended int64 `json:"unextended"`
 }
 
 // Stats returns the counts so far.
 func (m *Mapping) Stats() Stats {
-	return Stats{m.invocations.Load(), m.failedInvocations.Load(), m.deleted.Load(), m.retried.Load()}
+	return Stats{m.invocations.Load(), m.failedInvocations.Load(), m.deleted.Load(), m.retried.Load(), m.unextended.Load()}
 }
 
 // Hold stops the mapping from receiving and returns once no poller is receiving or processing a batch (at most
@@ -204,18 +223,67 @@ func (m *Mapping) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// claim is how long a receive hides its messages, or zero when it takes the queue's visibility timeout.
+func (m *Mapping) claim() time.Duration {
+	c := m.Claim
+	if c <= 0 {
+		c = DefaultClaim
+	}
+	c = max(c.Truncate(time.Second), time.Second) // SQS counts whole seconds, and 0 would hide nothing
+	if m.Visibility <= c {
+		return 0
+	}
+	return c
+}
+
 func (m *Mapping) receive(ctx context.Context, n int, wait time.Duration) ([]types.Message, error) {
-	out, err := m.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    &m.QueueURL,
 		MaxNumberOfMessages:         int32(min(n, 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
-	})
+	}
+	claim := m.claim()
+	if claim > 0 {
+		in.VisibilityTimeout = int32(claim / time.Second)
+	}
+	out, err := m.SQS.ReceiveMessage(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", m.QueueURL, err)
 	}
+	if claim > 0 && len(out.Messages) > 0 {
+		m.extend(ctx, out.Messages)
+	}
 	return out.Messages, nil
+}
+
+// extend hides the received messages for the whole visibility timeout, as Lambda's receive would have. A message
+// it cannot extend is still processed; it may be delivered once more after its claim, which the function's
+// idempotence absorbs, so the failure is logged and counted rather than returned.
+func (m *Mapping) extend(ctx context.Context, msgs []types.Message) {
+	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(msgs))
+	for i, msg := range msgs {
+		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: msg.ReceiptHandle,
+			VisibilityTimeout: int32(m.Visibility / time.Second)}
+	}
+	out, err := m.SQS.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &m.QueueURL, Entries: entries})
+	failed := len(msgs)
+	if err == nil {
+		failed = len(out.Failed)
+	}
+	if failed == 0 {
+		return
+	}
+	m.unextended.Add(int64(failed))
+	if ctx.Err() != nil {
+		return // stopping: the messages come back after their claim
+	}
+	if err == nil {
+		err = fmt.Errorf("%d of %d entries failed, the first with %s", failed, len(msgs), aws.ToString(out.Failed[0].Code))
+	}
+	m.Log.Warn("event source could not extend received messages to the visibility timeout; they may be delivered again",
+		"queue", m.QueueURL, "messages", failed, "claim", m.claim(), "err", err)
 }
 
 // poll gathers one batch and runs it through the function.

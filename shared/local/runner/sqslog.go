@@ -14,7 +14,7 @@ import (
 
 // loggedHTTP logs the SQS calls of the stack's own client (the event source's receives and deletes) that fail in
 // transport, with an error status, or while their answer is read. The SDK retries those silently, and a retried receive whose first answer was
-// lost leaves that answer's messages in flight until the visibility timeout.
+// lost leaves that answer's messages in flight until the event source's claim runs out.
 type loggedHTTP struct {
 	next sqs.HTTPClient
 	log  *slog.Logger

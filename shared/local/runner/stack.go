@@ -145,12 +145,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
-	// The SDK retries some failed calls silently; a retried receive can strand the messages its lost answer held
-	// for the visibility timeout, so the stack's own SQS calls log their retries.
+	// The SDK retries some failed calls silently; a retried receive strands the messages its lost answer held for
+	// the event source's claim (seconds), so the stack's own SQS calls log their retries. Their request bodies go
+	// from memory, or fauxqs's quick answers break off (see memoryBodies).
 	log := slog.New(slog.NewTextHandler(o.Log, nil))
 	db, sq := sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), sdkconfig.SQS(cfg, func(so *sqs.Options) {
 		so.ClientLogMode, so.Logger = aws.LogRetries, logging.NewStandardLogger(o.Log)
-	}, logSQSFailures(log))
+	}, sendBodiesFromMemory, logSQSFailures(log))
 	s.sqs = sq
 	if s.Resources, err = Provision(ctx, db, sq, o.Prefix, o.Visibility); err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
@@ -182,10 +183,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	visibility := o.Visibility // as CreateQueue gave the queue
+	if visibility == 0 {
+		visibility = topology.Intake.VisibilityTimeout
+	}
 	s.Mapping = &eventsource.Mapping{
 		SQS: sq, QueueURL: s.Resources.QueueURL, QueueARN: s.Resources.QueueARN,
 		Function: s.responder(o), BatchSize: topology.IntakeSource.BatchSize, Window: topology.IntakeSource.MaxBatchingWindow,
-		Concurrency: o.Concurrency, KeyAttribute: intakequeue.ContactIDAttribute, Log: log,
+		Concurrency: o.Concurrency, Visibility: visibility, KeyAttribute: intakequeue.ContactIDAttribute, Log: log,
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Mapping.Run(runCtx) })
