@@ -54,7 +54,7 @@ const (
 	snapshotPart = 300_000
 	// stagedPartition holds the changes approved but not yet published, one item per change key: its body, a tag
 	// telling one staging of the key from another, and, once a publication took it, the version that did.
-	stagedPartition = "STAGED"
+	stagedPartition = topology.CatalogStaged
 )
 
 func catalogKey(pk, sk string) map[string]types.AttributeValue {
