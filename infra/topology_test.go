@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,40 +308,61 @@ func TestRoutesMatchTopology(t *testing.T) {
 func TestSchedules(t *testing.T) {
 	dev, _ := stages(t)
 	rules := dev.resources("AWS::Events::Rule")
-	if got, want := len(rules), 2; got != want {
-		t.Fatalf("rules = %d, want %d (metrics, voice)", got, want)
+	if got, want := len(rules), 3; got != want {
+		t.Fatalf("rules = %d, want %d (metrics, voice, voice publish)", got, want)
 	}
 	minutes := int(topology.MetricsSchedule.Minutes())
 	every := fmt.Sprintf("rate(%d minutes)", minutes)
 	if minutes == 1 {
 		every = "rate(1 minute)"
 	}
+	publish, _ := json.Marshal(publishEvent)
+	if sample, err := os.ReadFile("../events/voice/publish.json"); err != nil || !sameJSON(string(sample), string(publish)) {
+		t.Errorf("events/voice/publish.json = %s (%v), want the schedule's event %s", sample, err, publish)
+	}
 	for _, c := range []struct {
 		name, expression, function, dlq string
+		input                           string // the target's event; EventBridge's own when empty
 	}{
-		{"metrics", every, dev.logicalID(dev.Functions[metricsFunction]), dev.logicalID(dev.Schedule.DLQ)},
+		{"metrics", every, dev.logicalID(dev.Functions[metricsFunction]), dev.logicalID(dev.Schedule.DLQ), ""},
 		// Five past every hour: the hour just ended has settled.
-		{"voice", "cron(5 * * * ? *)", dev.logicalID(dev.Functions[voiceFunction]), dev.logicalID(dev.Voice.DLQ)},
+		{"voice", "cron(5 * * * ? *)", dev.logicalID(dev.Functions[voiceFunction]), dev.logicalID(dev.Voice.DLQ), ""},
+		// Approved templates are published within minutes.
+		{"voice publish", fmt.Sprintf("rate(%d minutes)", int(topology.VoicePublishSchedule.Minutes())), dev.logicalID(dev.Functions[voiceFunction]),
+			dev.logicalID(dev.Voice.DLQ), string(publish)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var found []resource
 			for _, r := range rules {
-				if targets := asSlice(r.Properties["Targets"]); len(targets) == 1 && refersTo(asMap(targets[0])["Arn"], c.function) {
+				if targets := asSlice(r.Properties["Targets"]); len(targets) == 1 && refersTo(asMap(targets[0])["Arn"], c.function) &&
+					r.Properties["ScheduleExpression"] == c.expression {
 					found = append(found, r)
 				}
 			}
 			if len(found) != 1 {
-				t.Fatalf("rules targeting the %s function = %d, want 1", c.name, len(found))
+				t.Fatalf("rules targeting the %s function with %s = %d, want 1", c.name, c.expression, len(found))
 			}
-			r := found[0]
-			if got := r.Properties["ScheduleExpression"]; got != c.expression {
-				t.Errorf("ScheduleExpression = %v, want %v", got, c.expression)
-			}
-			if target := asMap(asSlice(r.Properties["Targets"])[0]); !refersTo(target["DeadLetterConfig"], c.dlq) {
+			target := asMap(asSlice(found[0].Properties["Targets"])[0])
+			if !refersTo(target["DeadLetterConfig"], c.dlq) {
 				t.Errorf("DeadLetterConfig = %v, want the schedule's DLQ", target["DeadLetterConfig"])
+			}
+			if got, _ := target["Input"].(string); !sameJSON(got, c.input) {
+				t.Errorf("Input = %q, want %q", got, c.input)
 			}
 		})
 	}
+}
+
+// sameJSON reports whether a and b are the same JSON value, or both empty.
+func sameJSON(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func TestOutputs(t *testing.T) {

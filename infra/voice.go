@@ -24,13 +24,16 @@ import (
 const voiceFunction = "voice"
 
 // voice is the voice of the customer's infrastructure: its table, the topic of the default owner (merchants
-// without routing rules of their own), the hourly schedule with its dead-letter queue and alarm, and the grants
-// to publish and e-mail. Context: voiceSubscriber (an e-mail address subscribed to the topic) and voiceEmailFrom
+// without routing rules of their own), the hourly schedule and the publication's frequent one with their
+// dead-letter queue and alarm, and the grants to publish and e-mail. Context: voiceSubscriber (an e-mail address subscribed to the topic) and voiceEmailFrom
 // (a verified SES identity; without it, e-mail owners' messages go to the topic).
 type voice struct {
-	Table     awsdynamodb.Table
-	Topic     awssns.Topic
-	Rule      awsevents.Rule
+	Table awsdynamodb.Table
+	Topic awssns.Topic
+	Rule  awsevents.Rule
+	// Publish invokes the function every topology.VoicePublishSchedule with a publish event: it publishes the
+	// templates agents approved since.
+	Publish   awsevents.Rule
 	DLQ       awssqs.Queue
 	EmailFrom string
 }
@@ -85,7 +88,18 @@ func (v *voice) schedule(scope constructs.Construct, cfg config, fn awslambda.Fu
 		RetryAttempts: jsii.Number(2),
 		MaxEventAge:   duration(topology.VoiceSchedule),
 	}))
-	al.watch(scope, "DLQMessages", "EventBridge could not invoke the voice function: problems are not being grouped, alerted or digested.",
+	v.Publish = awsevents.NewRule(scope, jsii.String("Publish"), &awsevents.RuleProps{
+		Description: jsii.String("Voice of the customer: publish the templates agents approved since the last run"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(topology.VoicePublishSchedule.Minutes()))),
+	})
+	v.Publish.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		Event:           awsevents.RuleTargetInput_FromObject(publishEvent),
+		DeadLetterQueue: v.DLQ,
+		// What a tick does not publish stays staged for the next, minutes later.
+		RetryAttempts: jsii.Number(2),
+		MaxEventAge:   duration(topology.VoicePublishSchedule),
+	}))
+	al.watch(scope, "DLQMessages", "EventBridge could not invoke the voice function: problems are not being grouped, alerted or digested, or approved templates not published.",
 		v.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
 		1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
 	// sns:Publish on the topic only. Topic.GrantPublish would add kms:GenerateDataKey* on key/* because it cannot
@@ -103,6 +117,10 @@ func (v *voice) schedule(scope constructs.Construct, cfg config, fn awslambda.Fu
 		}))
 	}
 }
+
+// publishEvent is the publish schedule's event (events/voice/publish.json): the voice function publishes staged
+// templates and does nothing else.
+var publishEvent = map[string]any{"source": "breakwater.voice", "detail-type": "Publish", "detail": map[string]any{"publish": true}}
 
 // identity is the SES identity an address sends as: its domain, which is what is usually verified.
 func identity(addr string) string {

@@ -83,7 +83,8 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	h.hold = time.Minute
 	claim(token)
 
-	// The voice of the customer: the overview, a problem resolved, a draft approved (which publishes templates).
+	// The voice of the customer: the overview, a problem resolved, a draft approved (which stages its templates;
+	// the voice function publishes them).
 	rf := f
 	rf.DynamoDB = db
 	h.voice = newInsights(rf)
@@ -91,13 +92,14 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	for _, c := range []struct {
 		method, path string
 		body         any
+		want         int
 	}{
-		{http.MethodGet, "/agent/insights", nil},
-		{http.MethodPost, "/agent/insights/problems/kcoupon1/resolve", map[string]string{"merchant": "m1"}},
-		{http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", map[string]any{"merchant": "m1", "days": 7}},
+		{http.MethodGet, "/agent/insights", nil, http.StatusOK},
+		{http.MethodPost, "/agent/insights/problems/kcoupon1/resolve", map[string]string{"merchant": "m1"}, http.StatusOK},
+		{http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", map[string]any{"merchant": "m1", "days": 7}, http.StatusAccepted},
 	} {
-		if code, body := callInsights(t, h, c.method, c.path, nil, c.body); code != http.StatusOK {
-			t.Fatalf("%s %s = %d %v", c.method, c.path, code, body)
+		if code, body := callInsights(t, h, c.method, c.path, nil, c.body); code != c.want {
+			t.Fatalf("%s %s = %d %v, want %d", c.method, c.path, code, body, c.want)
 		}
 	}
 

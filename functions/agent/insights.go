@@ -137,8 +137,10 @@ func (h *handler) insights(ctx context.Context, req apigw.Request, agent humanqu
 	if resp, failed := reviewError(ctx, err, "approve", b.Merchant, id); failed {
 		return resp
 	}
-	slog.InfoContext(ctx, "draft approved and published", "merchant", b.Merchant, "draft", id, "agent", agent, "templates", strings.Join(d.Published, ","))
-	return apigw.JSON(http.StatusOK, map[string]any{"draft": d, "findings": findingsView(findings)})
+	// Staged, not yet published: the voice function's publication, within minutes, trains the matcher, publishes
+	// and records its findings on the draft, which the console shows.
+	slog.InfoContext(ctx, "draft approved; publishing", "merchant", b.Merchant, "draft", id, "agent", agent, "templates", strings.Join(d.Published, ","))
+	return apigw.JSON(http.StatusAccepted, map[string]any{"draft": d, "findings": findingsView(findings)})
 }
 
 type findingView struct {

@@ -21,11 +21,12 @@ import (
 // newInsights wires the voice of the customer as main does, on the fixture's tables.
 func newInsights(f runner.Fixture) *insights {
 	store := dynamo.NewVoice(f.DynamoDB, f.Tables[topology.Voice.ID], 15*24*time.Hour)
-	writer := catalog.NewWriter(dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID]))
+	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	writer := catalog.NewWriter(cat)
 	return &insights{
 		read:     &lazyInsights{store: store, templates: writer},
 		problems: store,
-		review:   &drafting.Reviewer{Drafts: store, Catalog: writer, Now: time.Now},
+		review:   &drafting.Reviewer{Drafts: store, Approvals: dynamo.Approvals{Voice: store, Catalog: cat}, Catalog: writer, Now: time.Now},
 		now:      time.Now,
 	}
 }
@@ -82,7 +83,7 @@ func seedVoice(t *testing.T, f runner.Fixture) *dynamo.Voice {
 }
 
 // The console's voice of the customer against DynamoDB Local: problems with trends, an owner resolving one,
-// and a draft approved through lint into the catalog (or refused, with the lint's findings).
+// and a draft approved through lint and staged for publication (or refused, with the lint's findings).
 func TestInsightsAPI(t *testing.T) {
 	ctx := context.Background()
 	f := runner.Provisioned(t)
@@ -131,21 +132,39 @@ func TestInsightsAPI(t *testing.T) {
 		map[string]any{"merchant": "m1", "answer": "您的优惠码 {{coupon.code}} 已过期"}); code != 422 || !strings.Contains(toJSON(body), "findings") {
 		t.Errorf("approve with a bad placeholder = %d %v, want 422 with findings", code, body)
 	}
-	code, body = callInsights(t, h, http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", nil, map[string]any{"merchant": "m1", "days": 7})
-	if code != 200 {
-		t.Fatalf("approve = %d %v", code, body)
-	}
-	published := body["draft"].(map[string]any)["published"].([]any)
-	ts, err := catalog.NewWriter(dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])).Templates(ctx)
+	// Approval stages the templates and answers at once; the voice function publishes them.
+	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	v0, sum0, err := cat.Published(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !containsTemplate(ts, published[0].(string)) {
-		t.Errorf("catalog lacks the published template %v", published[0])
+	code, body = callInsights(t, h, http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", nil, map[string]any{"merchant": "m1", "days": 7})
+	if code != http.StatusAccepted {
+		t.Fatalf("approve = %d %v, want 202", code, body)
+	}
+	approved := body["draft"].(map[string]any)
+	published := approved["published"].([]any)
+	if approved["status"] != string(voice.Publishing) || len(published) == 0 {
+		t.Errorf("approved draft %v, want it publishing with its templates", approved)
+	}
+	if v, sum, _ := cat.Published(ctx); v != v0 || sum != sum0 {
+		t.Errorf("approval moved the catalog from %d to %d; the publication moves it", v0, v)
+	}
+	staged, err := catalog.NewWriter(cat).Staged(ctx)
+	if err != nil || len(staged) != 1 || staged[0].Key != drafting.ChangeKey("m1", "kcoupon1.en") ||
+		!containsTemplate(staged[0].Templates, published[0].(string)) || len(staged[0].Templates) != len(published) {
+		t.Errorf("staged %v, %v; want the draft's %d templates", staged, err, len(published))
+	}
+	if stored, _ := store.Draft(ctx, "m1", "kcoupon1.en"); stored.Status != voice.Publishing || stored.DecidedBy != "alice" {
+		t.Errorf("stored draft %s by %q, want publishing, approved by alice", stored.Status, stored.DecidedBy)
+	}
+	ts, err := catalog.NewWriter(cat).Templates(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	def, _ := pack.Default()
-	if len(ts) != len(def)+len(published) {
-		t.Errorf("catalog has %d templates, want the pack's %d and the %d published", len(ts), len(def), len(published))
+	if len(ts) != len(def) || containsTemplate(ts, published[0].(string)) {
+		t.Errorf("catalog has %d templates, want the pack's %d until the publication", len(ts), len(def))
 	}
 	if code, _ := callInsights(t, h, http.MethodPost, "/agent/insights/drafts/kcoupon1.en/approve", nil, map[string]any{"merchant": "m1"}); code != 409 {
 		t.Errorf("approving twice: %d, want 409", code)

@@ -80,12 +80,14 @@ func run(ctx context.Context) error {
 		overview: statsCache{ttl: 2 * time.Second},
 	}
 	store := dynamo.NewVoice(db, voiceTable, time.Duration(topology.DefaultVoiceRetentionDays)*24*time.Hour)
-	writer := catalog.NewWriter(dynamo.NewCatalog(db, catalogTable))
+	cat := dynamo.NewCatalog(db, catalogTable)
+	writer := catalog.NewWriter(cat)
 	h.voice = &insights{
 		read:     &lazyInsights{store: store, templates: writer},
 		problems: store,
-		review:   &drafting.Reviewer{Drafts: store, Catalog: writer, Current: cache.Get, Now: time.Now},
-		now:      time.Now,
+		// Approval stages the templates; the voice function's publish tick trains and publishes them.
+		review: &drafting.Reviewer{Drafts: store, Approvals: dynamo.Approvals{Voice: store, Catalog: cat}, Catalog: writer, Now: time.Now},
+		now:    time.Now,
 	}
 	lambda.Start(h.handle)
 	return nil

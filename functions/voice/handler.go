@@ -13,27 +13,31 @@ import (
 	"breakwater/shared/voice/drafting"
 )
 
-// sender delivers owners' messages (notify.Router on AWS, the voice table's outbox locally).
-type sender interface {
-	Send(ctx context.Context, to voice.Owner, m voice.Message) error
-}
-
 // voiceRun is the part of *voice.Runner the handler uses.
 type voiceRun interface {
 	Gather(ctx context.Context) (int, error)
 	Run(ctx context.Context, o voice.Options) (voice.Report, error)
 }
 
-type handler struct {
-	runner voiceRun
-	now    func() time.Time
+// publisher is the part of *drafting.Publisher the handler uses.
+type publisher interface {
+	Publish(ctx context.Context) (drafting.Publication, error)
 }
 
-// event is EventBridge's scheduled event; a run started by hand may name the hour and ask for the digest now.
+type handler struct {
+	runner  voiceRun
+	publish publisher
+	now     func() time.Time
+}
+
+// event is EventBridge's scheduled event; a run started by hand may name the hour and ask for the digest now. The
+// frequent schedule's event asks for the publication of the templates approvals staged, and nothing else.
 type event struct {
 	Source     string `json:"source"`
 	DetailType string `json:"detail-type"`
 	Detail     struct {
+		// Publish publishes the staged templates (drafting.Publisher) instead of the hourly run.
+		Publish bool `json:"publish,omitempty"`
 		// Hour is the hour to report (its start, RFC 3339); the hour just ended when empty.
 		Hour        string `json:"hour,omitempty"`
 		ForceDigest bool   `json:"forceDigest,omitempty"`
@@ -43,19 +47,24 @@ type event struct {
 
 // result is what one run did, in figures: nothing a shopper wrote.
 type result struct {
-	Hour      time.Time `json:"hour"`
+	Hour      time.Time `json:"hour,omitzero"`
 	Gathered  int       `json:"gathered"`
 	Merchants int       `json:"merchants"`
 	Problems  int       `json:"problems"`
 	Spikes    int       `json:"spikes"`
 	Drafts    int       `json:"drafts"`
 	Sent      int       `json:"sent"`
+	// Publish is what a publication did (draft keys and the version), for a publish event.
+	Publish *drafting.Publication `json:"publish,omitempty"`
 }
 
 func (h *handler) handle(ctx context.Context, raw json.RawMessage) (result, error) {
 	var ev event
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return result{}, fmt.Errorf("voice: not an event: %w", err)
+	}
+	if ev.Detail.Publish {
+		return h.publishStaged(ctx)
 	}
 	hour := h.now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	if ev.Detail.Hour != "" {
@@ -97,6 +106,21 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) (result, erro
 		return res, err
 	}
 	return res, nil
+}
+
+// publishStaged publishes what approvals staged since the last publication: one read when nothing was.
+func (h *handler) publishStaged(ctx context.Context) (result, error) {
+	pub, err := h.publish.Publish(ctx)
+	if err != nil {
+		// What was not recorded stays staged, and the next tick (minutes) finishes it; an error lets Lambda retry
+		// sooner and shows in the function's error metric.
+		slog.ErrorContext(ctx, "voice publication failed", "version", pub.Version, "published", len(pub.Published), "err", err)
+		return result{Publish: &pub}, err
+	}
+	if pub.Version != 0 || len(pub.Finished)+len(pub.Refused) > 0 {
+		slog.InfoContext(ctx, "voice publication", "version", pub.Version, "published", pub.Published, "finished", pub.Finished, "refused", pub.Refused)
+	}
+	return result{Publish: &pub}, nil
 }
 
 // started names the suggested template an agent's reply started from, with the catalog as it is now.

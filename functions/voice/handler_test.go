@@ -13,6 +13,7 @@ import (
 
 	"breakwater/shared/answer/pack"
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/local/emulators"
 	"breakwater/shared/local/eventfile"
@@ -20,6 +21,7 @@ import (
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 func TestMain(m *testing.M) { emulators.Main(m) }
@@ -61,7 +63,8 @@ func seed(t *testing.T, store *dynamo.Contacts, hour time.Time) int {
 }
 
 // Every sample event through the real handler against DynamoDB Local: the hour's contacts are gathered and
-// masked, the failing coupon is a spike alerted to the default owner, and a forced digest reaches the outbox.
+// masked, the failing coupon is a spike alerted to the default owner, and a forced digest reaches the outbox; the
+// publish event publishes nothing, nothing being staged.
 func TestSampleEvents(t *testing.T) {
 	ctx := context.Background()
 	f := runner.Provisioned(t)
@@ -83,7 +86,8 @@ func TestSampleEvents(t *testing.T) {
 		Contacts: dynamo.NewContactScan(f.DynamoDB, f.Tables[topology.Contacts.ID], 3), Store: store, Send: store,
 		Grouper: voice.NewGrouper(bg), Thresholds: voice.DefaultThresholds, Gaps: voice.DefaultGaps,
 		DefaultOwner: owner, Now: func() time.Time { return now },
-	}}
+	}, publish: &drafting.Publisher{Catalog: catalog.NewWriter(dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])), Drafts: store,
+		Now: func() time.Time { return now }}}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "voice")
 	if err != nil || len(all) < 3 {
@@ -111,6 +115,12 @@ func TestSampleEvents(t *testing.T) {
 			var r result
 			if err := json.Unmarshal(b, &r); err != nil {
 				t.Fatal(err)
+			}
+			if name == "publish.json" {
+				if r.Publish == nil || r.Publish.Version != 0 || !r.Hour.IsZero() || r.Gathered != 0 {
+					t.Errorf("result %+v, want a publication of nothing (nothing is staged) and no hourly run", r)
+				}
+				return
 			}
 			gathered += r.Gathered
 			if !r.Hour.Equal(hour) || r.Merchants != 1 || r.Problems < 2 {

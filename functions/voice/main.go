@@ -1,5 +1,6 @@
 // Command voice is the voice of the customer: every hour it gathers contacts' outcomes, groups each merchant's
-// into problems, alerts owners to spikes, sends the 09:00 digests and proposes draft templates from gaps.
+// into problems, alerts owners to spikes, sends the 09:00 digests and proposes draft templates from gaps; every
+// five minutes it publishes the templates agents approved since (a publish event).
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -21,6 +23,7 @@ import (
 	"breakwater/shared/catalog"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
+	"breakwater/shared/voice/drafting"
 )
 
 func main() {
@@ -65,46 +68,57 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
 	}
-	db := sdkconfig.DynamoDB(cfg)
-	store := dynamo.NewVoice(db, c.voice, c.retention)
-	cat := dynamo.NewCatalog(db, c.catalog)
-	// The templates' example questions weigh the words every shopper uses; read once per cold start.
-	contents, err := catalog.Load(ctx, cat)
+	h, r, err := wire(ctx, sdkconfig.DynamoDB(cfg), c)
 	if err != nil {
-		return fmt.Errorf("voice: %w", err)
+		return err
 	}
-	var background []string
-	for _, t := range contents.Templates {
-		background = append(background, t.Examples...)
-	}
-	fallback := voice.Owner{ID: "platform", Kind: voice.SNS, Target: c.topic, Locale: "en"}
-	var send sender = store
 	if c.notify == "aws" {
-		senders := notify.Router{Fallback: fallback, Senders: map[voice.OwnerKind]notify.Sender{
+		senders := notify.Router{Fallback: r.DefaultOwner, Senders: map[voice.OwnerKind]notify.Sender{
 			voice.SNS:     notify.Topic{SNS: sns.NewFromConfig(cfg)},
 			voice.Webhook: notify.Hook{},
 		}}
 		if c.emailFrom != "" {
 			senders.Senders[voice.Email] = notify.Mail{SES: sesv2.NewFromConfig(cfg), From: c.emailFrom}
 		}
-		send = senders
-	}
-	h := &handler{
-		runner: &voice.Runner{
-			Contacts:     dynamo.NewContactScan(db, c.contacts, 4),
-			Store:        store,
-			Send:         send,
-			Grouper:      voice.NewGrouper(background),
-			Started:      started(catalog.NewCache(cat, time.Minute)),
-			Thresholds:   voice.DefaultThresholds,
-			Gaps:         voice.DefaultGaps,
-			DefaultOwner: fallback,
-			Now:          time.Now,
-			// Merchants at once: their reads and writes overlap, and a gigabyte gives most of a core.
-			Parallel: 8,
-		},
-		now: time.Now,
+		r.Send = senders
 	}
 	lambda.Start(h.handle)
 	return nil
+}
+
+// wire builds the handler on db: the hourly runner, whose owners' messages go to the voice table's outbox until
+// the caller sets its Send, and the publisher of staged templates.
+func wire(ctx context.Context, db *dynamodb.Client, c config) (*handler, *voice.Runner, error) {
+	store := dynamo.NewVoice(db, c.voice, c.retention)
+	cat := dynamo.NewCatalog(db, c.catalog)
+	// The templates' example questions weigh the words every shopper uses; read once per cold start.
+	contents, err := catalog.Load(ctx, cat)
+	if err != nil {
+		return nil, nil, fmt.Errorf("voice: %w", err)
+	}
+	var background []string
+	for _, t := range contents.Templates {
+		background = append(background, t.Examples...)
+	}
+	r := &voice.Runner{
+		Contacts:     dynamo.NewContactScan(db, c.contacts, 4),
+		Store:        store,
+		Send:         store,
+		Grouper:      voice.NewGrouper(background),
+		Started:      started(catalog.NewCache(cat, time.Minute)),
+		Thresholds:   voice.DefaultThresholds,
+		Gaps:         voice.DefaultGaps,
+		DefaultOwner: voice.Owner{ID: "platform", Kind: voice.SNS, Target: c.topic, Locale: "en"},
+		Now:          time.Now,
+		// Merchants at once: their reads and writes overlap, and a gigabyte gives most of a core.
+		Parallel: 8,
+	}
+	h := &handler{
+		runner: r,
+		// Agents' approvals stage templates; every few minutes this publishes them, trained once (1 GB: most of a
+		// core, so seconds).
+		publish: &drafting.Publisher{Catalog: catalog.NewWriter(cat), Drafts: store, Now: time.Now},
+		now:     time.Now,
+	}
+	return h, r, nil
 }

@@ -84,10 +84,16 @@ func (c *Cache) reload(ctx context.Context, v int64, sum string) error {
 		b   []byte
 		err error
 	)
-	if sum != "" && sum == string(c.localSum) {
+	switch {
+	case sum == "":
+		// No snapshot named for v: parts stored under v, if any, may be a publication's that lost the race for it.
+	case sum == string(c.localSum):
 		b = c.local
-	} else {
+	default:
 		b, err = c.src.Snapshot(ctx, v)
+		if err == nil && b != nil && sumOf(b) != sum {
+			b, err = nil, fmt.Errorf("snapshot of version %d is not the one published for it", v)
+		}
 	}
 	if err == nil && b != nil {
 		var t *triage.Triage

@@ -62,23 +62,42 @@ func Load(ctx context.Context, r reader) (Contents, error) {
 	return c, nil
 }
 
-// store is where a Writer keeps the catalog.
+// store is where a Writer keeps the catalog (the DynamoDB Catalog table, see dynamo.Catalog).
 type store interface {
-	reader
+	source
 	PutTemplates(ctx context.Context, bodies map[string][]byte) error
 	PutRules(ctx context.Context, merchant string, body []byte) error
 	Bump(ctx context.Context) (int64, error)
 	PutSnapshot(ctx context.Context, version int64, b []byte) error
+
+	// Staging (see Change): StoreSnapshot stores a version's snapshot without naming it; Advance makes from+1 the
+	// version, naming its snapshot and marking the staged changes (key to tag) published in it, at once, and
+	// reports false, changing nothing, when the version is not from or a change was staged again.
+	Stage(ctx context.Context, key string, body []byte) error
+	EachStaged(ctx context.Context, visit func(key string, body []byte, tag string, publishedIn int64) error) error
+	Unstage(ctx context.Context, key, tag string) error
+	StoreSnapshot(ctx context.Context, version int64, b []byte) (string, error)
+	Advance(ctx context.Context, from int64, sum string, staged map[string]string) (bool, error)
 }
 
 // Writer changes the catalog: every change bumps the version and publishes the snapshot of the new version, so
-// responders and agents decode it at a cold start instead of training the matcher again.
+// responders and agents decode it at a cold start instead of training the matcher again. Changes can also be
+// staged, cheaply, and published later, together (Stage, Prepare, Publish).
 type Writer struct {
 	store store
+	// Build trains the triage of a version to publish: triage.New. Tests count or shorten it.
+	Build func([]answer.Template, map[string]priority.Rules) (*triage.Triage, error)
 }
 
 // NewWriter returns a Writer on s.
-func NewWriter(s store) *Writer { return &Writer{store: s} }
+func NewWriter(s store) *Writer { return &Writer{store: s, Build: triage.New} }
+
+func (w *Writer) build(ts []answer.Template, rules map[string]priority.Rules) (*triage.Triage, error) {
+	if w.Build == nil {
+		return triage.New(ts, rules)
+	}
+	return w.Build(ts, rules)
+}
 
 // PutTemplates validates and writes ts, replacing templates with the same ids, and publishes.
 func (w *Writer) PutTemplates(ctx context.Context, ts []answer.Template) error {
@@ -165,7 +184,7 @@ func (w *Writer) changed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("publish catalog snapshot: %w", err)
 	}
-	t, err := triage.New(c.Templates, c.Rules)
+	t, err := w.build(c.Templates, c.Rules)
 	if err != nil {
 		return fmt.Errorf("publish catalog snapshot of version %d: %w", c.Version, err)
 	}

@@ -195,7 +195,8 @@ func placeholdersIn(src string) []string {
 
 // CrossCheck matches every example question against the whole pack and warns about those the matcher reads as
 // another intent (such an example pulls questions toward the wrong answer) and those the hand-off guards would
-// send to a person (a shopper asking that way never gets the template).
+// send to a person (a shopper asking that way never gets the template). It builds the pack's index, which trains
+// the matcher (seconds); CrossCheckWith checks against a triage already built.
 func CrossCheck(ts []answer.Template, now time.Time) []Finding {
 	var valid []answer.Template
 	for _, t := range ts {
@@ -207,9 +208,16 @@ func CrossCheck(ts []answer.Template, now time.Time) []Finding {
 	if err != nil {
 		return []Finding{{Severity: Error, Message: fmt.Sprintf("phrasings: %v", err)}}
 	}
-	ix := answer.NewIndex(valid, training)
+	return crossCheck(valid, now, answer.NewIndex(valid, training).Match)
+}
+
+// crossCheck checks the examples of ts with match, the matcher of a catalog that holds them.
+func crossCheck(ts []answer.Template, now time.Time, match func(text, locale, merchant string, at time.Time) []answer.Candidate) []Finding {
 	var out []Finding
-	for _, t := range valid {
+	for _, t := range ts {
+		if t.Validate() != nil {
+			continue
+		}
 		at := now
 		if !t.Active(at) && t.ActiveFrom != nil {
 			at = *t.ActiveFrom
@@ -219,7 +227,7 @@ func CrossCheck(ts []answer.Template, now time.Time) []Finding {
 				out = append(out, Finding{Severity: Warning, Template: t.ID, Message: fmt.Sprintf(
 					"example %q would go to a person (guards: %s, negative %v)", ex, strings.Join(s.Reasons, ", "), s.Negative)})
 			}
-			cands := ix.Match(ex, t.Locale, t.Merchant, at)
+			cands := match(ex, t.Locale, t.Merchant, at)
 			if len(cands) > 0 && cands[0].Template.Intent != t.Intent {
 				out = append(out, Finding{Severity: Warning, Template: t.ID, Message: fmt.Sprintf(
 					"example %q reads as %s (%.2f) rather than %s", ex, cands[0].Template.Intent, cands[0].Score, t.Intent)})

@@ -123,6 +123,8 @@ const (
 	ContactTTL       = "expiresAt"
 	CatalogPartition = "pk"
 	CatalogSort      = "sk"
+	// CatalogStaged is the catalog's partition of changes approved but not yet published.
+	CatalogStaged = "STAGED"
 )
 
 // Contacts holds contacts, their answers and their place in the human queues; items expire by TTL.
@@ -201,6 +203,10 @@ const VoiceTimeout = 5 * time.Minute
 // VoiceSchedule is how often the voice function runs: every hour, a few minutes past, on the hour just ended.
 const VoiceSchedule = time.Hour
 
+// VoicePublishSchedule is how often the voice function publishes the templates agents approved since (a publish
+// event): an approval answers at once and takes effect within this and the responders' template refresh.
+const VoicePublishSchedule = 5 * time.Minute
+
 // ResponderTimeout bounds one responder invocation; the intake queue's visibility timeout is six times it.
 const ResponderTimeout = 30 * time.Second
 
@@ -237,24 +243,27 @@ var Functions = []Function{
 			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
 			{Resource: Intake.ID, Access: Consume}},
 		Env: []string{Contacts.EnvVar, Messages.EnvVar, Catalog.EnvVar, EnvRetentionDays, EnvTemplateTTL}},
-	// The agent function writes the catalog when an agent approves a voice draft, as templates push does; an
-	// approval trains the matcher twice (the spillover check and the snapshot), which needs the CPU that comes
-	// with 1 GB (256 MB gets about a seventh of a core: seconds per training).
-	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 1024,
+	// The agent function stages a voice draft's templates in the catalog when an agent approves it (a PutItem in
+	// the staged partition, in one transaction with the draft); the voice function trains and publishes them, so
+	// no agent request trains the matcher and 256 MB serve it.
+	{Name: "agent", Timeout: 10 * time.Second, MemoryMB: 256,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
 			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
-			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "Query", "UpdateItem", "BatchWriteItem"}},
+			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}},
 			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}}},
 		Env: []string{Contacts.EnvVar, Messages.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
 			EnvCognitoRegion, EnvCognitoClientID}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
 		Uses: []Use{{Resource: Contacts.ID, Access: Read, Actions: []string{"Query"}}},
 		Env:  []string{Contacts.EnvVar}},
+	// The voice function publishes the templates agents' approvals staged (VoicePublishSchedule): it writes them and
+	// the snapshot, moves the version, and deletes only staged changes once published.
 	{Name: "voice", Timeout: VoiceTimeout, MemoryMB: 1024,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: Read, Actions: []string{"Scan"}},
-			{Resource: Catalog.ID, Access: Read, Actions: []string{"GetItem", "Query"}},
+			{Resource: Catalog.ID, Access: ReadWrite, DeleteKeys: CatalogStaged,
+				Actions: []string{"GetItem", "Query", "BatchWriteItem", "UpdateItem", "DeleteItem"}},
 			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"}}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
 }

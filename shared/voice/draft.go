@@ -32,19 +32,23 @@ type DraftStatus string
 
 // Statuses of a draft.
 const (
-	Pending  DraftStatus = "pending"
+	Pending DraftStatus = "pending"
+	// Publishing: approved and staged in the catalog; the voice function's next publication (every few minutes)
+	// publishes it and makes it Approved, or returns it to Pending with the findings that stopped it.
+	Publishing DraftStatus = "publishing"
+	// Approved: approved and published.
 	Approved DraftStatus = "approved"
 	Rejected DraftStatus = "rejected"
 	// Withdrawn: voice itself took back a pending draft the latest contacts no longer support.
 	Withdrawn DraftStatus = "withdrawn"
 )
 
-// rank orders statuses for review: pending first, then approved, then rejected.
+// rank orders statuses for review: pending first, then approved (published or not yet), then rejected.
 func (s DraftStatus) rank() int {
 	switch s {
 	case Pending:
 		return 0
-	case Approved:
+	case Publishing, Approved:
 		return 1
 	case Rejected:
 		return 2
@@ -80,11 +84,24 @@ type Draft struct {
 	DecidedBy string      `json:"decidedBy,omitempty"`
 	DecidedAt time.Time   `json:"decidedAt,omitzero"`
 	Reason    string      `json:"reason,omitempty"`
-	// Published are the template ids approval wrote; Answered counts the bot's answers from them since, and
-	// HandedOff the cluster's contacts that still went to a person without a template (both added hourly).
-	Published []string `json:"published,omitempty"`
-	Answered  int      `json:"answered,omitempty"`
-	HandedOff int      `json:"handedOff,omitempty"`
+	// Published are the template ids approval staged, published at PublishedAt; Answered counts the bot's answers
+	// from them since, and HandedOff the cluster's contacts that still went to a person without a template (both
+	// added hourly).
+	Published   []string  `json:"published,omitempty"`
+	PublishedAt time.Time `json:"publishedAt,omitzero"`
+	Answered    int       `json:"answered,omitempty"`
+	HandedOff   int       `json:"handedOff,omitempty"`
+	// Findings are what templates lint and the publication's checks found about the templates: warnings once
+	// published (a draft's examples read as another intent, other merchants answered differently), errors when
+	// the publication refused it and returned it to Pending.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one thing a check found about a draft's templates (see catalog.Finding, which voice does not link).
+type Finding struct {
+	Severity string `json:"severity"`
+	Template string `json:"template,omitempty"`
+	Message  string `json:"message"`
 }
 
 // Gaps are the settings that turn a cluster into a draft.

@@ -193,6 +193,17 @@ func (s *MemStore) DecideDraft(_ context.Context, d Draft) error {
 	return nil
 }
 
+// UpdateDraft stores d if the stored draft's status is from; ErrDecided otherwise.
+func (s *MemStore) UpdateDraft(_ context.Context, d Draft, from DraftStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.drafts[d.Merchant+"/"+d.ID]; !ok || old.Status != from {
+		return ErrDecided
+	}
+	s.drafts[d.Merchant+"/"+d.ID] = d
+	return nil
+}
+
 // Watermark is how far contacts were gathered.
 func (s *MemStore) Watermark(context.Context) (time.Time, error) { return s.mark, nil }
 

@@ -504,11 +504,15 @@ func (r *Runner) drafts(ctx context.Context, merchant string, o Options, window,
 		if d.Status != Approved || len(d.Published) == 0 {
 			continue
 		}
+		since := d.DecidedAt
+		if !d.PublishedAt.IsZero() {
+			since = d.PublishedAt // approved drafts wait a few minutes for their publication
+		}
 		n, h := 0, 0
 		var missed []Voice
 		for _, v := range window {
 			switch {
-			case v.At.Before(d.DecidedAt):
+			case v.At.Before(since):
 			case v.Kind == Answered && slices.Contains(d.Published, v.Template):
 				n++
 			case v.NoMatch() && v.Locale == d.Locale && d.Cluster != "":

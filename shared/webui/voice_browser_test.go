@@ -11,7 +11,9 @@ import (
 
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/sdkconfig"
+	"breakwater/shared/humanqueue"
 	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 	"breakwater/shared/voice"
 )
@@ -21,11 +23,7 @@ import (
 func seedVoice(t *testing.T, merchant string) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := shared.stack.Emulators.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := dynamo.NewVoice(sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), shared.stack.Resources.Tables[topology.Voice.ID], 15*24*time.Hour)
+	store := voiceStore(t)
 	hour := time.Now().UTC().Truncate(time.Hour)
 	cs := []voice.Cluster{
 		{ID: "kcoupon", Merchant: merchant, Lane: voice.LaneText, Label: "coupon/优惠券 · not working/无法使用 · checkout/结算", Status: voice.Open,
@@ -59,16 +57,36 @@ func seedVoice(t *testing.T, merchant string) {
 	}
 }
 
+// voiceStore is the shared stack's voice table.
+func voiceStore(t *testing.T) *dynamo.Voice {
+	t.Helper()
+	cfg, err := shared.stack.Emulators.AWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dynamo.NewVoice(sdkconfig.DynamoDB(cfg, emulators.DynamoOptions), shared.stack.Resources.Tables[topology.Voice.ID], 15*24*time.Hour)
+}
+
 // typeAnswer replaces a draft's answer as typing does: the value, then an input event.
 func typeAnswer(draft, text string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(e => { e.value = %q; e.dispatchEvent(new Event("input")); })(document.querySelector('.draft[data-draft=%q] textarea'))`, text, draft))
 }
 
 func TestVoiceOfTheCustomerView(t *testing.T) {
-	base, token := startSystem(t, nil)
+	base, _ := startSystem(t, nil)
 	const merchant = "voice-shop"
 	seedVoice(t, merchant)
 	ctx := browser(t)
+	// The platform team's agent: a merchant's agents see only their merchant's voice, and voice-shop has none.
+	var token string
+	for _, a := range shared.stack.Agents {
+		if a.Tenant == humanqueue.Platform {
+			token = a.Token
+		}
+	}
+	if token == "" {
+		t.Fatal("the local stack has no platform agent")
+	}
 	signIn(t, ctx, base, token)
 	do(t, ctx, "open the voice of the customer",
 		chromedp.Click(chromedp.ID("tabVoice")),
@@ -100,12 +118,29 @@ func TestVoiceOfTheCustomerView(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.draft[data-draft="kcoupon.en"] button[data-action="approve"]`)),
 		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"] .findings').textContent.includes("[number]")`),
 	)
+	// Approval answers at once: the draft shows publishing until the voice function's publication (every five
+	// minutes; here invoked at once), then its outcome and the publication's findings.
 	do(t, ctx, "approve the agents' reply",
 		typeAnswer("kcoupon.en", "Sorry about that! SAVE20 ended at midnight; code SAVE20B gives the same discount."),
 		chromedp.Click(chromedp.CSS(`.draft[data-draft="kcoupon.en"] button[data-action="approve"]`)),
-		waitJS(`document.getElementById("vNote").textContent.includes("Published")`),
-		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"]').classList.contains("decided")`),
+		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"]').dataset.status === "publishing"`),
+		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"]').textContent.includes("publishing")`),
 	)
+	if out, err := shared.stack.Invoke(context.Background(), "voice", []byte(runner.VoicePublishEvent)); err != nil || !strings.Contains(string(out), `"published":["`+merchant+`/kcoupon.en"]`) {
+		t.Fatalf("publish: %s, %v", out, err)
+	}
+	do(t, ctx, "see it published",
+		chromedp.Click(chromedp.ID("vRefresh")),
+		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"]').dataset.status === "approved"`),
+		waitJS(`document.querySelector('.draft[data-draft="kcoupon.en"]').textContent.includes("since publication")`),
+	)
+	stored, err := voiceStore(t).Draft(context.Background(), merchant, "kcoupon.en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown := must(t, ctx, "count the findings shown", chromedp.Evaluate[int](`document.querySelectorAll('.draft[data-draft="kcoupon.en"] .findings li').length`)); shown != len(stored.Findings) {
+		t.Errorf("the card shows %d findings, the draft has %d: %v", shown, len(stored.Findings), stored.Findings)
+	}
 	do(t, ctx, "resolve the problem",
 		chromedp.Click(chromedp.CSS(`.prob[data-problem="kcoupon"] button[data-action="resolve"]`)),
 		waitJS(`document.querySelector('.prob[data-problem="kcoupon"]').textContent.includes("resolved")`),

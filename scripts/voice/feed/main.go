@@ -6,7 +6,8 @@
 //	go run ./scripts/local                                    # in another terminal
 //	go run ./scripts/voice/feed -n 1200 -agents               # shoppers write, agents answer
 //	go run ./scripts/voice                                    # problems, spikes and a draft
-//	curl -X POST $URL/agent/insights/drafts/<id>/approve ...  # or approve it in the console
+//	curl -X POST $URL/agent/insights/drafts/<id>/approve ...  # or approve it in the console (202: publishing)
+//	go run ./scripts/invoke voice events/voice/publish.json   # publish now (the stack does every five minutes)
 //	go run ./scripts/voice/feed -groups coupon.invalid -n 40  # the next such questions: the bot answers them
 package main
 

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,11 +24,13 @@ type catalogAPI interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Catalog stores the answer catalog's items: each template's and each merchant's rules' JSON, one version item
 // that every change bumps (so readers check a single small item to know whether to reload), and per version a
-// snapshot of the built triage. What the JSON means, and when a snapshot is built, is package catalog's business.
+// snapshot of the built triage; and the changes staged to be published by the next publication. What the JSON means, and when a snapshot is built, is package catalog's business.
 type Catalog struct {
 	db    catalogAPI
 	table string
@@ -49,6 +52,9 @@ const (
 	snapshotPartition = "SNAPSHOT"
 	// snapshotPart keeps each part's item well under DynamoDB's 400 KB item limit.
 	snapshotPart = 300_000
+	// stagedPartition holds the changes approved but not yet published, one item per change key: its body, a tag
+	// telling one staging of the key from another, and, once a publication took it, the version that did.
+	stagedPartition = topology.CatalogStaged
 )
 
 func catalogKey(pk, sk string) map[string]types.AttributeValue {
@@ -185,39 +191,161 @@ func (c *Catalog) batchWrite(ctx context.Context, reqs []types.WriteRequest) err
 	return nil
 }
 
-// PutSnapshot stores the snapshot of version b, in parts with a part count and a checksum. The version before
-// stays for readers that are reading it now; older ones go.
+// PutSnapshot stores the snapshot of version b, in parts with a part count and a checksum, and names it on the
+// version item if version is still the catalog's. The version before stays for readers that are reading it now;
+// older ones go.
 func (c *Catalog) PutSnapshot(ctx context.Context, version int64, b []byte) error {
-	sum := sha256.Sum256(b)
-	parts := (len(b) + snapshotPart - 1) / snapshotPart
-	var reqs []types.WriteRequest
-	for i := range parts {
-		item := catalogKey(snapshotPartition, snapshotKey(version, i))
-		item["data"] = &types.AttributeValueMemberB{Value: b[i*snapshotPart : min(len(b), (i+1)*snapshotPart)]}
-		item["parts"] = num(int64(parts))
-		item["sha256"] = str(hex.EncodeToString(sum[:]))
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	old, err := c.snapshotKeysBefore(ctx, version-1)
+	sum, err := c.StoreSnapshot(ctx, version, b)
 	if err != nil {
-		return fmt.Errorf("put catalog snapshot of version %d: %w", version, err)
-	}
-	for _, sk := range old {
-		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: catalogKey(snapshotPartition, sk)}})
-	}
-	if err := c.batchWrite(ctx, reqs); err != nil {
-		return fmt.Errorf("put catalog snapshot of version %d: %w", version, err)
+		return err
 	}
 	// The version item names the snapshot of its version, unless a later change already moved it on.
 	_, err = c.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &c.table, Key: catalogKey(metaPartition, "version"),
 		UpdateExpression:          aws.String("SET snapshotSha256 = :sum, snapshotOf = :v"),
 		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":sum": str(hex.EncodeToString(sum[:])), ":v": num(version)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sum": str(sum), ":v": num(version)},
 	})
 	var failed *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {
 		return fmt.Errorf("name catalog snapshot of version %d: %w", version, translate(err))
+	}
+	return nil
+}
+
+// StoreSnapshot stores the snapshot of version b in parts, without naming it, and returns its SHA-256 (hex):
+// Advance names it when it makes version the catalog's. Parts of versions before version-1 go.
+func (c *Catalog) StoreSnapshot(ctx context.Context, version int64, b []byte) (string, error) {
+	h := sha256.Sum256(b)
+	sum := hex.EncodeToString(h[:])
+	parts := (len(b) + snapshotPart - 1) / snapshotPart
+	var reqs []types.WriteRequest
+	for i := range parts {
+		item := catalogKey(snapshotPartition, snapshotKey(version, i))
+		item["data"] = &types.AttributeValueMemberB{Value: b[i*snapshotPart : min(len(b), (i+1)*snapshotPart)]}
+		item["parts"] = num(int64(parts))
+		item["sha256"] = str(sum)
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	old, err := c.snapshotKeysBefore(ctx, version-1)
+	if err != nil {
+		return "", fmt.Errorf("put catalog snapshot of version %d: %w", version, err)
+	}
+	for _, sk := range old {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: catalogKey(snapshotPartition, sk)}})
+	}
+	if err := c.batchWrite(ctx, reqs); err != nil {
+		return "", fmt.Errorf("put catalog snapshot of version %d: %w", version, err)
+	}
+	return sum, nil
+}
+
+// Stage stores body as the change named key, to be published later, replacing a change staged under the same
+// key. It does not bump the version.
+func (c *Catalog) Stage(ctx context.Context, key string, body []byte) error {
+	if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &c.table, Item: c.stagedItem(key, body)}); err != nil {
+		return fmt.Errorf("stage catalog change %s: %w", key, translate(err))
+	}
+	return nil
+}
+
+// stagedItem is the item of a change staged under key, with a fresh tag.
+func (c *Catalog) stagedItem(key string, body []byte) map[string]types.AttributeValue {
+	item := catalogKey(stagedPartition, key)
+	item["body"] = str(string(body))
+	item["tag"] = str(newTag())
+	return item
+}
+
+func newTag() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// EachStaged visits every staged change, in the order of their keys: its key, body and tag, and the version whose
+// publication took it (0 while it waits).
+func (c *Catalog) EachStaged(ctx context.Context, visit func(key string, body []byte, tag string, publishedIn int64) error) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 &c.table,
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(stagedPartition)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	return eachItem(ctx, c.db, "read staged catalog changes", in, func(item map[string]types.AttributeValue) error {
+		sk, _ := item[topology.CatalogSort].(*types.AttributeValueMemberS)
+		body, _ := item["body"].(*types.AttributeValueMemberS)
+		tag, _ := item["tag"].(*types.AttributeValueMemberS)
+		if sk == nil || body == nil || tag == nil {
+			return fmt.Errorf("read staged catalog changes: item without sk, body or tag")
+		}
+		var in int64
+		if v, ok := item["publishedIn"].(*types.AttributeValueMemberN); ok {
+			n, err := strconv.ParseInt(v.Value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("read staged catalog change %s: publishedIn %q: %w", sk.Value, v.Value, err)
+			}
+			in = n
+		}
+		return visit(sk.Value, []byte(body.Value), tag.Value, in)
+	})
+}
+
+// maxAdvance bounds the staged changes one Advance marks: a transaction holds at most 100 items, one of them the
+// version.
+const maxAdvance = 99
+
+// Advance makes from+1 the catalog's version, naming its snapshot (stored already with StoreSnapshot, whose SHA-256
+// is sum), and marks the staged changes (key to tag) as published in it, in one transaction: readers never see the
+// version without its snapshot, and a staged change is never published without it saying so. It reports false,
+// changing nothing, when the version is no longer from or a staged change is gone or was staged again.
+func (c *Catalog) Advance(ctx context.Context, from int64, sum string, staged map[string]string) (bool, error) {
+	if len(staged) > maxAdvance {
+		return false, fmt.Errorf("advance catalog version %d: %d staged changes, at most %d at once", from, len(staged), maxAdvance)
+	}
+	next := from + 1
+	cond := "version = :from"
+	values := map[string]types.AttributeValue{":from": num(from), ":next": num(next), ":sum": str(sum)}
+	if from == 0 {
+		cond = "attribute_not_exists(version)"
+		delete(values, ":from")
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &c.table, Key: catalogKey(metaPartition, "version"),
+		UpdateExpression:          aws.String("SET version = :next, snapshotSha256 = :sum, snapshotOf = :next"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: values,
+	}}}
+	for key, tag := range staged {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &c.table, Key: catalogKey(stagedPartition, key),
+			UpdateExpression:          aws.String("SET publishedIn = :next"),
+			ConditionExpression:       aws.String("tag = :tag"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(next), ":tag": str(tag)},
+		}})
+	}
+	_, err := c.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for _, r := range canceled.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return false, nil
+			}
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("advance catalog version %d with %d staged changes: %w", from, len(staged), translate(err))
+	}
+	return true, nil
+}
+
+// Unstage removes the staged change key if it still carries tag; a change staged again since stays.
+func (c *Catalog) Unstage(ctx context.Context, key, tag string) error {
+	_, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &c.table, Key: catalogKey(stagedPartition, key),
+		ConditionExpression:       aws.String("tag = :tag"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":tag": str(tag)}})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("unstage catalog change %s: %w", key, translate(err))
 	}
 	return nil
 }

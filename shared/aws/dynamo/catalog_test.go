@@ -109,3 +109,85 @@ func TestBumpAndVersion(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// Staged changes wait without moving the version; Advance moves it, names the snapshot stored ahead and marks the
+// changes it took, all or nothing; a change is unstaged only as it was read.
+func TestStageAdvanceUnstage(t *testing.T) {
+	ctx := context.Background()
+	f := runner.Provisioned(t)
+	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	from, seeded, err := cat.Published(ctx)
+	if err != nil || seeded == "" {
+		t.Fatalf("published = %d, %q, %v; want the seeded version and its snapshot", from, seeded, err)
+	}
+	for _, k := range []string{"m1/k1.en", "m2/k2.en"} {
+		if err := cat.Stage(ctx, k, []byte(`{"change":"`+k+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type staged struct {
+		body, tag string
+		in        int64
+	}
+	read := func() map[string]staged {
+		t.Helper()
+		out := map[string]staged{}
+		if err := cat.EachStaged(ctx, func(key string, body []byte, tag string, in int64) error {
+			out[key] = staged{string(body), tag, in}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := read()
+	if len(got) != 2 || got["m1/k1.en"].in != 0 || got["m1/k1.en"].tag == "" || got["m1/k1.en"].tag == got["m2/k2.en"].tag {
+		t.Fatalf("staged = %+v, want two waiting changes with their own tags", got)
+	}
+	if v, sum, _ := cat.Published(ctx); v != from || sum != seeded {
+		t.Errorf("staging moved the catalog to %d, %q", v, sum)
+	}
+
+	sum, err := cat.StoreSnapshot(ctx, from+1, []byte("next snapshot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, s, _ := cat.Published(ctx); v != from || s != seeded {
+		t.Errorf("a stored snapshot moved the catalog to %d, %q", v, s)
+	}
+	if ok, err := cat.Advance(ctx, from, sum, map[string]string{"m1/k1.en": "not its tag"}); ok || err != nil {
+		t.Fatalf("advance with a change staged again = %v, %v; want false", ok, err)
+	}
+	if v, _, _ := cat.Published(ctx); v != from {
+		t.Fatalf("a refused advance moved the version to %d", v)
+	}
+	if ok, err := cat.Advance(ctx, from, sum, map[string]string{"m1/k1.en": got["m1/k1.en"].tag}); !ok || err != nil {
+		t.Fatalf("advance = %v, %v", ok, err)
+	}
+	if v, s, _ := cat.Published(ctx); v != from+1 || s != sum {
+		t.Errorf("published = %d, %q; want %d named with the stored snapshot", v, s, from+1)
+	}
+	if b, err := cat.Snapshot(ctx, from+1); string(b) != "next snapshot" || err != nil {
+		t.Errorf("snapshot of %d = %q, %v", from+1, b, err)
+	}
+	after := read()
+	if after["m1/k1.en"].in != from+1 || after["m2/k2.en"].in != 0 {
+		t.Errorf("staged after advance = %+v, want m1's published in %d and m2's waiting", after, from+1)
+	}
+	if ok, err := cat.Advance(ctx, from, sum, nil); ok || err != nil {
+		t.Errorf("advance from a version no longer the catalog's = %v, %v; want false", ok, err)
+	}
+
+	if err := cat.Unstage(ctx, "m1/k1.en", "not its tag"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := read()["m1/k1.en"]; !ok {
+		t.Error("unstaged a change staged again since it was read")
+	}
+	if err := cat.Unstage(ctx, "m1/k1.en", got["m1/k1.en"].tag); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := read()["m1/k1.en"]; ok {
+		t.Error("the change is still staged after unstaging it")
+	}
+}

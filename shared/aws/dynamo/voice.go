@@ -27,6 +27,7 @@ type voiceAPI interface {
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Voice stores what the voice of the customer keeps in its own table, each kind of item under its own partition:
@@ -438,20 +439,76 @@ func (s *Voice) DecideDraft(ctx context.Context, d voice.Draft) error {
 	return nil
 }
 
-func (s *Voice) putDraft(ctx context.Context, d voice.Draft, stored voice.DraftStatus, orNew bool) error {
-	item, err := s.item("D#"+d.Merchant, d.ID, d, d.UpdatedAt.Add(draftTTL))
+// UpdateDraft stores d if the stored draft's status is from; voice.ErrDecided otherwise. Publishing a draft moves
+// it from voice.Publishing to voice.Approved (or back to voice.Pending when it cannot be published).
+func (s *Voice) UpdateDraft(ctx context.Context, d voice.Draft, from voice.DraftStatus) error {
+	err := s.putDraft(ctx, d, from, false)
+	if isConditionFailed(err) {
+		return fmt.Errorf("update draft %s of %s from %s: %w", d.ID, d.Merchant, from, voice.ErrDecided)
+	}
+	if err != nil {
+		return fmt.Errorf("update draft %s of %s: %w", d.ID, d.Merchant, err)
+	}
+	return nil
+}
+
+// StageApproval stores d, approved and waiting to be published (voice.Publishing), and stages body as the catalog
+// change key in cat's table, in one transaction: an approval is never stored without its change, nor a change
+// without its approval. voice.ErrDecided, with nothing stored, when the stored draft is no longer pending.
+func (s *Voice) StageApproval(ctx context.Context, cat *Catalog, d voice.Draft, key string, body []byte) error {
+	put, err := s.draftPut(d, voice.Pending, false)
 	if err != nil {
 		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues}},
+		{Put: &types.Put{TableName: &cat.table, Item: cat.stagedItem(key, body)}},
+	}})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return fmt.Errorf("approve draft %s of %s: %w", d.ID, d.Merchant, voice.ErrDecided)
+	}
+	if err != nil {
+		return fmt.Errorf("approve draft %s of %s and stage %s: %w", d.ID, d.Merchant, key, translate(err))
+	}
+	return nil
+}
+
+// Approvals stores approvals of drafts in Voice with the changes they stage in Catalog (Voice.StageApproval).
+type Approvals struct {
+	Voice   *Voice
+	Catalog *Catalog
+}
+
+// StageApproval is Voice.StageApproval on a's catalog.
+func (a Approvals) StageApproval(ctx context.Context, d voice.Draft, key string, body []byte) error {
+	return a.Voice.StageApproval(ctx, a.Catalog, d, key, body)
+}
+
+func (s *Voice) putDraft(ctx context.Context, d voice.Draft, stored voice.DraftStatus, orNew bool) error {
+	in, err := s.draftPut(d, stored, orNew)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, in)
+	return translate(err)
+}
+
+// draftPut is the put of d, if the stored draft's status is stored (or, with orNew, there is none).
+func (s *Voice) draftPut(d voice.Draft, stored voice.DraftStatus, orNew bool) (*dynamodb.PutItemInput, error) {
+	item, err := s.item("D#"+d.Merchant, d.ID, d, d.UpdatedAt.Add(draftTTL))
+	if err != nil {
+		return nil, err
 	}
 	item["status"] = str(string(d.Status))
 	cond := "#s = :stored"
 	if orNew {
 		cond = "attribute_not_exists(pk) OR #s = :stored"
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(cond),
+	return &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":stored": str(string(stored))}})
-	return translate(err)
+		ExpressionAttributeValues: map[string]types.AttributeValue{":stored": str(string(stored))}}, nil
 }
 
 // Watermark is how far contacts were gathered; zero before the first gather.

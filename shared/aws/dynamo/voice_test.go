@@ -230,3 +230,51 @@ func TestContactScanFindsTheWindow(t *testing.T) {
 		t.Errorf("scanned %d (%v), want the 10 of 10:20-11:00", n, err)
 	}
 }
+
+// An approval stores the draft and stages its change together, or neither.
+func TestStageApprovalIsOneWrite(t *testing.T) {
+	ctx := context.Background()
+	s, f := voiceStore(t)
+	cat := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	approvals := dynamo.Approvals{Voice: s, Catalog: cat}
+	d := voice.Draft{ID: "k1.en", Merchant: "m1", Kind: voice.GapAnswer, Locale: "en", Status: voice.Pending, UpdatedAt: vt0}
+	if err := s.PutDrafts(ctx, []voice.Draft{d}); err != nil {
+		t.Fatal(err)
+	}
+	staged := func() map[string]string {
+		out := map[string]string{}
+		if err := cat.EachStaged(ctx, func(key string, body []byte, tag string, _ int64) error {
+			out[key] = string(body) + "#" + tag
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	approved := d
+	approved.Status, approved.DecidedBy = voice.Publishing, "lead"
+	if err := approvals.StageApproval(ctx, approved, "m1/k1.en", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	first := staged()
+	if got, _ := s.Draft(ctx, "m1", "k1.en"); got.Status != voice.Publishing || len(first) != 1 {
+		t.Fatalf("draft %s, staged %v; want publishing and one change", got.Status, first)
+	}
+	if err := approvals.StageApproval(ctx, approved, "m1/k1.en", []byte("second")); !errors.Is(err, voice.ErrDecided) {
+		t.Errorf("approving a draft no longer pending: %v, want ErrDecided", err)
+	}
+	if again := staged(); again["m1/k1.en"] != first["m1/k1.en"] {
+		t.Errorf("a refused approval restaged the change: %v, was %v", again, first)
+	}
+	published := approved
+	published.Status = voice.Approved
+	if err := s.UpdateDraft(ctx, published, voice.Pending); !errors.Is(err, voice.ErrDecided) {
+		t.Errorf("update from the wrong status: %v, want ErrDecided", err)
+	}
+	if err := s.UpdateDraft(ctx, published, voice.Publishing); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Draft(ctx, "m1", "k1.en"); got.Status != voice.Approved {
+		t.Errorf("draft %s after publication, want approved", got.Status)
+	}
+}

@@ -69,7 +69,10 @@ type Options struct {
 	// VoiceEvery is how often the voice function runs (a few minutes past the hour, as deployed); never when
 	// negative. scripts/voice runs the same code on demand.
 	VoiceEvery time.Duration
-	Log        io.Writer // function and emulator output; discarded when nil
+	// VoicePublishEvery is how often the voice function publishes the templates agents approved (a publish
+	// event, as the deployed schedule sends); topology.VoicePublishSchedule when zero, never when negative.
+	VoicePublishEvery time.Duration
+	Log               io.Writer // function and emulator output; discarded when nil
 }
 
 // Stack is a running local Breakwater.
@@ -126,6 +129,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.AgentToken = s.Agents[0].Token
 	if o.VoiceEvery == 0 {
 		o.VoiceEvery = topology.VoiceSchedule
+	}
+	if o.VoicePublishEvery == 0 {
+		o.VoicePublishEvery = topology.VoicePublishSchedule
 	}
 	defer func() {
 		if err != nil {
@@ -200,6 +206,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	if o.VoiceEvery > 0 {
 		wg.Go(func() { s.runVoice(runCtx, o.VoiceEvery, log) })
+	}
+	if o.VoicePublishEvery > 0 {
+		wg.Go(func() { s.runVoicePublish(runCtx, o.VoicePublishEvery, log) })
 	}
 
 	fns := map[string]invoker{}
@@ -373,6 +382,25 @@ func (s *Stack) runVoice(ctx context.Context, every time.Duration, log *slog.Log
 		}
 		if _, err := s.pools["voice"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
 			log.Warn("voice run failed", "err", err)
+		}
+	}
+}
+
+// VoicePublishEvent is the event of the voice function's publish schedule (events/voice/publish.json).
+const VoicePublishEvent = `{"source":"breakwater.voice","detail-type":"Publish","detail":{"publish":true}}`
+
+// runVoicePublish invokes the voice function with a publish event every so often, as the deployed schedule does.
+func (s *Stack) runVoicePublish(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.pools["voice"].Invoke(ctx, []byte(VoicePublishEvent)); err != nil && ctx.Err() == nil {
+				log.Warn("voice publication failed", "err", err)
+			}
 		}
 	}
 }

@@ -156,25 +156,16 @@ const probeMerchant = "voice-probe-other-merchant"
 
 // spillover warns when the new templates' examples change how other merchants' shoppers asking the same thing are
 // answered. The matcher's model is shared: a merchant's examples teach their intent for everyone, so after the
-// approval the same questions elsewhere may get that intent's platform answer (or lose one).
-func spillover(a *triage.Triage, before, after, ts []answer.Template, locale string, now time.Time) []catalog.Finding {
-	if len(ts) == 0 || len(ts[0].Examples) == 0 {
-		return nil
-	}
-	if a == nil {
-		var err error
-		if a, err = triage.New(before, nil); err != nil {
-			return nil
-		}
-	}
-	b, err := triage.New(after, nil)
-	if err != nil {
+// approval the same questions elsewhere may get that intent's platform answer (or lose one). before and after
+// are the catalog's triage without and with them (a release's), so it trains nothing.
+func spillover(before, after *triage.Triage, ts []answer.Template, now time.Time) []catalog.Finding {
+	if before == nil || after == nil || len(ts) == 0 || len(ts[0].Examples) == 0 {
 		return nil
 	}
 	changed := 0
 	for _, q := range ts[0].Examples {
-		c := contact.Contact{ID: "probe", Merchant: probeMerchant, Locale: contact.Locale(locale), Text: q, ReceivedAt: now}
-		x, y := a.Decide(c, now), b.Decide(c, now)
+		c := contact.Contact{ID: "probe", Merchant: probeMerchant, Locale: contact.Locale(ts[0].Locale), Text: q, ReceivedAt: now}
+		x, y := before.Decide(c, now), after.Decide(c, now)
 		if x.Auto != y.Auto || (x.Auto && x.Template != y.Template) {
 			changed++
 		}
@@ -187,34 +178,47 @@ func spillover(a *triage.Triage, before, after, ts []answer.Template, locale str
 		changed, len(ts[0].Examples))}}
 }
 
-// draftStore is where Reviewer reads and decides drafts (the voice table, see dynamo.Voice).
+// draftStore is where Reviewer and Publisher read and decide drafts (the voice table, see dynamo.Voice).
 type draftStore interface {
 	Draft(ctx context.Context, merchant, id string) (voice.Draft, error)
 	// DecideDraft stores d if the stored draft is still pending, and returns voice.ErrDecided otherwise.
 	DecideDraft(ctx context.Context, d voice.Draft) error
 }
 
-// catalogWriter is the part of *catalog.Writer that approving uses.
-type catalogWriter interface {
+// approvals stores an approval: the draft, now voice.Publishing, and the catalog change it stages (key and the
+// change's encoding), at once; voice.ErrDecided, storing nothing, when the draft is no longer pending.
+type approvals interface {
+	StageApproval(ctx context.Context, d voice.Draft, key string, change []byte) error
+}
+
+// catalogReader is the part of *catalog.Writer that approving reads.
+type catalogReader interface {
 	Templates(ctx context.Context) ([]answer.Template, error)
-	PutTemplates(ctx context.Context, ts []answer.Template) error
+	Staged(ctx context.Context) ([]catalog.Change, error)
 }
 
-// Reviewer approves and rejects drafts. Approval publishes like `templates push`: through catalog.Writer,
-// which bumps the catalog version and publishes its snapshot, so responders answer with the new template within
-// their refresh interval.
+// Reviewer approves and rejects drafts. Approval is cheap, for an agent's request: it checks the templates with
+// templates lint's static checks and stages them in the catalog; Publisher publishes them a few minutes later,
+// like `templates push`, with the checks that need the matcher trained.
 type Reviewer struct {
-	Drafts  draftStore
-	Catalog catalogWriter
-	// Current is the triage the catalog's templates make now, when the caller has it built (saves a training
-	// for the spillover check); nil builds it.
-	Current func(ctx context.Context) (*triage.Triage, error)
-	Now     func() time.Time
+	Drafts    draftStore
+	Approvals approvals
+	Catalog   catalogReader
+	Now       func() time.Time
 }
 
-// Approve publishes draft id of merchant with edit, after the same lint as `templates lint` passes on the whole
-// catalog with it. It returns the decided draft and the lint's findings (warnings when it passed; with ErrLint,
-// the errors too).
+// ChangeKey is the key of the catalog change that approving draft id of merchant stages.
+func ChangeKey(merchant, id string) string { return merchant + "/" + id }
+
+// draftOf is the merchant and draft id a change key names; false for a change no draft staged.
+func draftOf(key string) (merchant, id string, ok bool) {
+	return strings.Cut(key, "/")
+}
+
+// Approve stages draft id of merchant with edit for publication, after the static checks of `templates lint`
+// (catalog.Lint) pass on the whole catalog with it and with what other approvals staged. It returns the draft,
+// now voice.Publishing, and lint's findings about its templates (warnings when it passed; with ErrLint, the
+// errors too). The catalog's version does not move until the publication.
 func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, by string) (voice.Draft, []catalog.Finding, error) {
 	d, err := r.Drafts.Draft(ctx, merchant, id)
 	if err != nil {
@@ -227,20 +231,17 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 	if err != nil {
 		return voice.Draft{}, nil, fmt.Errorf("approve draft %s of %s: read templates: %w", id, merchant, err)
 	}
+	staged, err := r.Catalog.Staged(ctx)
+	if err != nil {
+		return voice.Draft{}, nil, fmt.Errorf("approve draft %s of %s: read staged changes: %w", id, merchant, err)
+	}
+	current = catalog.Overlay(current, staged...)
 	now := r.Now()
 	ts, err := Templates(d, edit, current, now)
 	if err != nil {
 		return d, nil, fmt.Errorf("approve draft %s of %s: %w", id, merchant, err)
 	}
-	next := slices.Clone(current)
-	for _, t := range ts {
-		if i := slices.IndexFunc(next, func(c answer.Template) bool { return c.ID == t.ID }); i >= 0 {
-			next[i] = t
-		} else {
-			next = append(next, t)
-		}
-	}
-	findings := catalog.Check(next, now)
+	findings := catalog.Lint(catalog.Overlay(current, catalog.Change{Templates: ts}))
 	// Only what this approval changes is the reviewer's business; the rest of the catalog was pushed before.
 	mine := map[string]bool{"": true}
 	for _, t := range ts {
@@ -250,16 +251,13 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 	if catalog.Errors(findings) > 0 {
 		return d, findings, fmt.Errorf("approve draft %s of %s: %w", id, merchant, ErrLint)
 	}
-	var before *triage.Triage
-	if r.Current != nil {
-		before, _ = r.Current(ctx) // without it, spillover builds its own
+	change := catalog.Change{Key: ChangeKey(merchant, id), Templates: ts, StagedAt: now}
+	body, err := change.Encode()
+	if err != nil {
+		return d, findings, fmt.Errorf("approve draft %s of %s: %w", id, merchant, err)
 	}
-	findings = append(findings, spillover(before, current, next, ts, d.Locale, now)...)
-	if err := r.Catalog.PutTemplates(ctx, ts); err != nil {
-		return d, findings, fmt.Errorf("approve draft %s of %s: publish: %w", id, merchant, err)
-	}
-	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt = voice.Approved, by, now, now
-	d.Published = nil
+	d.Status, d.DecidedBy, d.DecidedAt, d.UpdatedAt = voice.Publishing, by, now, now
+	d.Published, d.PublishedAt, d.Findings = nil, time.Time{}, voiceFindings(findings)
 	for _, t := range ts {
 		d.Published = append(d.Published, t.ID)
 	}
@@ -267,10 +265,19 @@ func (r *Reviewer) Approve(ctx context.Context, merchant, id string, edit Edit, 
 		d.Template = ts[0].ID
 		d.Intent, d.Answer, d.Examples = ts[0].Intent, ts[0].Answer, ts[0].Examples
 	}
-	if err := r.Drafts.DecideDraft(ctx, d); err != nil {
-		return d, findings, fmt.Errorf("approve draft %s of %s: published, but: %w", id, merchant, err)
+	if err := r.Approvals.StageApproval(ctx, d, change.Key, body); err != nil {
+		return d, findings, fmt.Errorf("approve draft %s of %s: %w", id, merchant, err)
 	}
 	return d, findings, nil
+}
+
+// voiceFindings are fs as a draft keeps them.
+func voiceFindings(fs []catalog.Finding) []voice.Finding {
+	var out []voice.Finding
+	for _, f := range fs {
+		out = append(out, voice.Finding{Severity: f.Severity, Template: f.Template, Message: f.Message})
+	}
+	return out
 }
 
 // Reject marks draft id of merchant rejected with a reason; it is not proposed again.

@@ -15,11 +15,18 @@ import (
 
 	"breakwater/shared/answer"
 	"breakwater/shared/answer/pack"
+	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 	"breakwater/shared/triage"
 	"breakwater/shared/voice"
 )
+
+func TestMain(m *testing.M) { emulators.Main(m) }
 
 var day1 = time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC)
 
@@ -103,21 +110,64 @@ func newRunner(s *voice.MemStore, now *time.Time, bg []string) *voice.Runner {
 		Now:          func() time.Time { return *now }, Contacts: records(nil)}
 }
 
-// memCatalog is the part of the catalog a review writes, in memory.
-type memCatalog struct{ ts []answer.Template }
+// memCatalog is the part of the catalog a review reads and stages into, in memory, with the drafts' store: an
+// approval updates the draft and stages its change at once, as dynamo.Approvals does.
+type memCatalog struct {
+	ts     []answer.Template
+	drafts *voice.MemStore
+	staged []catalog.Change
+}
 
 func (c *memCatalog) Templates(context.Context) ([]answer.Template, error) {
 	return slices.Clone(c.ts), nil
 }
-func (c *memCatalog) PutTemplates(_ context.Context, ts []answer.Template) error {
-	for _, t := range ts {
-		if i := slices.IndexFunc(c.ts, func(x answer.Template) bool { return x.ID == t.ID }); i >= 0 {
-			c.ts[i] = t
-		} else {
-			c.ts = append(c.ts, t)
-		}
+
+func (c *memCatalog) Staged(context.Context) ([]catalog.Change, error) {
+	return slices.Clone(c.staged), nil
+}
+
+func (c *memCatalog) StageApproval(ctx context.Context, d voice.Draft, key string, body []byte) error {
+	var ch catalog.Change
+	if err := json.Unmarshal(body, &ch); err != nil {
+		return err
 	}
+	if err := c.drafts.UpdateDraft(ctx, d, voice.Pending); err != nil {
+		return fmt.Errorf("approve draft %s: %w", d.ID, err)
+	}
+	ch.Key = key
+	c.staged = append(c.staged, ch)
 	return nil
+}
+
+// dbApprovals stages approvals in the catalog on DynamoDB Local, with the drafts in memory.
+type dbApprovals struct {
+	drafts *voice.MemStore
+	cat    *dynamo.Catalog
+}
+
+func (a dbApprovals) StageApproval(ctx context.Context, d voice.Draft, key string, body []byte) error {
+	if err := a.drafts.UpdateDraft(ctx, d, voice.Pending); err != nil {
+		return fmt.Errorf("approve draft %s: %w", d.ID, err)
+	}
+	return a.cat.Stage(ctx, key, body)
+}
+
+// publishedTriage decodes the snapshot the catalog publishes for its version (no training).
+func publishedTriage(t *testing.T, store *dynamo.Catalog) (int64, *triage.Triage) {
+	t.Helper()
+	v, _, err := store.Published(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Snapshot(context.Background(), v)
+	if err != nil || b == nil {
+		t.Fatalf("snapshot of version %d: %d bytes, %v", v, len(b), err)
+	}
+	tri, err := triage.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, tri
 }
 
 // decide settles text as the responder would with tri: answered, or queued for a person.
@@ -144,17 +194,19 @@ var agentReplies = map[string][]string{
 }
 
 // The issue's loop: a problem the bot cannot answer, answered alike by agents, becomes a draft; approved, it
-// passes the same lint as `templates lint`, is published, and answers the next such questions.
+// passes the same lint as `templates lint` and is staged; the next publication (one training for every draft)
+// publishes it, and it answers the next such questions.
 func TestGapBecomesAnApprovedTemplateThatAnswersTheNextQuestions(t *testing.T) {
 	ctx := context.Background()
-	ts, err := pack.Default()
-	if err != nil {
-		t.Fatal(err)
+	f := runner.Provisioned(t) // the default pack and rules, published with their snapshot
+	store := dynamo.NewCatalog(f.DynamoDB, f.Tables[topology.Catalog.ID])
+	w := catalog.NewWriter(store)
+	builds := 0
+	w.Build = func(ts []answer.Template, rules map[string]priority.Rules) (*triage.Triage, error) {
+		builds++
+		return triage.New(ts, rules)
 	}
-	tri, err := triage.New(ts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v0, tri := publishedTriage(t, store)
 	at := day1
 	var recs records
 	// The problem's first messages are the gap; the rest, later, are "the cluster's next messages".
@@ -193,8 +245,7 @@ func TestGapBecomesAnApprovedTemplateThatAnswersTheNextQuestions(t *testing.T) {
 	if len(drafts) == 0 {
 		t.Fatalf("no draft; problems: %+v", rep.Merchants[0].Problems)
 	}
-	cat := &memCatalog{ts: slices.Clone(ts)}
-	rv := &Reviewer{Drafts: s, Catalog: cat, Now: func() time.Time { return now }}
+	rv := &Reviewer{Drafts: s, Approvals: dbApprovals{s, store}, Catalog: w, Now: func() time.Time { return now }}
 	var published []string
 	for _, d := range drafts {
 		t.Logf("draft %s (%s, intent %s, bot answered as %v, impact %d, agreement %.0f%%): %q from %d examples, e.g. %q", d.ID, d.Locale, d.Intent, d.AnsweredAs, d.Impact, 100*d.Agreement, d.Answer, len(d.Examples), d.Examples[0])
@@ -205,22 +256,39 @@ func TestGapBecomesAnApprovedTemplateThatAnswersTheNextQuestions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("approve %s: %v %v", d.ID, err, findings)
 		}
-		if catalog.Errors(findings) > 0 || got.Status != voice.Approved || len(got.Published) == 0 {
+		if catalog.Errors(findings) > 0 || got.Status != voice.Publishing || len(got.Published) == 0 {
 			t.Fatalf("approved %+v with findings %v", got, findings)
-		}
-		for _, f := range findings {
-			t.Logf("  %s", f)
 		}
 		published = append(published, got.Published...)
 	}
-	// The catalog with the approval passes templates lint as a whole.
-	if errs := catalog.Errors(catalog.Check(cat.ts, now)); errs > 0 {
-		t.Errorf("catalog after approval: %d lint errors: %v", errs, catalog.Check(cat.ts, now))
+	if v, _, _ := store.Published(ctx); v != v0 || builds != 0 {
+		t.Fatalf("approval moved the catalog to version %d or trained (%d); want it staged only", v, builds)
 	}
-	after, err := triage.New(cat.ts, nil)
+	pub, err := (&Publisher{Catalog: w, Drafts: s, Now: func() time.Time { return now }}).Publish(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if builds != 1 || pub.Version != v0+1 || len(pub.Published) != len(drafts) {
+		t.Fatalf("publication %+v after %d trainings; want the %d drafts in version %d, one training", pub, builds, len(drafts), v0+1)
+	}
+	for _, d := range drafts {
+		stored, _ := s.Draft(ctx, "m1", d.ID)
+		if stored.Status != voice.Approved || !stored.PublishedAt.Equal(now) {
+			t.Errorf("draft %s after publication: %s published at %v", d.ID, stored.Status, stored.PublishedAt)
+		}
+		for _, f := range stored.Findings {
+			t.Logf("  %s %s: %s %s", d.ID, f.Severity, f.Template, f.Message)
+		}
+	}
+	// The catalog with the approval passes templates lint as a whole.
+	pushed, err := w.Templates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := catalog.Lint(pushed); catalog.Errors(fs) > 0 {
+		t.Errorf("catalog after approval: %d lint errors: %v", catalog.Errors(fs), fs)
+	}
+	_, after := publishedTriage(t, store)
 	next := now.Add(time.Hour)
 	// answers counts, of rows no guard sends to a person, those the old catalog answered from some template
 	// (generic, so not about this problem) or not at all, and those the approved drafts now answer.
@@ -343,7 +411,8 @@ func TestApprovalRejectsWhatCannotBeATemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := voice.NewMemStore()
 			s.PutDrafts(ctx, []voice.Draft{tt.d})
-			rv := &Reviewer{Drafts: s, Catalog: &memCatalog{ts: slices.Clone(ts)}, Now: func() time.Time { return now }}
+			cat := &memCatalog{ts: slices.Clone(ts), drafts: s}
+			rv := &Reviewer{Drafts: s, Approvals: cat, Catalog: cat, Now: func() time.Time { return now }}
 			_, findings, err := rv.Approve(ctx, "m1", tt.d.ID, tt.edit, "lead")
 			if !errors.Is(err, tt.want) && !(tt.want == nil && err == nil) {
 				t.Fatalf("Approve = %v (findings %v), want %v", err, findings, tt.want)
@@ -367,7 +436,8 @@ func TestRejectedDraftIsNotProposedAgain(t *testing.T) {
 	s := voice.NewMemStore()
 	d := voice.Draft{ID: "k1.en", Merchant: "m1", Kind: voice.GapAnswer, Cluster: "k1", Locale: "en", Status: voice.Pending, Impact: 9}
 	s.PutDrafts(ctx, []voice.Draft{d})
-	rv := &Reviewer{Drafts: s, Catalog: &memCatalog{}, Now: func() time.Time { return day1 }}
+	cat := &memCatalog{drafts: s}
+	rv := &Reviewer{Drafts: s, Approvals: cat, Catalog: cat, Now: func() time.Time { return day1 }}
 	if _, err := rv.Reject(ctx, "m1", "k1.en", "wrong answer", "lead"); err != nil {
 		t.Fatal(err)
 	}
