@@ -52,7 +52,8 @@ type panel struct {
 }
 
 // plot draws traffic, the intake backlog and the waits over time, one panel each, sharing the time axis.
-func plot(w io.Writer, p plan, r model.Result) error {
+func plot(w io.Writer, p plan, o outcome) error {
+	r := o.Result
 	bw := bufio.NewWriter(w)
 	xs, pick := downsample(r.Samples, innerW)
 	end := r.End
@@ -109,16 +110,20 @@ func plot(w io.Writer, p plan, r model.Result) error {
 		plotW, height, plotW, height)
 	fmt.Fprintf(bw, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", plotW, height)
 	fmt.Fprintf(bw, `<text x="%d" y="28" font-size="18" font-weight="bold">Breakwater capacity plan: %s</text>`+"\n", left, esc(p.Name))
-	n := needsOf(p)
 	backlogNote := "no intake backlog"
 	if r.PeakBacklog > 0 {
 		backlogNote = fmt.Sprintf("peak backlog %s at %s, oldest message %s", count(r.PeakBacklog), clock(r.PeakBacklogAt), duration(r.MaxOldestAge))
 	}
-	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s</text>`+"\n",
-		left, count(p.Sim.Profile.Peak()), backlogNote)
-	fmt.Fprintf(bw, `<text x="%d" y="68" font-size="12" fill="#333">responder: %d ms a batch of %d, MaximumConcurrency %d · table takes %s WRU/s at once · %s agents, %s handle time (Erlang C asks %s)</text>`+"\n",
-		left, int(p.Sim.Lambda.BatchMillis), p.Sim.Lambda.BatchSize, p.Sim.Lambda.MaxConcurrency, count(p.Sim.Dynamo.StartWRU),
-		agentsShort(p.Sim.Agents), duration(p.Sim.Agents.HandleSeconds), count(float64(n.StaffingTotal)))
+	first := "no limit binds"
+	if b, ok := o.Binding(); ok {
+		first = fmt.Sprintf("first binding limit: %s at %s", b.Name, clock(b.FirstBind))
+	}
+	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s · %s</text>`+"\n",
+		left, count(p.Sim.Profile.Peak()), backlogNote, esc(first))
+	fmt.Fprintf(bw, `<text x="%d" y="68" font-size="12" fill="#333">responder: %d ms a batch of %d, MaximumConcurrency %d · %s handle time</text>`+"\n",
+		left, int(p.Sim.Lambda.BatchMillis), p.Sim.Lambda.BatchSize, p.Stack.Capacity.MaxConcurrency, duration(p.Sim.Agents.HandleSeconds))
+	fmt.Fprintf(bw, `<text x="%d" y="86" font-size="13" font-weight="bold" fill="#000">Staff %s agents (%s on shift in this run)</text>`+"\n",
+		left, count(float64(o.Advice.Recommended)), count(o.Agents))
 	for i, pn := range panels {
 		y0 := top + i*(panelH+panelGap) + 22
 		drawPanel(bw, pn, xs, end, float64(y0), i == len(panels)-1)
