@@ -39,6 +39,7 @@ const (
 	DefaultTableWrites    = 4000
 	DefaultTableReads     = 12000
 	MinUnreserved         = 100 // Lambda keeps at least this much of the account's concurrency unreserved
+	MinReserved           = 2   // a reserved function gets at least this much: one run may overlap the next
 	MaxEventSourceBatches = 1000
 )
 
@@ -92,8 +93,10 @@ func (c Capacity) throttle(share float64) Throttle {
 }
 
 // ReservedShares is the share of the account's reservable concurrency (what is left after MinUnreserved and the
-// responder's MaxConcurrency) each function reserves. The agent function is kept apart from the intake's surge;
-// the intake is not reserved: it takes the unreserved pool, at least MinUnreserved and most of the account.
+// responder's MaxConcurrency) each function reserves, at least MinReserved. The agent function is kept apart from
+// the intake's surge (the Double 11 plan's agents need about 340 at the peak with 200,000 agents: a quarter of
+// what a 2,500 quota leaves); the scheduled functions keep a little; the intake is not reserved: it takes the
+// unreserved pool, at least MinUnreserved and most of the account.
 var ReservedShares = map[string]float64{
 	"agent":   0.25,
 	"metrics": 0.002,
@@ -109,7 +112,7 @@ func (c Capacity) Reserved(fn string) int {
 	if !ok {
 		return 0
 	}
-	return max(1, int(math.Floor(share*float64(c.reservable()))))
+	return max(MinReserved, int(math.Floor(share*float64(c.reservable()))))
 }
 
 func (c Capacity) reservable() int { return max(0, c.Concurrency-MinUnreserved-c.MaxConcurrency) }
@@ -133,6 +136,15 @@ func (c Capacity) Validate() error {
 		return fmt.Errorf("maxConcurrency %d: the SQS event source takes 2 to %d", c.MaxConcurrency, MaxEventSourceBatches)
 	case c.WarmWrites < 0 || c.WarmReads < 0 || c.WarmIndexWrites < 0 || c.WarmIndexReads < 0:
 		return errors.New("warm throughput must not be negative")
+	}
+	for _, w := range []struct {
+		key      string
+		v, least int
+	}{{KeyWarmWrites, c.WarmWrites, DefaultTableWrites}, {KeyWarmReads, c.WarmReads, DefaultTableReads},
+		{KeyWarmIndexWrites, c.WarmIndexWrites, DefaultTableWrites}, {KeyWarmIndexReads, c.WarmIndexReads, DefaultTableReads}} {
+		if w.v > 0 && w.v < w.least {
+			return fmt.Errorf("context %s = %d: want 0 (DynamoDB's own) or at least %d, what a new on-demand table or index takes already", w.key, w.v, w.least)
+		}
 	}
 	if u := c.Unreserved(); u < MinUnreserved {
 		return fmt.Errorf("account concurrency %d: the responder's %d and the other reservations leave %d unreserved, and Lambda keeps at least %d; raise the quota (and concurrencyQuota) or lower maxConcurrency",
