@@ -149,6 +149,9 @@ func advise(p plan, o outcome) checklist {
 	need.WarmIndexWrites = warmTo(max(o.peak("queue index writes (warm throughput)"), o.peak("aging index writes (warm throughput)")), topology.DefaultTableWrites)
 	need.WarmIndexReads = warmTo(o.peak("queue index reads (warm throughput)"), topology.DefaultTableReads)
 
+	need.TableWrites = max(topology.DefaultTableQuota, roundUp(headroomFactor*max(o.peak("Contacts table writes (per-table quota)"), o.peak("queue index writes (per-table quota)")), 1000))
+	need.TableReads = max(topology.DefaultTableQuota, roundUp(headroomFactor*max(o.peak("Contacts table reads (per-table quota)"), o.peak("queue index reads (per-table quota)")), 1000))
+
 	var c checklist
 	c.Context = map[string]int{}
 	for _, k := range topology.CapacityKeys {
@@ -165,6 +168,10 @@ func advise(p plan, o outcome) checklist {
 	if need.Concurrency > topology.DefaultConcurrency {
 		c.Quotas = append(c.Quotas, fmt.Sprintf("Lambda concurrent executions: %s (default 1,000): intake %s, agent %s, responder %d at the peak, with a fifth to spare",
 			count(float64(need.Concurrency)), count(intake/headroomFactor), count(agent/headroomFactor), need.MaxConcurrency))
+	}
+	if need.TableWrites > topology.DefaultTableQuota || need.TableReads > topology.DefaultTableQuota {
+		c.Quotas = append(c.Quotas, fmt.Sprintf("DynamoDB table-level throughput for on-demand tables: %s WRU/s and %s RRU/s (default 40,000 each; it holds for the table and each index)",
+			count(float64(need.TableWrites)), count(float64(need.TableReads))))
 	}
 	keys := slices.Sorted(mapKeys(c.Context))
 	var flags []string

@@ -10,6 +10,7 @@ import (
 
 	"breakwater/scripts/plan/model"
 	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 )
 
 func report(w io.Writer, p plan, o outcome) {
@@ -239,7 +240,7 @@ func sourcesLine(p plan) string {
 
 func settingsLine(p plan) string {
 	var parts []string
-	for _, k := range []string{"apiRateQuota", "apiBurstQuota", "concurrencyQuota", "maxConcurrency", "warmWrites", "warmReads", "warmIndexWrites", "warmIndexReads"} {
+	for _, k := range topology.CapacityKeys {
 		v, _ := p.Stack.Capacity.Get(k)
 		parts = append(parts, fmt.Sprintf("%s=%d (%s)", k, v, p.Sources[k]))
 	}

@@ -19,6 +19,11 @@ type Capacity struct {
 	APIBurst int
 	// Concurrency is the account's Lambda concurrent executions quota in the region: 1,000 unless raised.
 	Concurrency int
+	// TableWrites and TableReads are the account's DynamoDB per-table throughput quota for on-demand tables in the
+	// region (units a second, for the table and for each of its indexes): 40,000 each unless raised. The stack does
+	// not set it; scripts/plan holds a peak against it.
+	TableWrites int
+	TableReads  int
 	// MaxConcurrency caps the responder's concurrent batches (the event source's MaximumConcurrency, 2 to 1,000);
 	// it is also the responder's reserved concurrency, so the intake's burst cannot take it.
 	MaxConcurrency int
@@ -36,8 +41,9 @@ const (
 	DefaultAPIRate        = 10000
 	DefaultAPIBurst       = 5000
 	DefaultConcurrency    = 1000
-	DefaultTableWrites    = 4000
-	DefaultTableReads     = 12000
+	DefaultTableWrites    = 4000  // a new on-demand table's or index's warm throughput
+	DefaultTableReads     = 12000 // the same, reads
+	DefaultTableQuota     = 40000 // DynamoDB's per-table quota for on-demand tables, writes and reads alike
 	MinUnreserved         = 100 // Lambda keeps at least this much of the account's concurrency unreserved
 	MinReserved           = 2   // a reserved function gets at least this much: one run may overlap the next
 	MaxEventSourceBatches = 1000
@@ -47,7 +53,8 @@ const (
 // (IntakeSource.MaxConcurrency: scripts/plan finds the Double 11 profile's 24,000 messages a second, contacts and
 // follow-ups, take 120 batches of 10 at 50 ms; 200 leaves room).
 func DefaultCapacity() Capacity {
-	return Capacity{APIRate: DefaultAPIRate, APIBurst: DefaultAPIBurst, Concurrency: DefaultConcurrency, MaxConcurrency: IntakeSource.MaxConcurrency}
+	return Capacity{APIRate: DefaultAPIRate, APIBurst: DefaultAPIBurst, Concurrency: DefaultConcurrency,
+		TableWrites: DefaultTableQuota, TableReads: DefaultTableQuota, MaxConcurrency: IntakeSource.MaxConcurrency}
 }
 
 // RouteShares is the share of the account's HTTP API quota each route's throttle gets (rate and burst alike).
@@ -132,6 +139,8 @@ func (c Capacity) Validate() error {
 	switch {
 	case c.APIRate < 1 || c.APIBurst < 1:
 		return fmt.Errorf("HTTP API quota %d/s, burst %d: want both at least 1", c.APIRate, c.APIBurst)
+	case c.TableWrites < 1 || c.TableReads < 1:
+		return fmt.Errorf("DynamoDB table quota %d writes/s, %d reads/s: want both at least 1", c.TableWrites, c.TableReads)
 	case c.MaxConcurrency < 2 || c.MaxConcurrency > MaxEventSourceBatches:
 		return fmt.Errorf("maxConcurrency %d: the SQS event source takes 2 to %d", c.MaxConcurrency, MaxEventSourceBatches)
 	case c.WarmWrites < 0 || c.WarmReads < 0 || c.WarmIndexWrites < 0 || c.WarmIndexReads < 0:
@@ -174,6 +183,8 @@ const (
 	KeyAPIRate         = "apiRateQuota"
 	KeyAPIBurst        = "apiBurstQuota"
 	KeyConcurrency     = "concurrencyQuota"
+	KeyTableWrites     = "tableWriteQuota"
+	KeyTableReads      = "tableReadQuota"
 	KeyMaxConcurrency  = "maxConcurrency"
 	KeyWarmWrites      = "warmWrites"
 	KeyWarmReads       = "warmReads"
@@ -182,7 +193,7 @@ const (
 )
 
 // CapacityKeys lists the context keys of Capacity.
-var CapacityKeys = []string{KeyAPIRate, KeyAPIBurst, KeyConcurrency, KeyMaxConcurrency, KeyWarmWrites, KeyWarmReads, KeyWarmIndexWrites, KeyWarmIndexReads}
+var CapacityKeys = []string{KeyAPIRate, KeyAPIBurst, KeyConcurrency, KeyTableWrites, KeyTableReads, KeyMaxConcurrency, KeyWarmWrites, KeyWarmReads, KeyWarmIndexWrites, KeyWarmIndexReads}
 
 // field is the Capacity field a context key sets.
 func (c *Capacity) field(key string) *int {
@@ -193,6 +204,10 @@ func (c *Capacity) field(key string) *int {
 		return &c.APIBurst
 	case KeyConcurrency:
 		return &c.Concurrency
+	case KeyTableWrites:
+		return &c.TableWrites
+	case KeyTableReads:
+		return &c.TableReads
 	case KeyMaxConcurrency:
 		return &c.MaxConcurrency
 	case KeyWarmWrites:

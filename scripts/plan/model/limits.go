@@ -141,6 +141,13 @@ func (ls *limitSet) assess(l Load, s Sample, c Config, w Workload, st Stack) {
 	}
 	ls.need("Contacts table reads (on-demand, warm throughput)", t, l.TableRRU,
 		stack("RRU/s", warm(cp.WarmReads, topology.DefaultTableReads), Stalls, "context warmReads (pre-warm the table)"))
+	quota := func(unit string, capacity int, sev Severity, key string) func() Limit {
+		return account("", unit, float64(capacity), sev, "ask AWS (Service Quotas: Amazon DynamoDB, table-level throughput for on-demand tables), then context "+key)
+	}
+	ls.need("Contacts table writes (per-table quota)", t, l.TableWRU, quota("WRU/s", cp.TableWrites, Drops, topology.KeyTableWrites))
+	ls.need("Contacts table reads (per-table quota)", t, l.TableRRU, quota("RRU/s", cp.TableReads, Stalls, topology.KeyTableReads))
+	ls.need("queue index writes (per-table quota)", t, l.QueueWRU, quota("WRU/s", cp.TableWrites, Drops, topology.KeyTableWrites))
+	ls.need("queue index reads (per-table quota)", t, l.QueueRRU, quota("RRU/s", cp.TableReads, Stalls, topology.KeyTableReads))
 	ls.need("queue index writes (warm throughput)", t, l.QueueWRU,
 		stack("WRU/s", warm(cp.WarmIndexWrites, topology.DefaultTableWrites), Drops, "context warmIndexWrites (pre-warm the indexes; a throttled index write throttles the settle that feeds it)"))
 	ls.need("queue index reads (warm throughput)", t, l.QueueRRU,
