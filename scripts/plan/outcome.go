@@ -102,7 +102,7 @@ func (o outcome) peak(name string) float64 {
 
 func advise(p plan, o outcome) checklist {
 	cp := p.Stack.Capacity
-	need := topology.Capacity{MaxConcurrency: cp.MaxConcurrency}
+	need := cp // what the peak needs, setting by setting below
 	// HTTP API: the account's quota must cover the whole peak and give each route its share of what it needs.
 	var total float64
 	for _, l := range o.Limits {

@@ -28,8 +28,14 @@ type Analysis struct {
 	Messages, Contacts float64
 }
 
-// Binding is the limit the peak passes first, if any.
+// Binding is the first limit the peak passes that throttles, drops or delays contacts, or failing that the first
+// it passes at all, if any.
 func (a Analysis) Binding() (Limit, bool) {
+	for _, l := range a.Limits {
+		if l.Binds() && l.Severity.Fails() {
+			return l, true
+		}
+	}
 	if len(a.Limits) > 0 && a.Limits[0].Binds() {
 		return a.Limits[0], true
 	}
