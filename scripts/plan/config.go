@@ -62,12 +62,16 @@ func defaultPlan() plan {
 	for _, f := range topology.Functions {
 		mem[f.Name] = float64(f.MemoryMB)
 	}
+	sim := model.DefaultConfig()
+	// A settle of 10 on AWS: one TransactWriteItems of 10 items, about 50 ms with the invocation; the stack's
+	// maxConcurrency default (topology.IntakeSource) is sized by it.
+	sim.Lambda.BatchMillis = 50
 	w := model.DefaultWorkload()
 	r := priority.DefaultRules()
 	w.Shards, w.PlatformShards = r.Shards, r.PlatformShards
 	return plan{
 		Name:     "default peak",
-		Sim:      model.DefaultConfig(),
+		Sim:      sim,
 		Workload: w,
 		Stack:    model.Stack{Capacity: topology.DefaultCapacity(), Memory: mem},
 		Sources:  map[string]string{},
