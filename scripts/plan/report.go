@@ -37,7 +37,12 @@ func report(w io.Writer, p plan, o outcome) {
 	out("Every limit in the path, tightest first (stack settings from %s)\n", sourcesLine(p))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  limit\tpeak need\tat\tlimit\theadroom\tbinds at\tif passed\towner\t")
+	unused := 0
 	for _, l := range o.Limits {
+		if l.Peak <= 0 {
+			unused++ // in -json; a row of zeros says nothing here
+			continue
+		}
 		binds := "-"
 		if l.Binds() {
 			binds = clock(l.FirstBind)
@@ -45,6 +50,9 @@ func report(w io.Writer, p plan, o outcome) {
 		fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Name, count(l.Peak), l.Unit, clock(l.PeakAt), count(l.Capacity), headroom(l), binds, l.Severity, l.Owner)
 	}
 	tw.Flush()
+	if unused > 0 {
+		out("  (%d more the peak does not touch: -json lists them)\n", unused)
+	}
 	if p.Verbose {
 		out("\n  Why (the peak's arithmetic):\n")
 		for _, l := range o.Limits {

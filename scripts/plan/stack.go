@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -80,9 +78,6 @@ func readCDKContext(path string) (map[string]any, string, error) {
 		}
 	}
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, path, fmt.Errorf("read %s: %w", path, err)
-	}
 	if err != nil {
 		return nil, path, fmt.Errorf("read %s: %w", path, err)
 	}

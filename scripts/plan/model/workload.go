@@ -54,8 +54,8 @@ type Sizes struct {
 	AgentLanguages float64 `json:"agentLanguages"`
 }
 
-// Caches are the functions' read caches and key spreading as the code sets them; the plan's tests check each
-// against the code (scripts/plan/code_test.go).
+// Caches are the functions' read caches and key spreading as the code sets them (each field names where: they
+// are unexported or set in main, so keep them in step by hand).
 type Caches struct {
 	PositionTTL     float64 `json:"positionTTL"`     // s: functions/intake/main.go, store.PositionTTL
 	StaffingTTL     float64 `json:"staffingTTL"`     // s: functions/intake/main.go, staffingCache
