@@ -51,7 +51,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if p.Check {
 		if fails := o.failures(); len(fails) > 0 {
-			return fmt.Errorf("%w: %d limit(s) the stack as configured passes at this profile; first: %s", errCheckFailed, len(fails), fails[0])
+			return fmt.Errorf("%w: the peak goes past %d limit(s) of the stack as configured; first: %s", errCheckFailed, len(fails), fails[0])
 		}
 	}
 	return nil
