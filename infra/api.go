@@ -27,7 +27,9 @@ var accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity
 	`"responseLength":"$context.responseLength"}`
 
 // newAPI creates the HTTP API with exactly topology.Routes: agent routes behind a JWT authorizer on the agents
-// pool, shopper routes and the two pages public. Throttling on the stage bounds what a surge can cost.
+// pool, shopper routes and the two pages public. Each route has its own throttle, a share of the account's quota
+// (topology.Capacity.RouteThrottle), so a burst of shoppers cannot starve the agents' routes nor the other way
+// round, and together they stay within the account's quota.
 // No CORS: the pages are served by the same API, so every call is same-origin.
 func newAPI(scope constructs.Construct, cfg config, fns functions, pool *agents) *api {
 	scope = constructs.NewConstruct(scope, jsii.String("Web"))
@@ -43,9 +45,10 @@ func newAPI(scope constructs.Construct, cfg config, fns functions, pool *agents)
 		HttpApi:    httpAPI,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
+		// Routes not in topology.RouteShares (the pages, rare agent actions) share this default.
 		Throttle: &awsapigatewayv2.ThrottleSettings{
-			RateLimit:  jsii.Number(cfg.ThrottleRate),
-			BurstLimit: jsii.Number(cfg.ThrottleBurst),
+			RateLimit:  jsii.Number(cfg.Capacity.DefaultThrottle().Rate),
+			BurstLimit: jsii.Number(cfg.Capacity.DefaultThrottle().Burst),
 		},
 	})
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
@@ -62,6 +65,8 @@ func newAPI(scope constructs.Construct, cfg config, fns functions, pool *agents)
 			IdentitySource: jsii.Strings("$request.header.Authorization"),
 		})
 
+	cfnStage := stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	routeSettings := map[string]any{}
 	integrations := map[string]awsapigatewayv2.HttpRouteIntegration{}
 	for _, r := range topology.Routes {
 		integ, ok := integrations[r.Function]
@@ -80,13 +85,22 @@ func newAPI(scope constructs.Construct, cfg config, fns functions, pool *agents)
 		if r.Agent {
 			opts.Authorizer = authorizer
 		}
+		key := r.Method + " " + r.Path
+		if _, ok := topology.RouteShares[key]; ok {
+			th := cfg.Capacity.RouteThrottle(key)
+			// RouteSettings is plain JSON to CloudFormation: CloudFormation's property names, as they are.
+			routeSettings[key] = map[string]any{"ThrottlingRateLimit": th.Rate, "ThrottlingBurstLimit": th.Burst}
+		}
 		for _, route := range *httpAPI.AddRoutes(opts) {
+			// A stage's route settings name routes by key: the routes must exist first.
+			cfnStage.Node().AddDependency(route)
 			if !r.Agent {
 				suppress(route, "AwsSolutions-APIG4", fmt.Sprintf(
 					"%s %s is a shopper route or page: shoppers are anonymous; GET /contacts/{id} checks the per-contact token, and the stage throttles.", r.Method, r.Path))
 			}
 		}
 	}
+	cfnStage.SetRouteSettings(routeSettings)
 	return &api{API: httpAPI, Stage: stage}
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,30 +16,35 @@ import (
 
 // config is everything the stack takes from CDK context (`-c key=value` or cdk.json), with defaults.
 type config struct {
-	Stage            string        // stage: the stack is Breakwater-<stage>; "prod" retains stateful resources
-	AssetDir         string        // assetDir: folder holding <function>/bootstrap, built by scripts/build
-	MaxConcurrency   int           // maxConcurrency: cap on concurrent responder batches
+	Stage    string // stage: the stack is Breakwater-<stage>; "prod" retains stateful resources
+	AssetDir string // assetDir: folder holding <function>/bootstrap, built by scripts/build
+	// Capacity is the account's quotas and how the stack shares them out (apiRateQuota, apiBurstQuota,
+	// concurrencyQuota, maxConcurrency, warmWrites, warmReads, warmIndexWrites, warmIndexReads: topology.Capacity),
+	// what scripts/plan -check holds a peak against.
+	Capacity         topology.Capacity
 	RetentionDays    int           // retentionDays: how long contacts live before TTL removes them
 	AlarmEmail       string        // alarmEmail: optional address subscribed to the alarm topic
 	IntakeAgeAlarm   time.Duration // intakeAgeAlarmSeconds: oldest intake message age that raises an alarm
-	ThrottleRate     int           // throttleRate: steady requests per second across the HTTP API
-	ThrottleBurst    int           // throttleBurst: burst requests across the HTTP API
 	LogRetentionDays int           // logRetentionDays: how long function and access logs are kept
 	LeaseSeconds     int           // leaseSeconds: how long a claim holds a contact for its agent
 	HandleSeconds    int           // averageHandleSeconds: an agent's average time per contact, for wait estimates
 	TemplateRefresh  time.Duration // templateRefreshSeconds: how often responders check the catalog for edits
 }
 
-// Defaults. The throttle leaves the account's 10,000 req/s API Gateway quota for other APIs and keeps the
-// intake function well under the default 1,000 concurrent Lambda executions (10 ms handlers: ~20 concurrent).
+// Defaults. The HTTP API's throttles and the functions' reserved concurrency come from topology.Capacity.
 const (
 	defaultStage            = "dev"
 	defaultAssetDir         = "build"
 	defaultIntakeAgeAlarm   = 300
-	defaultThrottleRate     = 1000
-	defaultThrottleBurst    = 2000
 	defaultLogRetentionDays = 30
 )
+
+// removedKeys are context keys the stack no longer reads, with what replaced them: a deploy that still sets one
+// gets an error rather than a setting silently ignored.
+var removedKeys = map[string]string{
+	"throttleRate":  "the stage-wide throttle is gone: set apiRateQuota to the account's HTTP API quota, and each route gets its share (topology.RouteShares)",
+	"throttleBurst": "the stage-wide throttle is gone: set apiBurstQuota to the account's HTTP API burst quota, and each route gets its share (topology.RouteShares)",
+}
 
 var stageName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 
@@ -56,19 +63,25 @@ func configFrom(node contextReader) (config, error) {
 	if !stageName.MatchString(c.Stage) {
 		return config{}, fmt.Errorf("context stage %q: want lower-case letters, digits and dashes, starting with a letter, at most 20", c.Stage)
 	}
+	for _, key := range slices.Sorted(maps.Keys(removedKeys)) {
+		if v := node.TryGetContext(jsii.String(key)); v != nil {
+			return config{}, fmt.Errorf("context %s: %s", key, removedKeys[key])
+		}
+	}
+	capacity, err := topology.DefaultCapacity().With(func(key string) any { return node.TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return config{}, err
+	}
+	c.Capacity = capacity
 	ints := []struct {
 		key      string
 		def      int
 		min, max int
 		dst      *int
 	}{
-		// Lambda accepts 2..1000 for an SQS event source's maximum concurrency.
-		{"maxConcurrency", topology.IntakeSource.MaxConcurrency, 2, 1000, &c.MaxConcurrency},
 		{"retentionDays", topology.DefaultRetentionDays, 1, 3650, &c.RetentionDays},
 		{"leaseSeconds", topology.DefaultLeaseSeconds, 30, int(humanqueue.MaxHold.Seconds()), &c.LeaseSeconds},
 		{"averageHandleSeconds", topology.DefaultAverageHandleSeconds, 10, 3600, &c.HandleSeconds},
-		{"throttleRate", defaultThrottleRate, 1, 10000, &c.ThrottleRate},
-		{"throttleBurst", defaultThrottleBurst, 1, 5000, &c.ThrottleBurst},
 		{"logRetentionDays", defaultLogRetentionDays, 1, 3653, &c.LogRetentionDays},
 	}
 	for _, in := range ints {

@@ -16,8 +16,8 @@ func (f fakeContext) TryGetContext(key *string) any { return f[*key] }
 
 func TestConfigFrom(t *testing.T) {
 	defaults := config{
-		Stage: "dev", AssetDir: "build", MaxConcurrency: topology.IntakeSource.MaxConcurrency, RetentionDays: 30,
-		IntakeAgeAlarm: 300 * time.Second, ThrottleRate: 1000, ThrottleBurst: 2000, LogRetentionDays: 30,
+		Stage: "dev", AssetDir: "build", Capacity: topology.DefaultCapacity(), RetentionDays: 30,
+		IntakeAgeAlarm: 300 * time.Second, LogRetentionDays: 30,
 		LeaseSeconds: 180, HandleSeconds: 240, TemplateRefresh: 30 * time.Second,
 	}
 	tests := []struct {
@@ -29,10 +29,17 @@ func TestConfigFrom(t *testing.T) {
 		{name: "defaults", ctx: fakeContext{}, want: func(*config) {}},
 		{name: "strings from -c", ctx: fakeContext{"stage": "prod", "maxConcurrency": "200", "alarmEmail": "ops@example.com", "intakeAgeAlarmSeconds": "600"},
 			want: func(c *config) {
-				c.Stage, c.MaxConcurrency, c.AlarmEmail, c.IntakeAgeAlarm = "prod", 200, "ops@example.com", 600*time.Second
+				c.Stage, c.Capacity.MaxConcurrency, c.AlarmEmail, c.IntakeAgeAlarm = "prod", 200, "ops@example.com", 600*time.Second
 			}},
-		{name: "numbers from cdk.json", ctx: fakeContext{"retentionDays": float64(90), "throttleRate": float64(50), "throttleBurst": float64(100)},
-			want: func(c *config) { c.RetentionDays, c.ThrottleRate, c.ThrottleBurst = 90, 50, 100 }},
+		{name: "numbers from cdk.json", ctx: fakeContext{"retentionDays": float64(90), "apiRateQuota": float64(50000), "apiBurstQuota": float64(25000)},
+			want: func(c *config) { c.RetentionDays, c.Capacity.APIRate, c.Capacity.APIBurst = 90, 50000, 25000 }},
+		{name: "the Double 11 plan's settings", ctx: fakeContext{"concurrencyQuota": "2500", "maxConcurrency": "200", "warmWrites": "160000", "warmIndexReads": float64(20000)},
+			want: func(c *config) {
+				c.Capacity.Concurrency, c.Capacity.MaxConcurrency, c.Capacity.WarmWrites, c.Capacity.WarmIndexReads = 2500, 200, 160000, 20000
+			}},
+		{name: "the old stage throttle is refused, naming its replacement", ctx: fakeContext{"throttleRate": "1000"}, wantErr: true},
+		{name: "warm throughput below what a new table takes", ctx: fakeContext{"warmWrites": "1000"}, wantErr: true},
+		{name: "reservations past the account's concurrency", ctx: fakeContext{"concurrencyQuota": "250", "maxConcurrency": "200"}, wantErr: true},
 		{name: "empty string keeps the default", ctx: fakeContext{"maxConcurrency": ""}, want: func(*config) {}},
 		{name: "event source minimum concurrency is 2", ctx: fakeContext{"maxConcurrency": "1"}, wantErr: true},
 		{name: "event source maximum concurrency is 1000", ctx: fakeContext{"maxConcurrency": float64(1001)}, wantErr: true},

@@ -83,6 +83,11 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
 	})
+	// Reserved concurrency where one function could starve another (topology.Capacity): the responder's equals its
+	// event source's MaximumConcurrency, the agent function's keeps agents working through the intake's surge.
+	if n := cfg.Capacity.Reserved(def.Name); n > 0 {
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(n))
+	}
 	if len(missing) > 0 {
 		awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("the %s function reads %s, which the stack gives no value", def.Name, strings.Join(missing, ", "))))
 	}

@@ -83,7 +83,7 @@ func (in *intake) consume(fn awslambda.Function, def topology.Function) {
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(in.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(src.BatchSize),
 		MaxBatchingWindow:       duration(src.MaxBatchingWindow),
-		MaxConcurrency:          jsii.Number(in.cfg.MaxConcurrency),
+		MaxConcurrency:          jsii.Number(in.cfg.Capacity.MaxConcurrency),
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 	in.al.watch(in.scope, "ConsumerThrottles", fmt.Sprintf("The %s was throttled: account concurrency is exhausted below the event source's maximum concurrency.", def.Name),

@@ -258,11 +258,36 @@ func TestStageThrottlingAndAccessLogs(t *testing.T) {
 		}
 		for id, st := range stages {
 			rs := asMap(st.Properties["DefaultRouteSettings"])
-			if got, want := num(rs["ThrottlingRateLimit"]), float64(s.Config.ThrottleRate); got != want {
-				t.Errorf("%s %s: ThrottlingRateLimit = %v, want %v", s.Config.Stage, id, got, want)
+			def := s.Config.Capacity.DefaultThrottle()
+			if got, want := num(rs["ThrottlingRateLimit"]), float64(def.Rate); got != want {
+				t.Errorf("%s %s: default ThrottlingRateLimit = %v, want %v", s.Config.Stage, id, got, want)
 			}
-			if got, want := num(rs["ThrottlingBurstLimit"]), float64(s.Config.ThrottleBurst); got != want {
-				t.Errorf("%s %s: ThrottlingBurstLimit = %v, want %v", s.Config.Stage, id, got, want)
+			if got, want := num(rs["ThrottlingBurstLimit"]), float64(def.Burst); got != want {
+				t.Errorf("%s %s: default ThrottlingBurstLimit = %v, want %v", s.Config.Stage, id, got, want)
+			}
+			// Every route RouteShares names has its own throttle, the shopper and agent routes apart, and the
+			// throttles of all routes together stay within the account's quota.
+			routes := asMap(st.Properties["RouteSettings"])
+			if got, want := len(routes), len(topology.RouteShares)-1; got != want { // the messages route is not in topology.Routes yet
+				t.Errorf("%s %s: %d route settings, want %d: %v", s.Config.Stage, id, got, want, routes)
+			}
+			var total float64
+			for key, v := range routes {
+				th := s.Config.Capacity.RouteThrottle(key)
+				if got := asMap(v); num(got["ThrottlingRateLimit"]) != float64(th.Rate) || num(got["ThrottlingBurstLimit"]) != float64(th.Burst) {
+					t.Errorf("%s %s: route %s throttle = %v, want %+v", s.Config.Stage, id, key, got, th)
+				}
+				total += num(asMap(v)["ThrottlingRateLimit"])
+			}
+			total += float64(len(topology.Routes)-len(routes)) * float64(def.Rate)
+			if total > float64(s.Config.Capacity.APIRate) {
+				t.Errorf("%s %s: route throttles sum to %v/s, over the account's %d", s.Config.Stage, id, total, s.Config.Capacity.APIRate)
+			}
+			if poll, overview := asMap(routes["GET /contacts/{id}"]), asMap(routes["GET /agent/queues"]); poll == nil || overview == nil {
+				t.Errorf("%s %s: the shoppers' polls and the agents' overview want throttles of their own: %v", s.Config.Stage, id, routes)
+			}
+			if deps := strs(st.Raw["DependsOn"]); len(deps) < len(topology.Routes) {
+				t.Errorf("%s %s: the stage depends on %d resources, want every route (%d) created before its route settings", s.Config.Stage, id, len(deps), len(topology.Routes))
 			}
 			if got, want := st.Properties["StageName"], "$default"; got != want {
 				t.Errorf("StageName = %v, want %v", got, want)

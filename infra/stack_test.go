@@ -110,9 +110,11 @@ func stages(t *testing.T) (dev, prod *synthesized) {
 		}
 		prodCfg := devCfg
 		prodCfg.Stage = "prod"
-		prodCfg.MaxConcurrency = 200
+		prodCfg.Capacity.MaxConcurrency = 300
+		prodCfg.Capacity.Concurrency = 2500
+		prodCfg.Capacity.APIRate, prodCfg.Capacity.APIBurst = 290000, 145000
+		prodCfg.Capacity.WarmWrites, prodCfg.Capacity.WarmIndexReads = 160000, 20000
 		prodCfg.AlarmEmail = "oncall@example.com"
-		prodCfg.ThrottleRate, prodCfg.ThrottleBurst = 3000, 5000
 		prodCfg.RetentionDays = 90
 		d, p := newStack(app, devCfg), newStack(app, prodCfg)
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

@@ -47,6 +47,11 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 	if def.TTLAttribute != "" {
 		props.TimeToLiveAttribute = jsii.String(def.TTLAttribute)
 	}
+	// Pre-warming (context warm*): the Contacts table and its indexes take the peak's writes and reads at once
+	// instead of throttling while on-demand adapts (scripts/plan says how much). 0 leaves DynamoDB's own.
+	if def.ID == topology.Contacts.ID {
+		props.WarmThroughput = warmThroughput(cfg.Capacity.WarmReads, cfg.Capacity.WarmWrites)
+	}
 	table := awsdynamodb.NewTable(scope, jsii.String(def.ID), props)
 	for _, ix := range def.Indexes {
 		gsi := &awsdynamodb.GlobalSecondaryIndexProps{
@@ -56,6 +61,9 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 		}
 		if ix.SortKey.Name != "" {
 			gsi.SortKey = attribute(ix.SortKey)
+		}
+		if def.ID == topology.Contacts.ID {
+			gsi.WarmThroughput = warmThroughput(cfg.Capacity.WarmIndexReads, cfg.Capacity.WarmIndexWrites)
 		}
 		if len(ix.NonKeyAttributes) > 0 {
 			gsi.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
@@ -69,6 +77,21 @@ func newTable(scope constructs.Construct, cfg config, def topology.Table) awsdyn
 			"%s holds short-lived contacts that expire by TTL; restoring them to an earlier second has no use, and PITR would bill for every write of the surge.", def.ID))
 	}
 	return table
+}
+
+// warmThroughput is the warm throughput to ask for, nil when neither is set.
+func warmThroughput(reads, writes int) *awsdynamodb.WarmThroughput {
+	if reads == 0 && writes == 0 {
+		return nil
+	}
+	w := &awsdynamodb.WarmThroughput{}
+	if reads > 0 {
+		w.ReadUnitsPerSecond = jsii.Number(reads)
+	}
+	if writes > 0 {
+		w.WriteUnitsPerSecond = jsii.Number(writes)
+	}
+	return w
 }
 
 // grant lets fn call exactly the DynamoDB actions u lists on the table u names, and on its indexes when it

@@ -141,12 +141,12 @@ func TestEventSourceMatchesTopologyAndContext(t *testing.T) {
 					"BatchSize":                      src.BatchSize,
 					"MaximumBatchingWindowInSeconds": src.MaxBatchingWindow.Seconds(),
 					"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
-					"ScalingConfig":                  map[string]any{"MaximumConcurrency": s.Config.MaxConcurrency},
+					"ScalingConfig":                  map[string]any{"MaximumConcurrency": s.Config.Capacity.MaxConcurrency},
 				})
 			})
 		})
 	}
-	if got, want := dev.Config.MaxConcurrency, topology.IntakeSource.MaxConcurrency; got != want {
+	if got, want := dev.Config.Capacity.MaxConcurrency, topology.IntakeSource.MaxConcurrency; got != want {
 		t.Errorf("default maxConcurrency = %d, want topology's %d", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,96 +18,119 @@ import (
 	"breakwater/shared/topology"
 )
 
-// plan is the whole question: the simulation's config plus what only the report and the cost need.
+// plan is the whole question: the simulation's config, the workload, the stack's settings and what to print.
 type plan struct {
-	Name  string
-	Sim   model.Config
-	Calls model.Calls
-	Level float64 // service level for Erlang C: the share answered within the target
-	SVG   string
+	Name     string
+	Sim      model.Config // contacts; model.Analyze adds the follow-ups
+	Workload model.Workload
+	Stack    model.Stack
+	// Sources says where each capacity setting came from: "topology default", "cdk.json", "profile", "-c".
+	Sources map[string]string
+	Level   float64 // service level for Erlang C: the share answered within the target
+	SVG     string
+	JSON    bool
+	Check   bool
+	Verbose bool
 }
 
 // profileFile is the JSON a -profile file holds; every field is optional and overrides the default.
 type profileFile struct {
-	Name               string             `json:"name"`
-	Profile            model.Profile      `json:"profile"`
-	RoutineShare       *float64           `json:"routineShare"`
-	Mix                map[string]float64 `json:"mix"`
-	BatchSize          *int               `json:"batchSize"`
-	BatchMillis        *float64           `json:"batchMillis"`
-	MaxConcurrency     *int               `json:"maxConcurrency"`
-	AccountConcurrency *int               `json:"accountConcurrency"`
-	IntakeMillis       *float64           `json:"intakeMillis"`
-	Polls              *float64           `json:"polls"`
-	TableWRU           *float64           `json:"tableWRU"`
-	AdaptMinutes       *float64           `json:"adaptMinutes"`
-	IntakeWRU          *float64           `json:"intakeWRU"`
-	ResponderWRU       *float64           `json:"responderWRU"`
-	AgentWRU           *float64           `json:"agentWRU"`
-	Agents             *int               `json:"agents"`
-	AgentsByPriority   map[string]int     `json:"agentsByPriority"`
-	HandleMinutes      *float64           `json:"handleMinutes"`
-	TargetMinutes      map[string]float64 `json:"targetMinutes"`
-	ServiceLevel       *float64           `json:"serviceLevel"`
+	Name             string             `json:"name"`
+	Profile          model.Profile      `json:"profile"`
+	RoutineShare     *float64           `json:"routineShare"`
+	Mix              map[string]float64 `json:"mix"`
+	BatchSize        *int               `json:"batchSize"`
+	BatchMillis      *float64           `json:"batchMillis"`
+	AdaptMinutes     *float64           `json:"adaptMinutes"`
+	Agents           *int               `json:"agents"`
+	AgentsByPriority map[string]int     `json:"agentsByPriority"`
+	HandleMinutes    *float64           `json:"handleMinutes"`
+	TargetMinutes    map[string]float64 `json:"targetMinutes"`
+	ServiceLevel     *float64           `json:"serviceLevel"`
+	StepSeconds      *float64           `json:"stepSeconds"`
+	// Workload overrides fields of model.DefaultWorkload (only those the file names).
+	Workload json.RawMessage `json:"workload"`
+	// Context is the CDK context this peak is deployed with (`cdk deploy -c key=value`): the account's quotas as
+	// AWS raised them, the responder's cap, the tables' warm throughput.
+	Context map[string]any `json:"context"`
+	// Notes document the profile; the plan ignores them.
+	Notes []string `json:"notes"`
 }
 
 func defaultPlan() plan {
-	sim := model.DefaultConfig()
 	mem := map[string]float64{}
 	for _, f := range topology.Functions {
 		mem[f.Name] = float64(f.MemoryMB)
 	}
+	sim := model.DefaultConfig()
+	// A settle of 10 on AWS: one TransactWriteItems of 10 items, about 50 ms with the invocation; the stack's
+	// maxConcurrency default (topology.IntakeSource) is sized by it.
+	sim.Lambda.BatchMillis = 50
+	w := model.DefaultWorkload()
+	r := priority.DefaultRules()
+	w.Shards, w.PlatformShards = r.Shards, r.PlatformShards
 	return plan{
-		Name: "default peak",
-		Sim:  sim,
-		Calls: model.Calls{
-			Polls: 2, AgentCalls: 3,
-			IntakeMillis: 8, AgentMillis: 15,
-			IntakeMB: mem["intake"], ResponderMB: mem["responder"], AgentMB: mem["agent"],
-			RRUPerPoll: 1, AgentRRU: 2,
-		},
-		Level: 0.8,
-		SVG:   "plan.svg",
+		Name:     "default peak",
+		Sim:      sim,
+		Workload: w,
+		Stack:    model.Stack{Capacity: topology.DefaultCapacity(), Memory: mem},
+		Sources:  map[string]string{},
+		Level:    0.8,
+		SVG:      "plan.svg",
 	}
 }
 
-// parse reads the defaults, then the -profile file, then the flags the user set, so a flag always wins.
+// contextFlags collects -c key=value, as cdk takes them.
+type contextFlags map[string]string
+
+func (c contextFlags) String() string { return fmt.Sprint(map[string]string(c)) }
+
+func (c contextFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not key=value", s)
+	}
+	c[k] = v
+	return nil
+}
+
+// parse reads the defaults, then the -profile file, then the flags the user set, so a flag always wins. The stack's
+// settings are topology's defaults, then cdk.json's context, then the profile's context, then -c.
 func parse(args []string) (plan, error) {
 	p := defaultPlan()
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	ctx := contextFlags{}
 	var (
-		profile   = fs.String("profile", "", "JSON file with the peak and any of the settings below (see testdata/double11.json)")
-		points    = fs.String("points", "", `peak profile as minute:rate points, linearly interpolated, e.g. "0:0,10:20000,40:20000,50:0"`)
-		peak      = fs.Float64("peak", 20000, "peak arrival rate, contacts a second (with -ramp, -hold, -down)")
-		ramp      = fs.Duration("ramp", 10*time.Minute, "time to ramp up to -peak")
-		hold      = fs.Duration("hold", 30*time.Minute, "time at -peak")
-		down      = fs.Duration("down", 10*time.Minute, "time to ramp down")
-		routine   = fs.Float64("routine", p.Sim.RoutineShare, "share of contacts a template answers")
-		mix       = fs.String("mix", "urgent=0.1,high=0.3,normal=0.4,low=0.2", "shares of handed-off contacts per priority")
-		batch     = fs.Int("batch", p.Sim.Lambda.BatchSize, "responder batch size")
-		batchMS   = fs.Float64("batch-ms", p.Sim.Lambda.BatchMillis, "measured responder time per batch, ms, including its DynamoDB transaction")
-		maxConc   = fs.Int("max-concurrency", p.Sim.Lambda.MaxConcurrency, "event source MaximumConcurrency (2-1000)")
-		initial   = fs.Int("initial-batches", p.Sim.Lambda.InitialConcurrency, "concurrent batches the SQS event source starts with")
-		scale     = fs.Float64("scale-per-minute", p.Sim.Lambda.ScalePerMinute, "concurrent invocations the SQS event source adds a minute")
-		account   = fs.Int("account-concurrency", p.Sim.Lambda.AccountConcurrency, "Lambda concurrency of the account and region, shared with intake")
-		intakeMS  = fs.Float64("intake-ms", p.Calls.IntakeMillis, "intake function time per HTTP request, ms")
-		polls     = fs.Float64("polls", p.Calls.Polls, "GET /contacts/{id} polls per contact by the shopper's page")
-		tableWRU  = fs.Float64("table-wru", p.Sim.Dynamo.StartWRU, "WRU a second the Contacts table takes at once: 4000 for a new on-demand table")
-		prewarm   = fs.Float64("prewarm", 0, "pre-warmed write throughput of the Contacts table, WRU a second (overrides -table-wru)")
-		adapt     = fs.Duration("adapt", 30*time.Minute, "how long before a new DynamoDB peak counts as the previous peak, whose double it takes at once")
-		intakeWRU = fs.Float64("intake-wru", p.Sim.Dynamo.IntakeWRU, "WRU per contact written by intake (contact put + shopper note; about 5 with an Idempotency-Key)")
-		respWRU   = fs.Float64("responder-wru", p.Sim.Dynamo.ResponderWRU, "WRU per contact in the responder's transaction")
-		agentWRU  = fs.Float64("agent-wru", p.Sim.Dynamo.AgentWRU, "WRU per handed-off contact for claim and reply")
-		agents    = fs.String("agents", "2000", `agents on shift: a number for one pool, or "urgent=50,high=150,normal=200,low=100" for pools per priority`)
-		aht       = fs.Duration("aht", 4*time.Minute, "agents' average handle time")
-		targets   = fs.String("targets", "urgent=1m,high=5m,normal=15m,low=60m", "waiting targets per priority")
-		level     = fs.Float64("service-level", p.Level, "Erlang C service level: share of contacts served within the target")
-		step      = fs.Duration("step", time.Second, "simulation step")
-		horizon   = fs.Duration("horizon", 12*time.Hour, "how long after the peak to follow the backlog")
-		svg       = fs.String("svg", p.SVG, "where to write the plot; empty for none")
+		profile  = fs.String("profile", "", "JSON file with the peak and any of the settings below (see testdata/double11.json)")
+		points   = fs.String("points", "", `peak profile as minute:rate points, linearly interpolated, e.g. "0:0,10:20000,40:20000,50:0"`)
+		peak     = fs.Float64("peak", 20000, "peak arrival rate, contacts a second (with -ramp, -hold, -down)")
+		ramp     = fs.Duration("ramp", 10*time.Minute, "time to ramp up to -peak")
+		hold     = fs.Duration("hold", 30*time.Minute, "time at -peak")
+		down     = fs.Duration("down", 10*time.Minute, "time to ramp down")
+		routine  = fs.Float64("routine", p.Sim.RoutineShare, "share of messages a template answers")
+		mix      = fs.String("mix", "urgent=0.1,high=0.3,normal=0.4,low=0.2", "shares of handed-off contacts per priority")
+		batch    = fs.Int("batch", p.Sim.Lambda.BatchSize, "responder batch size")
+		batchMS  = fs.Float64("batch-ms", p.Sim.Lambda.BatchMillis, "responder time per full batch on AWS, ms, including its DynamoDB transaction")
+		initial  = fs.Int("initial-batches", p.Sim.Lambda.InitialConcurrency, "concurrent batches the SQS event source starts with")
+		scale    = fs.Float64("scale-per-minute", p.Sim.Lambda.ScalePerMinute, "concurrent invocations the SQS event source adds a minute")
+		adapt    = fs.Duration("adapt", 30*time.Minute, "how long before a new DynamoDB peak counts as the previous peak, whose double it takes at once")
+		agents   = fs.String("agents", "", `agents on shift: a number for one pool, or "urgent=50,high=150,normal=200,low=100" for pools per priority; empty staffs the plan's recommended number`)
+		aht      = fs.Duration("aht", 4*time.Minute, "agents' average handle time")
+		targets  = fs.String("targets", "urgent=1m,high=5m,normal=15m,low=60m", "waiting targets per priority")
+		level    = fs.Float64("service-level", p.Level, "Erlang C service level: share of contacts served within the target")
+		follow   = fs.Float64("follow-ups", p.Workload.FollowUpShare, "share of contacts that send one follow-up message")
+		overview = fs.Float64("overview-seconds", p.Workload.OverviewSeconds, "how often each agent's console reads the queue overview")
+		step     = fs.Duration("step", time.Second, "simulation step")
+		horizon  = fs.Duration("horizon", 12*time.Hour, "how long after the peak to follow the backlog")
+		svg      = fs.String("svg", p.SVG, "where to write the plot; empty for none")
+		cdkJSON  = fs.String("cdk-json", "", "cdk.json whose context the stack is deployed with (default: the repository's)")
 	)
+	fs.Var(ctx, "c", "context value the stack is deployed with, as `key=value` for cdk deploy -c (repeatable): "+strings.Join(topology.CapacityKeys, ", "))
+	fs.BoolVar(&p.Check, "check", false, "pre-peak check: exit 1, naming the setting, if the stack as configured would throttle or drop contacts")
+	fs.BoolVar(&p.JSON, "json", false, "print the plan as JSON instead of text")
+	fs.BoolVar(&p.Verbose, "v", false, "print the arithmetic of every limit's peak (partitions included)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./scripts/plan [flags]\n\nSimulates a traffic peak through Breakwater and prints backlog, waits, agents needed and cost.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: go run ./scripts/plan [flags]\n\nSimulates a traffic peak through Breakwater, holds every limit in its path against it, and prints\nbacklog, waits, the agents to staff, the pre-peak checklist and the cost.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -118,10 +142,13 @@ func parse(args []string) (plan, error) {
 		return p, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
+	var profileContext map[string]any
 	if *profile != "" {
-		if err := p.load(*profile); err != nil {
+		c, err := p.load(*profile)
+		if err != nil {
 			return p, err
 		}
+		profileContext = c
 	}
 	var errs []error
 	check := func(err error) {
@@ -144,43 +171,31 @@ func parse(args []string) (plan, error) {
 	}{
 		{"routine", &p.Sim.RoutineShare, *routine},
 		{"batch-ms", &p.Sim.Lambda.BatchMillis, *batchMS},
-		{"intake-ms", &p.Calls.IntakeMillis, *intakeMS},
-		{"polls", &p.Calls.Polls, *polls},
-		{"table-wru", &p.Sim.Dynamo.StartWRU, *tableWRU},
-		{"prewarm", &p.Sim.Dynamo.StartWRU, *prewarm},
-		{"intake-wru", &p.Sim.Dynamo.IntakeWRU, *intakeWRU},
-		{"responder-wru", &p.Sim.Dynamo.ResponderWRU, *respWRU},
-		{"agent-wru", &p.Sim.Dynamo.AgentWRU, *agentWRU},
 		{"service-level", &p.Level, *level},
 		{"scale-per-minute", &p.Sim.Lambda.ScalePerMinute, *scale},
+		{"follow-ups", &p.Workload.FollowUpShare, *follow},
+		{"overview-seconds", &p.Workload.OverviewSeconds, *overview},
 	}
 	for _, f := range floats {
 		if set[f.name] {
 			*f.dst = f.v
 		}
 	}
-	ints := []struct {
-		name string
-		dst  *int
-		v    int
-	}{
-		{"batch", &p.Sim.Lambda.BatchSize, *batch},
-		{"max-concurrency", &p.Sim.Lambda.MaxConcurrency, *maxConc},
-		{"account-concurrency", &p.Sim.Lambda.AccountConcurrency, *account},
-		{"initial-batches", &p.Sim.Lambda.InitialConcurrency, *initial},
+	if set["batch"] {
+		p.Sim.Lambda.BatchSize = *batch
 	}
-	for _, f := range ints {
-		if set[f.name] {
-			*f.dst = f.v
-		}
+	if set["initial-batches"] {
+		p.Sim.Lambda.InitialConcurrency = *initial
 	}
 	if set["mix"] || p.Sim.Mix == nil {
 		m, err := parseShares(*mix)
 		check(err)
 		p.Sim.Mix = m
 	}
-	if set["agents"] {
+	if set["agents"] && *agents != "" {
 		check(p.setAgents(*agents))
+	} else if set["agents"] {
+		p.Sim.Agents.Pooled, p.Sim.Agents.Dedicated = 0, nil
 	}
 	if set["aht"] {
 		p.Sim.Agents.HandleSeconds = aht.Seconds()
@@ -196,28 +211,30 @@ func parse(args []string) (plan, error) {
 	if set["svg"] {
 		p.SVG = *svg
 	}
-	p.Sim.Step, p.Sim.Horizon = step.Seconds(), horizon.Seconds()
-	p.Sim.Lambda.IntakeMillis, p.Sim.Lambda.IntakeCalls = p.Calls.IntakeMillis, 1+p.Calls.Polls
-	p.Calls.RoutineShare, p.Calls.BatchSize = p.Sim.RoutineShare, p.Sim.Lambda.BatchSize
-	p.Calls.ResponderBatchMillis = p.Sim.Lambda.BatchMillis
-	p.Calls.IntakeWRU, p.Calls.ResponderWRU, p.Calls.AgentWRU = p.Sim.Dynamo.IntakeWRU, p.Sim.Dynamo.ResponderWRU, p.Sim.Dynamo.AgentWRU
+	if set["step"] {
+		p.Sim.Step = step.Seconds()
+	}
+	p.Sim.Horizon = horizon.Seconds()
+	check(p.resolveStack(*cdkJSON, profileContext, ctx))
 	if p.Level <= 0 || p.Level >= 1 {
 		check(fmt.Errorf("service level %g: want a share between 0 and 1", p.Level))
 	}
+	check(p.Workload.Validate())
 	check(p.Sim.Validate())
 	return p, errors.Join(errs...)
 }
 
-func (p *plan) load(path string) error {
+// load reads a profile file over p and returns the context it names.
+func (p *plan) load(path string) (map[string]any, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("read profile %s: %w", path, err)
+		return nil, fmt.Errorf("read profile %s: %w", path, err)
 	}
 	var f profileFile
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("decode profile %s: %w", path, err)
+		return nil, fmt.Errorf("decode profile %s: %w", path, err)
 	}
 	if f.Name != "" {
 		p.Name = f.Name
@@ -232,23 +249,12 @@ func (p *plan) load(path string) error {
 	}
 	setF(&p.Sim.RoutineShare, f.RoutineShare, 1)
 	setF(&p.Sim.Lambda.BatchMillis, f.BatchMillis, 1)
-	setF(&p.Calls.IntakeMillis, f.IntakeMillis, 1)
-	setF(&p.Calls.Polls, f.Polls, 1)
-	setF(&p.Sim.Dynamo.StartWRU, f.TableWRU, 1)
 	setF(&p.Sim.Dynamo.AdaptSeconds, f.AdaptMinutes, 60)
-	setF(&p.Sim.Dynamo.IntakeWRU, f.IntakeWRU, 1)
-	setF(&p.Sim.Dynamo.ResponderWRU, f.ResponderWRU, 1)
-	setF(&p.Sim.Dynamo.AgentWRU, f.AgentWRU, 1)
 	setF(&p.Sim.Agents.HandleSeconds, f.HandleMinutes, 60)
 	setF(&p.Level, f.ServiceLevel, 1)
+	setF(&p.Sim.Step, f.StepSeconds, 1)
 	if f.BatchSize != nil {
 		p.Sim.Lambda.BatchSize = *f.BatchSize
-	}
-	if f.MaxConcurrency != nil {
-		p.Sim.Lambda.MaxConcurrency = *f.MaxConcurrency
-	}
-	if f.AccountConcurrency != nil {
-		p.Sim.Lambda.AccountConcurrency = *f.AccountConcurrency
 	}
 	if f.Agents != nil {
 		p.Sim.Agents.Pooled, p.Sim.Agents.Dedicated = *f.Agents, nil
@@ -256,7 +262,7 @@ func (p *plan) load(path string) error {
 	if f.AgentsByPriority != nil {
 		d, err := byPriority(f.AgentsByPriority)
 		if err != nil {
-			return fmt.Errorf("profile %s agentsByPriority: %w", path, err)
+			return nil, fmt.Errorf("profile %s agentsByPriority: %w", path, err)
 		}
 		p.Sim.Agents.Dedicated = d
 	}
@@ -265,7 +271,7 @@ func (p *plan) load(path string) error {
 		for name, v := range f.Mix {
 			pr, err := priority.Parse(name)
 			if err != nil {
-				return fmt.Errorf("profile %s mix: %w", path, err)
+				return nil, fmt.Errorf("profile %s mix: %w", path, err)
 			}
 			m[pr] = v
 		}
@@ -275,12 +281,24 @@ func (p *plan) load(path string) error {
 		for name, v := range f.TargetMinutes {
 			pr, err := priority.Parse(name)
 			if err != nil {
-				return fmt.Errorf("profile %s targetMinutes: %w", path, err)
+				return nil, fmt.Errorf("profile %s targetMinutes: %w", path, err)
 			}
 			p.Sim.Targets[pr] = time.Duration(v * float64(time.Minute))
 		}
 	}
-	return nil
+	if len(f.Workload) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(f.Workload))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p.Workload); err != nil {
+			return nil, fmt.Errorf("profile %s workload: %w", path, err)
+		}
+	}
+	for k := range f.Context {
+		if _, ok := topology.DefaultCapacity().Get(k); !ok {
+			return nil, fmt.Errorf("profile %s context: %q is not a capacity setting (%s)", path, k, strings.Join(topology.CapacityKeys, ", "))
+		}
+	}
+	return f.Context, nil
 }
 
 func trapezoid(peak float64, ramp, hold, down time.Duration) model.Profile {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 )
 
 func TestParse(t *testing.T) {
@@ -21,41 +23,65 @@ func TestParse(t *testing.T) {
 		check func(*testing.T, plan)
 	}{
 		{
-			name: "defaults are the issue's peak",
-			args: nil,
+			name: "defaults are the issue's peak and the stack's defaults",
+			args: []string{"-cdk-json", writeCDK(t, `{"app": "x", "context": {}}`)},
 			check: func(t *testing.T, p plan) {
 				if got, want := p.Sim.Profile.Peak(), 20000.0; got != want {
 					t.Errorf("peak = %g, want %g", got, want)
 				}
-				if got, want := p.Sim.Profile.End(), 50*60.0; got != want {
-					t.Errorf("end = %gs, want %gs", got, want)
-				}
-				if got, want := p.Calls.ResponderMB, 512.0; got != want {
+				if got, want := p.Stack.Memory["responder"], 512.0; got != want {
 					t.Errorf("responder memory = %g MB, want %g from topology", got, want)
+				}
+				if got, want := p.Stack.Capacity, topology.DefaultCapacity(); got != want {
+					t.Errorf("capacity = %+v, want topology's default %+v", got, want)
+				}
+				if got, want := p.Sources["maxConcurrency"], "topology default"; got != want {
+					t.Errorf("maxConcurrency from %q, want %q", got, want)
 				}
 			},
 		},
 		{
 			name: "the file overrides the defaults and a flag overrides the file",
-			args: []string{"-profile", "testdata/double11.json", "-max-concurrency", "1000", "-agents", "urgent=10,high=20,normal=30,low=40"},
+			args: []string{"-profile", "testdata/double11.json", "-c", "maxConcurrency=300", "-agents", "urgent=10,high=20,normal=30,low=40"},
 			check: func(t *testing.T, p plan) {
 				if got, want := p.Name, "Double 11, pre-warmed"; got != want {
 					t.Errorf("name = %q, want %q", got, want)
 				}
-				if got, want := p.Sim.Dynamo.StartWRU, 90000.0; got != want {
-					t.Errorf("table WRU = %g, want %g from the file", got, want)
+				if got, want := p.Stack.Capacity.WarmWrites, 160000; got != want {
+					t.Errorf("warm writes = %d, want %d from the profile's context", got, want)
 				}
-				if got, want := p.Sim.Lambda.MaxConcurrency, 1000; got != want {
-					t.Errorf("max concurrency = %d, want %d from the flag", got, want)
+				if got, want := p.Sources["warmWrites"], "profile"; got != want {
+					t.Errorf("warmWrites from %q, want %q", got, want)
+				}
+				if got, want := p.Stack.Capacity.MaxConcurrency, 300; got != want {
+					t.Errorf("max concurrency = %d, want %d from -c", got, want)
+				}
+				if got, want := p.Sources["maxConcurrency"], "-c"; got != want {
+					t.Errorf("maxConcurrency from %q, want %q", got, want)
 				}
 				if got, want := p.Sim.Agents.Dedicated[priority.Low], 40; got != want {
 					t.Errorf("low agents = %d, want %d", got, want)
 				}
+				if got, want := p.Workload.Tenants.Merchants, 10000; got != want {
+					t.Errorf("merchants = %d, want %d from the profile's workload", got, want)
+				}
 			},
 		},
 		{
-			name: "points, targets and prewarm",
-			args: []string{"-points", "0:100, 5:300", "-targets", "urgent=30s", "-prewarm", "50000", "-aht", "3m"},
+			name: "cdk.json's context is the stack's",
+			args: []string{"-cdk-json", writeCDK(t, `{"context": {"maxConcurrency": 150, "apiRateQuota": "20000"}}`)},
+			check: func(t *testing.T, p plan) {
+				if got := p.Stack.Capacity; got.MaxConcurrency != 150 || got.APIRate != 20000 {
+					t.Errorf("capacity = %+v, want maxConcurrency 150 and apiRateQuota 20,000 from cdk.json", got)
+				}
+				if got, want := p.Sources["apiRateQuota"], "cdk.json"; got != want {
+					t.Errorf("apiRateQuota from %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			name: "points, targets and handle time",
+			args: []string{"-points", "0:100, 5:300", "-targets", "urgent=30s", "-aht", "3m"},
 			check: func(t *testing.T, p plan) {
 				if got, want := p.Sim.Profile.Rate(150), 200.0; got != want {
 					t.Errorf("rate at 2.5 min = %g, want %g", got, want)
@@ -65,9 +91,6 @@ func TestParse(t *testing.T) {
 				}
 				if got, want := p.Sim.Targets[priority.Low], time.Hour; got != want {
 					t.Errorf("low target = %v, want %v (untouched)", got, want)
-				}
-				if got, want := p.Sim.Dynamo.StartWRU, 50000.0; got != want {
-					t.Errorf("table WRU = %g, want %g", got, want)
 				}
 				if got, want := p.Sim.Agents.HandleSeconds, 180.0; got != want {
 					t.Errorf("handle time = %gs, want %gs", got, want)
@@ -86,6 +109,15 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func writeCDK(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cdk.json")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestParseRejects(t *testing.T) {
 	tests := [][]string{
 		{"-mix", "urgent=0.5,high=0.2"},
@@ -96,6 +128,10 @@ func TestParseRejects(t *testing.T) {
 		{"-targets", "low=soon"},
 		{"-service-level", "1"},
 		{"-profile", "testdata/missing.json"},
+		{"-c", "nonsense=1"},
+		{"-c", "maxConcurrency=1"},
+		{"-c", "maxConcurrency=lots"},
+		{"-cdk-json", "testdata/missing-cdk.json"},
 		{"extra"},
 	}
 	for _, args := range tests {
@@ -108,15 +144,19 @@ func TestParseRejects(t *testing.T) {
 func TestRun(t *testing.T) {
 	svg := filepath.Join(t.TempDir(), "plan.svg")
 	var out bytes.Buffer
-	if err := run([]string{"-profile", "testdata/double11.json", "-svg", svg}, &out); err != nil {
+	if err := run([]string{"-profile", "testdata/double11.json", "-svg", svg, "-step", "5s", "-v"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
 		"Breakwater capacity plan: Double 11, pre-warmed",
-		"Human queues",
-		"Erlang C (service level 80%",
+		"The limit that binds first: ",
+		"Every limit in the path",
+		"queue index partition m1 (the biggest merchant)#normal#<shard> writes",
+		"Why (the peak's arithmetic)",
+		"Pre-peak checklist",
+		"Agents to staff: ",
 		"Cost per million contacts",
-		"240,011",
+		"CloudWatch Logs",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -129,6 +169,7 @@ func TestRun(t *testing.T) {
 	defer f.Close()
 	dec := xml.NewDecoder(f)
 	var texts, paths int
+	var staff bool
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -137,27 +178,73 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("plot is not well-formed XML: %v", err)
 		}
-		if se, ok := tok.(xml.StartElement); ok {
-			switch se.Name.Local {
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			switch tok.Name.Local {
 			case "text":
 				texts++
 			case "path":
 				paths++
 			}
+		case xml.CharData:
+			staff = staff || strings.HasPrefix(string(tok), "Staff ")
 		}
 	}
 	if texts < 30 || paths < 9 {
 		t.Fatalf("plot has %d texts and %d paths, want axes, labels, a legend and every series", texts, paths)
 	}
+	if !staff {
+		t.Error("plot does not say how many agents to staff")
+	}
 }
 
-func TestRunWithoutPlot(t *testing.T) {
+// TestCheck: a quiet day passes with the stack's defaults; the same day fails, naming the setting, once a setting
+// is lowered below what it needs, from -c or from cdk.json.
+func TestCheck(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-svg", "", "-step", "10s"}, &out); err != nil {
+	if err := run([]string{"-profile", "testdata/quiet.json", "-svg", "", "-step", "30s", "-check", "-cdk-json", writeCDK(t, `{"context": {}}`)}, &out); err != nil {
+		t.Fatalf("a quiet day with the defaults: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Pre-peak check: PASS") {
+		t.Errorf("no PASS in the report:\n%s", out.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-c", "apiRateQuota=400", "-c", "apiBurstQuota=200"}, "apiRateQuota"},
+		{[]string{"-cdk-json", writeCDK(t, `{"context": {"apiRateQuota": 600, "apiBurstQuota": 300}}`)}, "route GET /agent/queues"},
+	} {
+		out.Reset()
+		args := append([]string{"-profile", "testdata/quiet.json", "-svg", "", "-step", "30s", "-check"}, tc.args...)
+		err := run(args, &out)
+		if !errors.Is(err, errCheckFailed) {
+			t.Errorf("run(%q) = %v, want the check to fail", args, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) || !strings.Contains(out.String(), "Pre-peak check: FAIL") {
+			t.Errorf("run(%q) = %v, want a failure naming %s", args, err, tc.want)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-profile", "testdata/double11.json", "-svg", "", "-step", "5s", "-json"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "What to change before the peak") || !strings.Contains(out.String(), "pre-warm the Contacts table") {
-		t.Fatalf("a new table at the default peak should be told to pre-warm:\n%s", out.String())
+	var j jsonPlan
+	if err := json.Unmarshal(out.Bytes(), &j); err != nil {
+		t.Fatalf("-json is not JSON: %v\n%s", err, out.String())
+	}
+	if j.Binding == nil || len(j.Limits) < 10 || !j.Binding.Severity.Fails() {
+		t.Errorf("binding %v, %d limits: want the first limit that fails contacts", j.Binding, len(j.Limits))
+	}
+	if j.Cost.PerMillion <= 0 || len(j.Cost.Lines) != 6 || j.Cost.Logs.PerMillion <= 0 {
+		t.Errorf("cost = %+v, want six lines, a total and logs apart", j.Cost)
+	}
+	if j.Staffing.Recommended <= 0 || len(j.Checklist.Prewarm) == 0 || j.Settings["warmWrites"].Source != "profile" {
+		t.Errorf("staffing %+v, checklist %+v, settings %+v", j.Staffing, j.Checklist, j.Settings)
 	}
 }
 

@@ -4,64 +4,85 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"breakwater/scripts/plan/model"
 	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 )
 
-// needs is what the peak asks of each limit, to compare with what the plan gives it.
-type needs struct {
-	Concurrency   int     // responder batches at once to keep up with the peak
-	IntakeConc    float64 // intake function concurrency at the peak
-	WRU           float64 // write units a second at the peak
-	Staffing      map[priority.Priority]model.Staffing
-	HandedPerSec  map[priority.Priority]float64
-	StaffingTotal int
-}
-
-func needsOf(p plan) needs {
-	c := p.Sim
-	peak := c.Profile.Peak()
-	n := needs{
-		Concurrency:  int(math.Ceil(peak / c.Lambda.PerInvocation())),
-		IntakeConc:   peak * c.Lambda.IntakeCalls * c.Lambda.IntakeMillis / 1000,
-		Staffing:     map[priority.Priority]model.Staffing{},
-		HandedPerSec: map[priority.Priority]float64{},
-	}
-	handed := peak * (1 - c.RoutineShare)
-	n.WRU = peak*(c.Dynamo.IntakeWRU+c.Dynamo.ResponderWRU) + handed*c.Dynamo.AgentWRU
-	for _, pr := range priority.All {
-		rate := handed * c.Mix[pr]
-		n.HandedPerSec[pr] = rate
-		s := model.AgentsFor(rate, c.Agents.HandleSeconds, c.Targets[pr].Seconds(), p.Level)
-		n.Staffing[pr] = s
-		n.StaffingTotal += s.Agents
-	}
-	return n
-}
-
-func report(w io.Writer, p plan, r model.Result) {
-	c := p.Sim
-	n := needsOf(p)
+func report(w io.Writer, p plan, o outcome) {
+	c, r := p.Sim, o.Result
 	out := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	wl := p.Workload
 
 	out("Breakwater capacity plan: %s\n", p.Name)
 	out("%s\n\n", strings.Repeat("=", 27+len(p.Name)))
 	out("Peak profile: %s\n", describeProfile(c.Profile))
-	out("  %s contacts in %s; %.0f%% answered by templates, %s handed to people\n\n",
-		count(c.Profile.Total()), duration(c.Profile.End()), 100*c.RoutineShare, count(c.Profile.Total()*(1-c.RoutineShare)))
+	out("  %s contacts in %s, %.0f%% sending a follow-up: %s messages; %.0f%% answered by templates, %s handed to people\n",
+		count(o.Contacts), duration(c.Profile.End()), 100*wl.FollowUpShare, count(o.Messages), 100*c.RoutineShare, count(o.Messages*(1-c.RoutineShare)))
+	out("  tenants: %s merchants, Zipf exponent %g: the biggest has %.1f%% of the contacts; the platform team serves %.0f%% of the hand-offs\n\n",
+		count(float64(wl.Tenants.Merchants)), wl.Tenants.Exponent, 100*wl.Tenants.Top(), 100*wl.Tenants.PlatformShare)
+
+	if b, ok := o.Binding(); ok {
+		out("The limit that binds first: %s, at %s (needs %s %s, has %s; %s).\n  Change: %s\n\n",
+			b.Name, clock(b.FirstBind), count(b.Peak), b.Unit, count(b.Capacity), b.Severity, b.Setting)
+	} else if len(o.Limits) > 0 {
+		l := o.Limits[0]
+		out("No limit binds. The tightest: %s, %s of %s %s at %s (%.0f%% headroom).\n\n", l.Name, count(l.Peak), count(l.Capacity), l.Unit, clock(l.PeakAt), 100*(l.Headroom()-1))
+	}
+
+	out("Every limit in the path, tightest first (stack settings from %s)\n", sourcesLine(p))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  limit\tpeak need\tat\tlimit\theadroom\tbinds at\tif passed\towner\t")
+	unused := 0
+	for _, l := range o.Limits {
+		if l.Peak <= 0 {
+			unused++ // in -json; a row of zeros says nothing here
+			continue
+		}
+		binds := "-"
+		if l.Binds() {
+			binds = clock(l.FirstBind)
+		}
+		fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Name, count(l.Peak), l.Unit, clock(l.PeakAt), count(l.Capacity), headroom(l), binds, l.Severity, l.Owner)
+	}
+	tw.Flush()
+	if unused > 0 {
+		out("  (%d more the peak does not touch: -json lists them)\n", unused)
+	}
+	if p.Verbose {
+		out("\n  Why (the peak's arithmetic):\n")
+		for _, l := range o.Limits {
+			if l.Why != "" {
+				out("  - %s: %s\n", l.Name, l.Why)
+			}
+		}
+		out("  - settings: %s\n", settingsLine(p))
+	}
+	out("\n")
+
+	peakLoad := o.peakLoad()
+	out("At the busiest minute (%s): %s requests/s\n", clock(peakLoad.T), count(peakLoad.Total()))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, route := range sortedRoutes(peakLoad.Routes) {
+		fmt.Fprintf(tw, "  %s\t%s/s\t\n", route, count(peakLoad.Routes[route]))
+	}
+	tw.Flush()
+	out("  shoppers' polls: %s while the bot decides, %s while queued, %s while an agent holds the conversation (contact.NextPoll)\n",
+		count(peakLoad.PendingPolls), count(peakLoad.QueuedPolls), count(peakLoad.ClaimedPolls))
+	out("  concurrency: intake %s, agent %s, responder %s; Contacts table %s WRU/s and %s RRU/s, queue index %s WRU/s and %s RRU/s\n\n",
+		count(peakLoad.Concurrency[model.FnIntake]), count(peakLoad.Concurrency[model.FnAgent]), count(peakLoad.Concurrency[model.FnResponder]),
+		count(peakLoad.TableWRU), count(peakLoad.TableRRU), count(peakLoad.QueueWRU), count(peakLoad.QueueRRU))
 
 	perInv := c.Lambda.PerInvocation()
-	capConc := max(0, min(float64(c.Lambda.MaxConcurrency), float64(c.Lambda.AccountConcurrency)-n.IntakeConc))
 	out("Intake queue and responder\n")
-	out("  responder: %s contacts/s per concurrent batch (%d per %g ms); MaximumConcurrency %d; at the peak %s batches = %s contacts/s; peak needs %d\n",
-		count(perInv), c.Lambda.BatchSize, c.Lambda.BatchMillis, c.Lambda.MaxConcurrency, count(math.Floor(capConc)), count(math.Floor(capConc)*perInv), n.Concurrency)
-	out("  event source scaling: starts at %d batches, +%g a minute; account concurrency %d, of which intake takes %s at the peak\n",
-		c.Lambda.InitialConcurrency, c.Lambda.ScalePerMinute, c.Lambda.AccountConcurrency, count(n.IntakeConc))
-	out("  DynamoDB Contacts table: takes %s WRU/s at once, twice a peak once it held for %s; the peak needs %s WRU/s (%g intake + %g responder per contact)\n",
-		count(c.Dynamo.StartWRU), duration(c.Dynamo.AdaptSeconds), count(n.WRU), c.Dynamo.IntakeWRU, c.Dynamo.ResponderWRU)
+	out("  responder: %s messages/s per concurrent batch (%d per %g ms); MaximumConcurrency %d = %s messages/s; the peak needs %s batches\n",
+		count(perInv), c.Lambda.BatchSize, c.Lambda.BatchMillis, p.Stack.Capacity.MaxConcurrency, count(float64(p.Stack.Capacity.MaxConcurrency)*perInv),
+		count(math.Ceil(o.Messages/max(1, o.Contacts)*c.Profile.Peak()/perInv)))
+	out("  event source scaling: starts at %d batches, +%g a minute\n", c.Lambda.InitialConcurrency, c.Lambda.ScalePerMinute)
 	if r.PeakBacklog > 0 {
 		out("  peak intake backlog:   %s messages at %s\n", count(r.PeakBacklog), clock(r.PeakBacklogAt))
 		out("  oldest intake message: %s at %s\n", duration(r.MaxOldestAge), clock(r.MaxOldestAt))
@@ -74,11 +95,10 @@ func report(w io.Writer, p plan, r model.Result) {
 	default:
 		out("  intake queue:          empty again at %s\n", clock(r.DrainedAt))
 	}
-	out("  refused at intake:     %s contacts (%.2f%%: table write limit or account concurrency full)\n", count(r.Refused), 100*r.Refused/max(1, r.Arrived))
-	out("  backlog held by:       Lambda concurrency %s, DynamoDB writes %s\n", duration(r.LambdaBound), duration(r.DynamoBound))
-	out("  peak responder concurrency %s; peak writes %s WRU/s\n\n", count(r.PeakConcurrency), count(r.PeakWRU))
+	out("  refused at intake:     %s messages (%.2f%%: the table's write limit)\n", count(r.Refused), 100*r.Refused/max(1, r.Arrived))
+	out("  backlog held by:       Lambda concurrency %s, DynamoDB writes %s\n\n", duration(r.LambdaBound), duration(r.DynamoBound))
 
-	agents := fmt.Sprintf("one pool of %s agents serving overdue contacts first, then by priority", count(float64(c.Agents.Pooled)))
+	agents := fmt.Sprintf("one pool of %s agents serving overdue contacts first, then by priority", count(o.Agents))
 	if c.Agents.Dedicated != nil {
 		var parts []string
 		for _, pr := range priority.All {
@@ -87,7 +107,7 @@ func report(w io.Writer, p plan, r model.Result) {
 		agents = "pools per priority: " + strings.Join(parts, ", ")
 	}
 	out("Human queues (%s; handle time %s)\n", agents, duration(c.Agents.HandleSeconds))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  priority\ttarget\thanded off\tserved\tstill waiting\tmax wait\tmean wait\tover target\t")
 	for _, pr := range priority.All {
 		wt := r.Waits[pr]
@@ -95,83 +115,144 @@ func report(w io.Writer, p plan, r model.Result) {
 			count(wt.Served), count(wt.Left), duration(wt.MaxWait), duration(wt.MeanWait), 100*wt.OverTarget)
 	}
 	tw.Flush()
-	out("  (fluid model in %s steps: waits come from backlog only; random bunching adds the Erlang C waits below)\n\n", duration(c.Step))
+	out("  (fluid model in %s steps: waits come from backlog only; random bunching adds the Erlang C margin below)\n\n", duration(c.Step))
 
-	out("Agents needed at the peak by Erlang C (service level %.0f%% of contacts served within the target, handle time %s)\n",
-		100*p.Level, duration(c.Agents.HandleSeconds))
+	a := o.Advice
+	out("Agents to staff: %s\n", count(float64(a.Recommended)))
+	out("  %s.\n", o.List.Staffing)
+	out("  For comparison, Erlang C with a pool per priority held at the peak rate (service level %.0f%% within target):\n", 100*p.Level)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  priority\thand-offs/s\tload (erlangs)\tagents\tP(wait)\twithin target\tmean wait\t")
 	for _, pr := range priority.All {
-		s := n.Staffing[pr]
-		fmt.Fprintf(tw, "  %s\t%.2f\t%s\t%s\t%.3f\t%.1f%%\t%s\t\n", pr, n.HandedPerSec[pr], count(s.Load), count(float64(s.Agents)),
+		s := a.PerPriority[pr]
+		fmt.Fprintf(tw, "  %s\t%.2f\t%s\t%s\t%.3f\t%.1f%%\t%s\t\n", pr, s.Load/c.Agents.HandleSeconds, count(s.Load), count(float64(s.Agents)),
 			s.PWait, 100*s.ServiceLvl, duration(s.MeanWaitSec))
 	}
-	fmt.Fprintf(tw, "  total\t%.2f\t\t%s\t\t\t\t\n", sum(n.HandedPerSec), count(float64(n.StaffingTotal)))
+	fmt.Fprintf(tw, "  total\t\t\t%s\t\t\t\t\n", count(float64(a.SteadyTotal)))
 	tw.Flush()
-	out("  (each priority as its own pool, steady state at the peak rate)\n")
-	search := c
-	search.Step = max(c.Step, 10)
-	if pooled, err := model.MinPooledAgents(search, p.Level, max(2*n.StaffingTotal, 10)); err == nil && pooled >= 0 {
-		out("  one shared pool, serving overdue contacts first and then by priority, meets every target (at least %.0f%% within it,\n", 100*p.Level)
-		out("  none left waiting) with %s agents in this simulation: it rides the peak on backlog that drains after it, and\n", count(float64(pooled)))
-		out("  sees no random bunching (fluid, %s steps), so add the Erlang C margin for a steady peak\n", duration(search.Step))
-	}
-	out("\n")
+	out("  (that many only if the peak lasted for ever: this one is short enough for lower priorities to ride it)\n\n")
 
-	lines := model.CostPerMillion(p.Calls, model.ListPrices())
-	var total float64
-	out("Cost per million contacts (us-east-1 list prices; calls per contact as assumed below)\n")
+	l := o.List
+	out("Pre-peak checklist\n")
+	if len(l.Quotas) > 0 {
+		out("  Ask AWS (Service Quotas, this region), a week ahead:\n")
+		for _, q := range l.Quotas {
+			out("  - %s\n", q)
+		}
+	}
+	if l.Deploy != "" {
+		out("  Deploy with these context values (the stack carves route throttles and reserved concurrency from them):\n    %s\n", l.Deploy)
+	} else {
+		out("  Context: the stack's settings already fit this peak.\n")
+	}
+	for _, s := range l.Prewarm {
+		out("  - %s\n", s)
+	}
+	if len(l.Data) > 0 {
+		out("  Merchants' rules (catalog data):\n")
+		for _, s := range l.Data {
+			out("  - %s\n", s)
+		}
+	}
+	if len(l.Code) > 0 {
+		out("  In the code (no setting reaches these):\n")
+		for _, s := range l.Code {
+			out("  - %s\n", s)
+		}
+	}
+	out("  - %s\n\n", l.Staffing)
+
+	total := model.Total(o.Cost)
+	out("Cost per million contacts (us-east-1 list prices; every request of the run, agents' included)\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  service\tper contact\tunit\t$ per million\t")
-	for _, l := range lines {
-		fmt.Fprintf(tw, "  %s\t%.4g\t%s\t%.2f\t\n", l.Service, l.PerContact, l.Unit, l.PerMillion)
-		total += l.PerMillion
+	for _, cl := range o.Cost {
+		fmt.Fprintf(tw, "  %s\t%.4g\t%s\t%.2f\t\n", cl.Service, cl.PerContact, cl.Unit, cl.PerMillion)
 	}
 	fmt.Fprintf(tw, "  total\t\t\t%.2f\t\n", total)
+	fmt.Fprintf(tw, "  %s (apart)\t%.4g\t%s\t%.2f\t\n", o.Logs.Service, o.Logs.PerContact, o.Logs.Unit, o.Logs.PerMillion)
 	tw.Flush()
-	k := p.Calls
-	out("  assumed: 1 POST + %g status polls per contact (intake %g ms at %g MB); responder %g ms per batch of %d at %g MB;\n",
-		k.Polls, k.IntakeMillis, k.IntakeMB, k.ResponderBatchMillis, k.BatchSize, k.ResponderMB)
-	out("  SQS 1 send per contact + 1 receive and 1 delete per batch; %g agent calls per hand-off (%g ms at %g MB, %g WRU, %g RRU);\n",
-		k.AgentCalls, k.AgentMillis, k.AgentMB, k.AgentWRU, k.AgentRRU)
-	out("  %g RRU per poll; not included: CloudWatch logs and metrics, data transfer, the free tier.\n", k.RRUPerPoll)
-	out("  this peak: %s contacts = $%s\n\n", count(c.Profile.Total()), money(total*c.Profile.Total()/1e6))
+	out("  requests per contact by route: %s\n", o.Cost[0].Detail)
+	out("  not included: data transfer, the free tier, alarms, dashboard and metrics at rest (infra/DEPLOY.md), one-time pre-warming\n")
+	out("  this run: %s contacts = $%s, $%s with logs\n\n", count(o.Contacts), money(total*o.Contacts/1e6), money((total+o.Logs.PerMillion)*o.Contacts/1e6))
 
-	advice := advise(p, r, n)
-	if len(advice) > 0 {
-		out("What to change before the peak\n")
-		for _, a := range advice {
-			out("  - %s\n", a)
+	if p.Check {
+		fails := o.failures()
+		if len(fails) == 0 {
+			out("Pre-peak check: PASS. No limit throttles, drops or delays contacts at this profile with the stack as configured.\n")
+			for _, w := range o.warnings() {
+				out("  warning: %s\n", w)
+			}
+		} else {
+			out("Pre-peak check: FAIL. The stack as configured would throttle or drop contacts at this profile:\n")
+			for _, f := range fails {
+				out("  - %s\n", f)
+			}
 		}
-		out("\n")
 	}
 }
 
-func advise(p plan, r model.Result, n needs) []string {
-	c := p.Sim
-	var a []string
-	if n.Concurrency > c.Lambda.MaxConcurrency {
-		a = append(a, fmt.Sprintf("raise the event source's MaximumConcurrency from %d to at least %d (-max-concurrency %d): at %g ms a batch one batch drains %s contacts/s",
-			c.Lambda.MaxConcurrency, n.Concurrency, n.Concurrency, c.Lambda.BatchMillis, count(c.Lambda.PerInvocation())))
-	}
-	if need := float64(n.Concurrency) + n.IntakeConc; need > float64(c.Lambda.AccountConcurrency) {
-		a = append(a, fmt.Sprintf("ask for account concurrency of at least %s (responder %d + intake %s); it is %d",
-			count(need), n.Concurrency, count(n.IntakeConc), c.Lambda.AccountConcurrency))
-	}
-	if n.WRU > c.Dynamo.StartWRU {
-		a = append(a, fmt.Sprintf("pre-warm the Contacts table to at least %s WRU/s (warm throughput; -prewarm %.0f): it takes %s at once, and throttled responder writes fail their messages, which return after the %s visibility timeout and reach the DLQ after 5 receives",
-			count(n.WRU), math.Ceil(n.WRU/1000)*1000, count(c.Dynamo.StartWRU), duration(6*30)))
-	}
-	if r.Refused > 0 {
-		a = append(a, fmt.Sprintf("%s contacts were refused at intake: shoppers see errors and retry", count(r.Refused)))
-	}
-	for _, pr := range priority.All {
-		if w := r.Waits[pr]; w.OverTarget > 1-p.Level || w.Left > 0 {
-			a = append(a, fmt.Sprintf("%s: %.0f%% waited past the %s target (max %s); Erlang C staffing for it alone is %s agents",
-				pr, 100*w.OverTarget, duration(c.Targets[pr].Seconds()), duration(w.MaxWait), count(float64(n.Staffing[pr].Agents))))
+// peakLoad is the minute with the most requests.
+func (o outcome) peakLoad() model.Load {
+	var best model.Load
+	for _, l := range o.Loads {
+		if l.Total() > best.Total() {
+			best = l
 		}
 	}
-	return a
+	if best.Routes == nil {
+		best.Routes = map[string]float64{}
+		best.Concurrency = map[string]float64{}
+	}
+	return best
+}
+
+func sortedRoutes(m map[string]float64) []string {
+	keys := slices.Sorted(mapKeys(m))
+	slices.SortStableFunc(keys, func(a, b string) int {
+		switch {
+		case m[a] > m[b]:
+			return -1
+		case m[a] < m[b]:
+			return 1
+		}
+		return 0
+	})
+	return keys
+}
+
+func headroom(l model.Limit) string {
+	h := l.Headroom()
+	switch {
+	case math.IsInf(h, 1):
+		return "unused"
+	case h >= 100:
+		return "x100+"
+	}
+	return fmt.Sprintf("x%.2f", h)
+}
+
+func sourcesLine(p plan) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range []string{"-c", "profile", "cdk.json", "topology default"} {
+		for _, v := range p.Sources {
+			if v == k && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func settingsLine(p plan) string {
+	var parts []string
+	for _, k := range topology.CapacityKeys {
+		v, _ := p.Stack.Capacity.Get(k)
+		parts = append(parts, fmt.Sprintf("%s=%d (%s)", k, v, p.Sources[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func describeProfile(p model.Profile) string {
@@ -182,16 +263,11 @@ func describeProfile(p model.Profile) string {
 	return strings.Join(parts, ", ") + " (linear between)"
 }
 
-func sum(m map[priority.Priority]float64) float64 {
-	var s float64
-	for _, v := range m {
-		s += v
-	}
-	return s
-}
-
 // count prints a non-negative quantity with thousands separators, to one decimal below 10.
 func count(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return fmt.Sprint(v)
+	}
 	if v < 10 && v != math.Trunc(v) {
 		return fmt.Sprintf("%.1f", v)
 	}

@@ -45,6 +45,8 @@ type hline struct {
 type panel struct {
 	title  string
 	log    bool
+	ymin   float64 // of a log scale; 1 when 0
+	ticks  []tick  // of a log scale; waiting times when nil
 	ymax   float64
 	series []series
 	lines  []hline
@@ -52,7 +54,8 @@ type panel struct {
 }
 
 // plot draws traffic, the intake backlog and the waits over time, one panel each, sharing the time axis.
-func plot(w io.Writer, p plan, r model.Result) error {
+func plot(w io.Writer, p plan, o outcome) error {
+	r := o.Result
 	bw := bufio.NewWriter(w)
 	xs, pick := downsample(r.Samples, innerW)
 	end := r.End
@@ -63,18 +66,17 @@ func plot(w io.Writer, p plan, r model.Result) error {
 	arrivals := pick(func(s model.Sample) float64 { return s.Arrivals })
 	drained := pick(func(s model.Sample) float64 { return s.Drained })
 	traffic := panel{
-		title: "Contacts per second",
+		title: "Messages per second (contacts and follow-ups)",
 		ymax:  1.25 * max(maxOf(arrivals), maxOf(drained), 1),
 		series: []series{
 			{name: "offered to the API", color: "#aaaaaa", width: 5, y: arrivals},
 			{name: "drained by the responder", color: "#17becf", y: drained},
-			{name: "Lambda concurrency allows", color: "#17becf", dash: true, y: pick(func(s model.Sample) float64 { return s.LambdaCapacity })},
-			{name: "DynamoDB writes allow", color: "#8c564b", dash: true, y: pick(func(s model.Sample) float64 { return s.DynamoCapacity })},
 		},
 	}
 	if r.Refused > 0 {
 		traffic.series = append(traffic.series, series{name: "refused at intake", color: "#d62728", y: pick(func(s model.Sample) float64 { return s.Arrivals - s.Accepted })})
 	}
+	headroom := headroomPanel(o, xs)
 	backlog := pick(func(s model.Sample) float64 { return s.Backlog })
 	queue := panel{
 		title:  "Intake queue backlog (messages)",
@@ -84,8 +86,20 @@ func plot(w io.Writer, p plan, r model.Result) error {
 	if r.PeakBacklog == 0 {
 		queue.note = "no backlog: the responder kept up"
 		if r.Refused > 0 {
-			queue.note = fmt.Sprintf("no backlog, but intake refused %.0f%% of contacts (write limit or concurrency)", 100*r.Refused/r.Arrived)
+			queue.note = fmt.Sprintf("no backlog, but intake refused %.0f%% of messages (write limit or concurrency)", 100*r.Refused/r.Arrived)
 		}
+	}
+	staffing := panel{title: fmt.Sprintf("Contacts waiting for a person, per priority, with %s agents on shift (the plan recommends %s)",
+		count(o.Agents), count(float64(o.Advice.Recommended)))}
+	var most float64
+	for _, pr := range priority.All {
+		y := pick(func(s model.Sample) float64 { return s.Queue[pr] })
+		staffing.series = append(staffing.series, series{name: pr.String(), color: priorityColor[pr], y: y})
+		most = max(most, maxOf(y))
+	}
+	staffing.ymax = 1.2 * max(most, 1)
+	if most < 0.5 {
+		staffing.note = "no contact waits: the agents keep up"
 	}
 	waits := panel{
 		title:  "Waiting time (log scale)",
@@ -103,22 +117,26 @@ func plot(w io.Writer, p plan, r model.Result) error {
 	ymax = max(ymax, maxOf(waits.series[0].y))
 	waits.ymax = ymax * 1.6
 
-	panels := []panel{traffic, queue, waits}
+	panels := []panel{traffic, headroom, queue, staffing, waits}
 	height := top + len(panels)*(panelH+panelGap)
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
 		plotW, height, plotW, height)
 	fmt.Fprintf(bw, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", plotW, height)
 	fmt.Fprintf(bw, `<text x="%d" y="28" font-size="18" font-weight="bold">Breakwater capacity plan: %s</text>`+"\n", left, esc(p.Name))
-	n := needsOf(p)
 	backlogNote := "no intake backlog"
 	if r.PeakBacklog > 0 {
 		backlogNote = fmt.Sprintf("peak backlog %s at %s, oldest message %s", count(r.PeakBacklog), clock(r.PeakBacklogAt), duration(r.MaxOldestAge))
 	}
-	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s</text>`+"\n",
-		left, count(p.Sim.Profile.Peak()), backlogNote)
-	fmt.Fprintf(bw, `<text x="%d" y="68" font-size="12" fill="#333">responder: %d ms a batch of %d, MaximumConcurrency %d · table takes %s WRU/s at once · %s agents, %s handle time (Erlang C asks %s)</text>`+"\n",
-		left, int(p.Sim.Lambda.BatchMillis), p.Sim.Lambda.BatchSize, p.Sim.Lambda.MaxConcurrency, count(p.Sim.Dynamo.StartWRU),
-		agentsShort(p.Sim.Agents), duration(p.Sim.Agents.HandleSeconds), count(float64(n.StaffingTotal)))
+	first := "no limit binds"
+	if b, ok := o.Binding(); ok {
+		first = fmt.Sprintf("first binding limit: %s at %s", b.Name, clock(b.FirstBind))
+	}
+	fmt.Fprintf(bw, `<text x="%d" y="50" font-size="12" fill="#333">peak %s contacts/s · %s · %s</text>`+"\n",
+		left, count(p.Sim.Profile.Peak()), backlogNote, esc(first))
+	fmt.Fprintf(bw, `<text x="%d" y="68" font-size="12" fill="#333">responder: %d ms a batch of %d, MaximumConcurrency %d · %s handle time</text>`+"\n",
+		left, int(p.Sim.Lambda.BatchMillis), p.Sim.Lambda.BatchSize, p.Stack.Capacity.MaxConcurrency, duration(p.Sim.Agents.HandleSeconds))
+	fmt.Fprintf(bw, `<text x="%d" y="86" font-size="13" font-weight="bold" fill="#000">Staff %s agents (%s on shift in this run)</text>`+"\n",
+		left, count(float64(o.Advice.Recommended)), count(o.Agents))
 	for i, pn := range panels {
 		y0 := top + i*(panelH+panelGap) + 22
 		drawPanel(bw, pn, xs, end, float64(y0), i == len(panels)-1)
@@ -134,6 +152,9 @@ func drawPanel(w io.Writer, pn panel, xs []float64, end, y0 float64, last bool) 
 	ymin := 0.0
 	if pn.log {
 		ymin = 1
+		if pn.ymin > 0 {
+			ymin = pn.ymin
+		}
 	}
 	ypix := func(v float64) float64 {
 		if pn.log {
@@ -145,7 +166,11 @@ func drawPanel(w io.Writer, pn panel, xs []float64, end, y0 float64, last bool) 
 	xpix := func(t float64) float64 { return x0 + innerW*t/end }
 
 	// Grid and ticks.
-	for _, t := range yTicks(pn.ymax, pn.log) {
+	ticks := pn.ticks
+	if ticks == nil {
+		ticks = yTicks(pn.ymax, pn.log)
+	}
+	for _, t := range ticks {
 		y := ypix(t.v)
 		fmt.Fprintf(w, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#e0e0e0"/>`+"\n", x0, y, x0+innerW, y)
 		fmt.Fprintf(w, `<text x="%g" y="%.1f" text-anchor="end" fill="#333">%s</text>`+"\n", x0-6, y+4, t.label)
@@ -189,6 +214,14 @@ func drawPanel(w io.Writer, pn panel, xs []float64, end, y0 float64, last bool) 
 			width = 2
 		}
 		fmt.Fprintf(w, `<path d="%s" fill="none" stroke="%s" stroke-width="%g"%s stroke-linejoin="round"/>`+"\n", strings.TrimSpace(b.String()), s.color, width, dash)
+		// A value past the top of the panel is drawn at the top: say so with a mark where it first goes past.
+		for i, v := range s.y {
+			if v > pn.ymax {
+				fmt.Fprintf(w, `<path d="M%.1f %.1f l-5 9 h10 Z" fill="%s"/><text x="%.1f" y="%.1f" font-size="10" fill="%s">off the scale</text>`+"\n",
+					xpix(xs[i]), y0+1, s.color, xpix(xs[i])+7, y0+10, s.color)
+				break
+			}
+		}
 	}
 	if pn.note != "" {
 		fmt.Fprintf(w, `<text x="%g" y="%g" text-anchor="middle" fill="#555" font-size="14">%s</text>`+"\n", x0+innerW/2, y0+panelH/2, esc(pn.note))
@@ -214,6 +247,41 @@ func drawPanel(w io.Writer, pn panel, xs []float64, end, y0 float64, last bool) 
 	for _, h := range pn.lines {
 		item(h.name, h.color, ` stroke-dasharray="7 5"`, 0)
 	}
+}
+
+// headroomPanel is each limit's need as a share of the limit over time, the tightest few: above 100% it binds.
+func headroomPanel(o outcome, xs []float64) panel {
+	pn := panel{title: "Need as a share of each limit, the tightest eight (log scale; above 100% the limit binds)", log: true, ymin: 0.01,
+		lines: []hline{{name: "the limit (100%)", color: "#d62728", y: 1}}}
+	colors := []string{"#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#1f77b4"}
+	var top float64
+	for _, l := range o.Limits {
+		if len(pn.series) == len(colors) {
+			break
+		}
+		if l.Peak <= 0 || l.Capacity <= 0 {
+			continue
+		}
+		y := make([]float64, len(xs))
+		for i, x := range xs {
+			m := min(len(l.Need)-1, max(0, int(math.Ceil(x/60))-1))
+			if m >= 0 {
+				y[i] = l.Need[m] / l.Capacity
+			}
+		}
+		top = max(top, maxOf(y))
+		name := strings.NewReplacer(" (the biggest merchant)", "", "#<shard>", "", "#<minute>", "", " (on-demand, warm throughput)", " (warm)",
+			"partition ", "key ", "Contacts table", "table", " (account quota)", " (quota)", "Lambda concurrency, unreserved", "Lambda unreserved").Replace(l.Name)
+		if r := []rune(name); len(r) > 30 {
+			name = string(r[:29]) + "…"
+		}
+		pn.series = append(pn.series, series{name: name, color: colors[len(pn.series)], y: y})
+	}
+	pn.ymax = max(2, top*1.5)
+	for v := 0.01; v <= pn.ymax; v *= 10 {
+		pn.ticks = append(pn.ticks, tick{v, fmt.Sprintf("%s%%", short(100*v))})
+	}
+	return pn
 }
 
 type tick struct {

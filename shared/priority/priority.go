@@ -130,6 +130,12 @@ func DefaultRules() Rules {
 		NegativeRaise: 1,
 		Platform:      []string{"fraud", "dispute"},
 		Replies:       defaultReplies(),
+		// At the Double 11 profile (scripts/plan/testdata/double11.json) the biggest merchant's normal queue takes
+		// about 520 index writes a second and the platform's urgent queue, every merchant's fraud and disputes,
+		// about 390: over the plan's budget of 500 a partition key value (half of DynamoDB's 1,000) with one shard
+		// each. Two and four shards keep them near 260 and 100 (scripts/plan/model TestPartitionArithmetic).
+		Shards:         2,
+		PlatformShards: 4,
 	}
 }
 

@@ -6,26 +6,53 @@ import (
 )
 
 func TestCostPerMillion(t *testing.T) {
-	c := Calls{
-		RoutineShare: 1, BatchSize: 10, Polls: 0,
-		IntakeMillis: 8, ResponderBatchMillis: 25, IntakeMB: 1024, ResponderMB: 1024,
-		IntakeWRU: 1, ResponderWRU: 2,
-	}
-	lines := CostPerMillion(c, ListPrices())
+	// A million contacts, each one POST and two polls, one responder invocation per ten, nothing handed off.
+	u := newUsage()
+	u.Contacts = 1e6
+	u.Requests[RoutePost] = 1e6
+	u.Requests[RoutePoll] = 2e6
+	u.Invocations[FnIntake] = 3e6
+	u.Invocations[FnResponder] = 1e5
+	u.GBSeconds[FnIntake] = 3e6 * 0.008 * 0.25
+	u.SQS = 1.2e6
+	u.WRU = 5e6
+	u.RRU = 1e6
+	u.LogBytes = 2e9
+	lines, logs := CostPerMillion(u, ListPrices())
 	want := map[string]float64{
-		"API Gateway HTTP API":    1.00,
+		"API Gateway HTTP API":    3 * 1.00,
 		"SQS":                     1.2 * 0.40,
-		"Lambda invocations":      1.1 * 0.20,
-		"Lambda duration (arm64)": (0.008 + 0.0025) * 1e6 * 0.0000133334,
-		"DynamoDB writes":         3 * 0.625,
-		"DynamoDB reads":          0,
+		"Lambda invocations":      3.1 * 0.20,
+		"Lambda duration (arm64)": 3 * 0.008 * 0.25 * 1e6 * 0.0000133334,
+		"DynamoDB writes":         5 * 0.625,
+		"DynamoDB reads":          1 * 0.125,
 	}
+	if got, want := len(lines), len(want); got != want {
+		t.Fatalf("lines = %d, want %d", got, want)
+	}
+	var sum float64
 	for _, l := range lines {
+		sum += want[l.Service]
 		if got, want := l.PerMillion, want[l.Service]; math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s = $%.6f per million, want $%.6f", l.Service, got, want)
 		}
 	}
-	if got, want := len(lines), len(want); got != want {
-		t.Fatalf("lines = %d, want %d", got, want)
+	if got := Total(lines); math.Abs(got-sum) > 1e-9 {
+		t.Errorf("Total = %.6f, want %.6f", got, sum)
+	}
+	if got, want := logs.PerMillion, 2*0.50; math.Abs(got-want) > 1e-9 {
+		t.Errorf("logs = $%.6f per million, want $%.6f", got, want)
+	}
+	if got, want := lines[0].Detail, "GET /contacts/{id} 2, POST /contacts 1"; got != want {
+		t.Errorf("requests detail = %q, want %q", got, want)
+	}
+}
+
+func TestBatchMillis(t *testing.T) {
+	l := Lambda{BatchSize: 10, BatchMillis: 50}
+	for _, c := range []struct{ n, want float64 }{{10, 50}, {1, 14}, {5, 30}} {
+		if got := BatchMillis(l, c.n); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("BatchMillis(%g) = %g, want %g", c.n, got, c.want)
+		}
 	}
 }

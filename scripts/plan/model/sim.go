@@ -19,6 +19,9 @@ type Lambda struct {
 	ScalePerMinute     float64 // concurrent invocations the event source may add a minute
 	MaxConcurrency     int     // the event source mapping's MaximumConcurrency
 	AccountConcurrency int     // the region's concurrency, shared with the intake function
+	// Reserved is the responder's reserved concurrency: when positive, the intake cannot take the responder's
+	// concurrency, and the event source never gets more than it.
+	Reserved int
 	// IntakeMillis and IntakeCalls (POST plus status polls per contact) give the intake function's share of the account.
 	IntakeMillis float64
 	IntakeCalls  float64
@@ -134,6 +137,8 @@ type Sample struct {
 	OldestAge      float64 // age of the oldest intake message
 	Queue          [priority.Urgent + 1]float64
 	Wait           [priority.Urgent + 1]float64 // age of the oldest contact waiting in each human queue, indexed by priority.Priority
+	HandedOff      float64                      // contacts a second handed to the human queues
+	Served         float64                      // contacts a second agents take from the human queues
 }
 
 // Waits summarises one human queue.
@@ -263,6 +268,9 @@ func Simulate(c Config) (Result, error) {
 
 		// Responder: the event source scales toward the backlog, within its cap and what intake leaves of the account.
 		room := max(0, min(float64(l.MaxConcurrency), float64(l.AccountConcurrency)-accepted*perIntake))
+		if l.Reserved > 0 {
+			room = float64(min(l.MaxConcurrency, l.Reserved))
+		}
 		want := math.Ceil((backlog + accepted*dt) / (perInv * dt))
 		switch {
 		case want > conc:
@@ -344,9 +352,11 @@ func Simulate(c Config) (Result, error) {
 			}
 			serve(p, pool, queue[p])
 		}
-		var agentWRU float64
+		var agentWRU, servedNow, handedNow float64
 		for _, p := range priority.All {
 			x := take[p]
+			servedNow += x / dt
+			handedNow += out / dt * (1 - c.RoutineShare) * c.Mix[p]
 			if x > 0 {
 				s := served[p]
 				w := &r.Waits[p]
@@ -369,7 +379,7 @@ func Simulate(c Config) (Result, error) {
 		s := Sample{
 			T: t1, Arrivals: rate, Accepted: accepted, Drained: out / dt, Concurrency: conc,
 			LambdaCapacity: lambdaCap, DynamoCapacity: dynamoCap, WriteLimit: limit, WRU: wru,
-			Backlog: backlog, Queue: queue,
+			Backlog: backlog, Queue: queue, HandedOff: handedNow, Served: servedNow,
 		}
 		if backlog > 0 {
 			s.OldestAge = t1 - intakeIn.when(drained)

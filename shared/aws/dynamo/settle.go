@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,71 +21,128 @@ import (
 // maxTransactItems is DynamoDB's limit on actions in one TransactWriteItems call.
 const maxTransactItems = 100
 
-// Settle stores the outcome of each pending contact in one transaction per batch. A contact an earlier delivery
-// already settled is left as it is, so a duplicate delivery never changes an answer or queues a contact twice.
-// Records with Status Rejected and no Contact fields (a malformed message) only mark the contact rejected.
+// Settle stores the outcome of each pending contact. A contact an earlier delivery already settled is left as it
+// is, so a duplicate delivery never changes an answer or queues a contact twice. Records with Status Rejected and no
+// Contact fields (a malformed message) only mark the contact rejected.
+//
+// A batch is written in one TransactWriteItems: one call for up to 100 contacts, the cheapest way to write
+// conditionally more than one item (BatchWriteItem takes no conditions). A transaction is all or nothing, but the
+// contacts in it are not: when DynamoDB cancels it because of some of them (a throttled key, a conflicting write),
+// the rest are written again at once in a new transaction, without waiting, while those at fault are written one
+// by one, each failing alone. When the call itself fails (throttled or failed after the SDK's retries), every
+// contact is written alone, so none waits for another. A single contact is one UpdateItem (a transaction would
+// bill it twice).
 func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
-	res := contact.SettleResult{Failed: map[string]error{}}
-	for start := 0; start < len(recs); start += maxTransactItems {
-		s.settleChunk(ctx, recs[start:min(start+maxTransactItems, len(recs))], &res)
-	}
-	return res
-}
-
-func (s *Contacts) settleChunk(ctx context.Context, recs []contact.Record, res *contact.SettleResult) {
-	items := make([]types.TransactWriteItem, 0, len(recs))
-	ids := make([]string, 0, len(recs))
+	out := &settled{res: contact.SettleResult{Failed: map[string]error{}}}
+	var items []pendingWrite
 	for _, r := range recs {
 		item, err := s.settleItem(r)
 		if err != nil {
-			res.Failed[r.ID] = err
+			out.fail(r.ID, err)
 			continue
 		}
-		items = append(items, item)
-		ids = append(ids, r.ID)
+		items = append(items, pendingWrite{id: r.ID, update: item.Update})
 	}
-	const attempts = 4
-	for attempt := 0; len(items) > 0; attempt++ {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			res.Done = append(res.Done, ids...)
-			return
+	var wg sync.WaitGroup
+	for start := 0; start < len(items); start += maxTransactItems {
+		chunk := items[start:min(start+maxTransactItems, len(items))]
+		wg.Go(func() { s.settleTogether(ctx, chunk, out) })
+	}
+	wg.Wait()
+	return out.res
+}
+
+// pendingWrite is one contact's conditional update.
+type pendingWrite struct {
+	id     string
+	update *types.Update
+}
+
+// settled gathers the outcome of writes that run at once.
+type settled struct {
+	mu  sync.Mutex
+	res contact.SettleResult
+}
+
+func (o *settled) done(id string, duplicate bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.res.Done = append(o.res.Done, id)
+	if duplicate {
+		o.res.Duplicate = append(o.res.Duplicate, id)
+	}
+}
+
+func (o *settled) fail(id string, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.res.Failed[id] = err
+}
+
+// settleTogether writes items in one transaction, and what a cancellation leaves as described at Settle.
+func (s *Contacts) settleTogether(ctx context.Context, items []pendingWrite, out *settled) {
+	if len(items) == 1 {
+		s.settleAlone(ctx, items[0], out)
+		return
+	}
+	tx := make([]types.TransactWriteItem, len(items))
+	for i, it := range items {
+		tx[i] = types.TransactWriteItem{Update: it.update}
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		for _, it := range items {
+			out.done(it.id, false)
 		}
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) || len(canceled.CancellationReasons) != len(items) {
-			for _, id := range ids {
-				res.Failed[id] = fmt.Errorf("settle contact %s: %w", id, translate(err))
+		return
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) || len(canceled.CancellationReasons) != len(items) {
+		// The call failed as a whole: which contact it was DynamoDB does not say, so each is written alone.
+		for _, it := range items {
+			wg.Go(func() { s.settleAlone(ctx, it, out) })
+		}
+		return
+	}
+	var bystanders []pendingWrite
+	for i, reason := range canceled.CancellationReasons {
+		switch it := items[i]; aws.ToString(reason.Code) {
+		case "ConditionalCheckFailed":
+			out.done(it.id, true) // an earlier delivery settled it
+		case "None", "":
+			bystanders = append(bystanders, it) // cancelled only because another item was
+		default:
+			wg.Go(func() { s.settleAlone(ctx, it, out) }) // throttled, conflicting or invalid: on its own
+		}
+	}
+	if len(bystanders) > 0 {
+		if len(bystanders) == len(items) {
+			// Cancelled with no item at fault: write each alone rather than retry the same transaction forever.
+			for _, it := range bystanders {
+				wg.Go(func() { s.settleAlone(ctx, it, out) })
 			}
 			return
 		}
-		// Drop the contacts an earlier delivery already settled; retry the rest.
-		keepItems, keepIDs := items[:0:0], ids[:0:0]
-		for i, reason := range canceled.CancellationReasons {
-			switch aws.ToString(reason.Code) {
-			case "ConditionalCheckFailed":
-				res.Done = append(res.Done, ids[i])
-				res.Duplicate = append(res.Duplicate, ids[i])
-			default:
-				keepItems, keepIDs = append(keepItems, items[i]), append(keepIDs, ids[i])
-			}
-		}
-		items, ids = keepItems, keepIDs
-		if attempt == attempts-1 {
-			for _, id := range ids {
-				res.Failed[id] = fmt.Errorf("settle contact %s after %d attempts: %w", id, attempts, translate(err))
-			}
-			return
-		}
-		if len(keepItems) > 0 {
-			select {
-			case <-ctx.Done():
-				for _, id := range ids {
-					res.Failed[id] = fmt.Errorf("settle contact %s: %w", id, ctx.Err())
-				}
-				return
-			case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
-			}
-		}
+		s.settleTogether(ctx, bystanders, out)
+	}
+}
+
+// settleAlone writes one contact's outcome with its own UpdateItem; the SDK retries throttles with backoff.
+func (s *Contacts) settleAlone(ctx context.Context, it pendingWrite, out *settled) {
+	u := it.update
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+	})
+	switch {
+	case err == nil:
+		out.done(it.id, false)
+	case isConditionFailed(err):
+		out.done(it.id, true)
+	default:
+		out.fail(it.id, fmt.Errorf("settle contact %s: %w", it.id, translate(err)))
 	}
 }
 

@@ -61,6 +61,9 @@ type Options struct {
 	// Operations limits faults to these API operations (the X-Amz-Target suffix, such as "TransactWriteItems" or
 	// "SendMessage"); every operation when empty.
 	Operations []string
+	// KeyPrefix, when set, limits DynamoDB faults to calls that name an item whose key starts with it (such as
+	// "C#", the contacts, to slow the responder's settles but not the intake's shopper notes).
+	KeyPrefix string
 	// Seed makes the sequence of decisions repeatable: call n gets the same decision for the same seed.
 	Seed uint64
 }
@@ -74,6 +77,7 @@ type Proxy struct {
 	rate   atomic.Uint64 // math.Float64bits of the rate
 	calls  atomic.Uint64
 	counts map[Kind]*atomic.Int64
+	hot    hotKeys
 	srv    *http.Server
 	client *http.Client
 	// holding is closed by Close to release held calls.
@@ -115,7 +119,7 @@ func Start(o Options) (*Proxy, error) {
 			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 		}},
 	}
-	for _, k := range Kinds {
+	for _, k := range append(Kinds, hotKind) {
 		p.counts[k] = new(atomic.Int64)
 	}
 	p.SetRate(o.Rate)
@@ -207,7 +211,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read request body", http.StatusBadRequest)
 		return
 	}
+	if p.hotWrite(w, operation(r), body) {
+		return
+	}
 	kind := p.decide(n, operation(r))
+	if kind != "" && p.o.KeyPrefix != "" && !touchesPrefix(body, p.o.KeyPrefix) {
+		kind = ""
+	}
 	if kind != "" {
 		p.counts[kind].Add(1)
 	}

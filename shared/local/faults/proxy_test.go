@@ -182,3 +182,21 @@ func TestTimeoutAndLate(t *testing.T) {
 		})
 	}
 }
+
+func TestTouchesPrefix(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want bool
+	}{
+		{`{"Key":{"pk":{"S":"C#c_1"}}}`, true},
+		{`{"Key":{"pk":{"S":"S#m1#s1"}}}`, false},
+		{`{"Item":{"pk":{"S":"C#c_1"},"text":{"S":"x"}}}`, true},
+		{`{"TransactItems":[{"Update":{"Key":{"pk":{"S":"A#m1#alice"}}}},{"Update":{"Key":{"pk":{"S":"C#c_2"}}}}]}`, true},
+		{`{"TransactItems":[{"Put":{"Item":{"pk":{"S":"I#m1#s#k"}}}}]}`, false},
+		{`not json`, false},
+	} {
+		if got := touchesPrefix([]byte(tt.body), "C#"); got != tt.want {
+			t.Errorf("touchesPrefix(%s) = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}

@@ -140,9 +140,11 @@ func TestStorageAndQueueFaultsLoseNothing(t *testing.T) {
 func TestSlowStorageAndShortResponderTimeout(t *testing.T) {
 	t.Parallel()
 	r := startRig(t, RigOptions{
-		Stack:  runner.Options{ResponderTimeout: 3 * time.Second, Visibility: 2 * time.Second},
-		Dynamo: Options{Rate: 0.3, Seed: 21, Kinds: []Kind{Late, Timeout}, Delay: 3 * time.Second, Operations: []string{"TransactWriteItems"}},
-		SQS:    Options{},
+		Stack: runner.Options{ResponderTimeout: 3 * time.Second, Visibility: 2 * time.Second},
+		// Settles: a transaction for a batch, an UpdateItem for a batch of one (most batches at this low rate).
+		Dynamo: Options{Rate: 0.3, Seed: 21, Kinds: []Kind{Late, Timeout}, Delay: 3 * time.Second,
+			Operations: []string{"TransactWriteItems", "UpdateItem"}, KeyPrefix: "C#"},
+		SQS: Options{},
 	})
 	subs := sendAll(t, r, 40, 8, func(int) string { return "" }) // no key: the intake uses PutItem, only settles are slowed
 	l := account(t, r, subs)

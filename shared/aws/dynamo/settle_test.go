@@ -1,0 +1,251 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/contact"
+	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/faults"
+	"breakwater/shared/local/runner"
+	"breakwater/shared/priority"
+	"breakwater/shared/topology"
+)
+
+// opCounter is the real DynamoDB Local client behind the fault proxy, counting calls by operation.
+type opCounter struct {
+	*dynamodb.Client
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *opCounter) count(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[op]++
+}
+
+func (c *opCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = map[string]int{}
+	return out
+}
+
+func (c *opCounter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.count("UpdateItem")
+	return c.Client.UpdateItem(ctx, in, opts...)
+}
+
+func (c *opCounter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.count("TransactWriteItems")
+	return c.Client.TransactWriteItems(ctx, in, opts...)
+}
+
+// throttled is a Contacts store whose DynamoDB calls pass a fault-injecting proxy in front of DynamoDB Local, and a
+// store that reads DynamoDB Local directly.
+func throttled(t *testing.T, o faults.Options) (*dynamo.Contacts, *dynamo.Contacts, *faults.Proxy, *opCounter) {
+	t.Helper()
+	f := runner.Provisioned(t)
+	o.Target, o.Service = emulators.Shared(t).DynamoDB, faults.DynamoDB
+	p, err := faults.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("close proxy: %v", err)
+		}
+	})
+	db := &opCounter{calls: map[string]int{}, Client: dynamodb.NewFromConfig(f.Config, emulators.DynamoOptions, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(p.URL)
+		// The functions' retryer retries throttles up to 6 attempts; short backoff keeps the test quick.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts, so.MaxBackoff = 3, 5*time.Millisecond
+		})
+	})}
+	table := f.Tables[topology.Contacts.ID]
+	return dynamo.NewContacts(db, table, 24*time.Hour), dynamo.NewContacts(f.DynamoDB, table, 24*time.Hour), p, db
+}
+
+// batch is ten pending contacts (what intake stores) and the outcomes the responder decided for them: the odd ones
+// answered by the bot, the even ones queued for a person.
+func batch(t *testing.T, direct *dynamo.Contacts, prefix, answer string) []contact.Record {
+	t.Helper()
+	now := time.Now()
+	var recs []contact.Record
+	for i := range 10 {
+		c := contact.Contact{ID: fmt.Sprintf("c_%s%02d", prefix, i), Merchant: "m1", Shopper: contact.Shopper{ID: fmt.Sprintf("s%d", i), Tier: contact.Standard},
+			Locale: contact.English, Channel: "web", Text: "where is my order", ReceivedAt: now, TokenHash: "h"}
+		if _, err := direct.Accept(context.Background(), c, "token", "", ""); err != nil {
+			t.Fatalf("store pending contact %s: %v", c.ID, err)
+		}
+		r := contact.Record{Contact: c, Status: contact.Answered, Answer: answer, AnsweredBy: "bot", Intent: "order.track", UpdatedAt: now}
+		if i%2 == 0 {
+			r = contact.Record{Contact: c, Status: contact.Queued, Priority: priority.Normal, Reasons: []string{"human.request"},
+				EnqueuedAt: now, UpdatedAt: now, Tenant: "m1", Shards: 1}
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func ids(recs []contact.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// One contact whose write DynamoDB throttles (a hot key, in the table or an index) cancels the batch's
+// transaction; the nine others are written at once all the same, the hot one fails alone and is retried by SQS, and
+// the redelivery of the whole batch settles it without changing any answer or queueing any contact twice.
+func TestSettleOneThrottledContactLeavesTheOthersSettled(t *testing.T) {
+	store, direct, proxy, db := throttled(t, faults.Options{})
+	recs := batch(t, direct, "hot", "first answer")
+	hot := recs[3]
+	proxy.SetHot("C#" + hot.ID)
+
+	res := store.Settle(context.Background(), recs)
+	if got, want := len(res.Failed), 1; got != want {
+		t.Fatalf("failed = %v, want only the hot contact", res.Failed)
+	}
+	if err := res.Failed[hot.ID]; !errors.Is(err, contact.ErrThrottled) {
+		t.Errorf("hot contact's failure = %v, want contact.ErrThrottled", err)
+	}
+	slices.Sort(res.Done)
+	want := slices.DeleteFunc(ids(recs), func(id string) bool { return id == hot.ID })
+	if !slices.Equal(res.Done, want) || len(res.Duplicate) != 0 {
+		t.Errorf("done = %v (duplicates %v), want %v", res.Done, res.Duplicate, want)
+	}
+	calls := db.take()
+	t.Logf("calls with one hot contact in a batch of 10: %v (proxy refused %d for the hot key)", calls, proxy.Hot())
+	// The first transaction, the nine bystanders' transaction, and the hot contact alone (its attempts are retries).
+	if got, want := calls, map[string]int{"TransactWriteItems": 2, "UpdateItem": 1}; !sameCalls(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	for _, r := range recs {
+		got, err := direct.Get(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus := r.Status
+		if r.ID == hot.ID {
+			wantStatus = contact.Pending
+		}
+		if got.Status != wantStatus {
+			t.Errorf("contact %s = %s, want %s", r.ID, got.Status, wantStatus)
+		}
+	}
+
+	// SQS redelivers the hot contact's message (and, after a lost answer, the others'); the responder decides again,
+	// perhaps differently. Nothing settled changes, and the hot contact is settled once.
+	proxy.SetHot()
+	again := slices.Clone(recs)
+	for i := range again {
+		if again[i].Status == contact.Answered {
+			again[i].Answer = "second answer"
+		}
+	}
+	res = store.Settle(context.Background(), again)
+	if len(res.Failed) != 0 {
+		t.Fatalf("redelivery failed: %v", res.Failed)
+	}
+	slices.Sort(res.Duplicate)
+	if !slices.Equal(res.Duplicate, want) {
+		t.Errorf("duplicates on redelivery = %v, want the nine settled before", res.Duplicate)
+	}
+	for _, r := range recs {
+		got, err := direct.Get(context.Background(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAnswer := map[bool]string{true: "first answer", false: ""}[r.Status == contact.Answered]
+		if r.ID == hot.ID && r.Status == contact.Answered {
+			wantAnswer = "second answer"
+		}
+		if got.Status != r.Status || got.Answer != wantAnswer {
+			t.Errorf("contact %s = %s %q, want %s %q", r.ID, got.Status, got.Answer, r.Status, wantAnswer)
+		}
+	}
+	stats, err := direct.Stats(context.Background(), "m1", 1, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := 0
+	for _, s := range stats {
+		queued += s.Waiting
+	}
+	if got, want := queued, 5; got != want {
+		t.Errorf("contacts waiting in m1's queues = %d, want %d: each queued once", got, want)
+	}
+}
+
+// When the transaction fails as a whole (throttled past the SDK's retries), which contact was at fault is unknown:
+// each is written alone, and all settle.
+func TestSettleWholeTransactionThrottledWritesEachAlone(t *testing.T) {
+	store, direct, proxy, db := throttled(t, faults.Options{Rate: 1, Kinds: []faults.Kind{faults.Throttle}, Operations: []string{"TransactWriteItems"}})
+	recs := batch(t, direct, "all", "an answer")
+	res := store.Settle(context.Background(), recs)
+	if len(res.Failed) != 0 || len(res.Done) != len(recs) {
+		t.Fatalf("done %d, failed %v; want all %d settled", len(res.Done), res.Failed, len(recs))
+	}
+	calls := db.take()
+	t.Logf("calls when every transaction is throttled: %v (faults injected %d)", calls, proxy.Injected())
+	if got, want := calls, map[string]int{"TransactWriteItems": 1, "UpdateItem": 10}; !sameCalls(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	for _, r := range recs {
+		if got, err := direct.Get(context.Background(), r.ID); err != nil || got.Status != r.Status {
+			t.Errorf("contact %s = %s (%v), want %s", r.ID, got.Status, err, r.Status)
+		}
+	}
+}
+
+// A batch of one (low load: the event source hands over what is there) is one UpdateItem, not a transaction that
+// DynamoDB bills twice; a batch is one transaction.
+func TestSettleCallsPerBatch(t *testing.T) {
+	store, direct, _, db := throttled(t, faults.Options{})
+	recs := batch(t, direct, "one", "an answer")
+	for _, tt := range []struct {
+		name string
+		recs []contact.Record
+		want map[string]int
+	}{
+		{"one contact", recs[:1], map[string]int{"UpdateItem": 1}},
+		{"nine contacts", recs[1:], map[string]int{"TransactWriteItems": 1}},
+		{"the ten again (duplicates)", recs, map[string]int{"TransactWriteItems": 1}},
+	} {
+		res := store.Settle(context.Background(), tt.recs)
+		if len(res.Failed) != 0 || len(res.Done) != len(tt.recs) {
+			t.Fatalf("%s: done %d, failed %v", tt.name, len(res.Done), res.Failed)
+		}
+		if got := db.take(); !sameCalls(got, tt.want) {
+			t.Errorf("%s: calls = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func sameCalls(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,67 @@
+package topology
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDefaultCapacity(t *testing.T) {
+	c := DefaultCapacity()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the default capacity does not deploy: %v", err)
+	}
+	if sum := RouteSharesSum(); sum > 1 {
+		t.Errorf("route shares sum to %.3f, more than the account's quota", sum)
+	}
+	var all float64
+	for _, s := range RouteShares {
+		all += s
+	}
+	if all+float64(len(Routes)-len(RouteShares)+1)*DefaultRouteShare > 1+1e-9 {
+		t.Errorf("route shares and the default share of the other routes sum to more than 1 with the messages route added")
+	}
+	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4700 || got.Burst != 2350 {
+		t.Errorf("poll route throttle = %+v, want 4,700/s burst 2,350", got)
+	}
+	if got := c.DefaultThrottle(); got.Rate != 50 || got.Burst != 25 {
+		t.Errorf("default throttle = %+v, want 50/s burst 25", got)
+	}
+	if got, want := c.Reserved(ConsumerOf(Intake.ID)), c.MaxConcurrency; got != want {
+		t.Errorf("responder reserves %d, want its MaxConcurrency %d", got, want)
+	}
+	if got := c.Reserved("agent"); got != 175 {
+		t.Errorf("agent reserves %d, want 25%% of the 700 left = 175", got)
+	}
+	if got := c.Reserved("intake"); got != 0 {
+		t.Errorf("intake reserves %d, want 0: it takes the unreserved pool", got)
+	}
+	if u := c.Unreserved(); u < MinUnreserved {
+		t.Errorf("unreserved %d, want at least %d", u, MinUnreserved)
+	}
+}
+
+func TestCapacityWith(t *testing.T) {
+	ctx := map[string]any{KeyAPIRate: "40000", KeyConcurrency: float64(3000), KeyMaxConcurrency: 300, KeyWarmWrites: ""}
+	c, err := DefaultCapacity().With(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIRate != 40000 || c.Concurrency != 3000 || c.MaxConcurrency != 300 || c.WarmWrites != 0 || c.APIBurst != DefaultAPIBurst {
+		t.Errorf("With = %+v", c)
+	}
+	for _, tc := range []struct {
+		ctx  map[string]any
+		want string
+	}{
+		{map[string]any{KeyAPIRate: "lots"}, "apiRateQuota"},
+		{map[string]any{KeyConcurrency: 1.5}, "whole number"},
+		{map[string]any{KeyWarmReads: -1}, "negative"},
+		{map[string]any{KeyMaxConcurrency: 1}, "maxConcurrency"},
+		{map[string]any{KeyMaxConcurrency: 1000}, "concurrencyQuota"},
+	} {
+		_, err := DefaultCapacity().With(func(k string) any { return tc.ctx[k] })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("With(%v) = %v, want an error naming %q", tc.ctx, err, tc.want)
+		}
+	}
+}
