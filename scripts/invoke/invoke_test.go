@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/eventfile"
 	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/storefront"
@@ -243,5 +244,73 @@ func TestArguments(t *testing.T) {
 				t.Errorf("stdout = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// Every sample event in the repository's events/ can be filled: no placeholder is left, each agent event carries
+// the chosen agent's token, and the signed contact post carries an identity the intake accepts for its shopper.
+func TestSampleEventsFill(t *testing.T) {
+	realRoot, err := emulators.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := runner.WriteAgents(root, []runner.DemoAgent{
+		{Tenant: "m1", Name: "alice", Token: "token-alice"},
+		{Tenant: "m2", Name: "chen", Token: "token-chen"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := json.Marshal(demoKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := emulators.State{Env: map[string]string{topology.EnvStorefrontKeys: string(keys)}}
+	var stderr bytes.Buffer
+	v := invoker{root: root, stderr: &stderr}
+	signed := 0
+	for _, function := range []string{"intake", "agent", "responder", "voice", "metrics"} {
+		all, err := eventfile.All(realRoot, function)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, ev := range all {
+			out, err := v.fill(ev, st, "chen")
+			if err != nil {
+				t.Errorf("%s/%s: %v", function, name, err)
+				continue
+			}
+			if bytes.Contains(out, []byte("{{")) {
+				t.Errorf("%s/%s: a placeholder is left: %s", function, name, out)
+			}
+			if bytes.Contains(ev, []byte(eventfile.Placeholder)) && !bytes.Contains(out, []byte("Bearer token-chen")) {
+				t.Errorf("%s/%s: no Bearer token-chen in %s", function, name, out)
+			}
+			if !bytes.Contains(ev, []byte(identityPlaceholder)) {
+				continue
+			}
+			signed++
+			var e struct{ Body string }
+			var body struct {
+				Merchant string
+				Shopper  struct{ ID string }
+				Identity string
+			}
+			if err := json.Unmarshal(out, &e); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
+				t.Fatalf("%s/%s: body %q: %v", function, name, e.Body, err)
+			}
+			c, err := storefront.Verify(context.Background(), demoKeys, body.Merchant, body.Shopper.ID, body.Identity, time.Now())
+			if err != nil {
+				t.Errorf("%s/%s: the filled identity does not verify for %s's shopper %s: %v", function, name, body.Merchant, body.Shopper.ID, err)
+			} else if c.Tier != "gold" || c.Order == nil || c.Order.Amount == nil {
+				t.Errorf("%s/%s: signed claims %+v, want the body's gold tier and its order's amount", function, name, c)
+			}
+		}
+	}
+	if signed == 0 {
+		t.Error("no sample event carries {{identity}}: want a signed contact post in events/intake")
 	}
 }
