@@ -344,10 +344,13 @@ func duplicateKey(body []byte) (string, bool) {
 				if stack[top].path != "" {
 					name = stack[top].path + "." + t
 				}
-				if stack[top].keys[t] {
+				// encoding/json matches a struct field's name case-insensitively (Unicode simple folding: "TIER",
+				// "ſhopper"), so keys that fold alike are one field to it and count as the same key here.
+				if k := foldKey(t); stack[top].keys[k] {
 					return name, true
+				} else {
+					stack[top].keys[k] = true
 				}
-				stack[top].keys[t] = true
 				stack[top].key = false
 				// The value that follows lives under this key.
 				next, err := dec.Token()
@@ -366,4 +369,16 @@ func duplicateKey(body []byte) (string, bool) {
 			stack[top].key = true
 		}
 	}
+}
+
+// foldKey maps every rune of key to the smallest rune of its Unicode simple case-folding orbit, so two keys have
+// the same foldKey exactly when strings.EqualFold (and encoding/json's field matching) holds them equal.
+func foldKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, key)
 }

@@ -96,6 +96,11 @@ func TestDuplicateKeysAreRejected(t *testing.T) {
 		{`{"shopper":{"id":"s1","tier":"standard","tier":"platinum"}}`, "shopper.tier"},
 		{`{"context":{"order":{"amount":1,"amount":100000}}}`, "context.order.amount"},
 		{`{"a":[{"x":1,"x":2}]}`, "a.x"},
+		// encoding/json fills a struct field from any key that folds to its name: the last one would win.
+		{`{"merchant":"m1","Merchant":"m2"}`, "Merchant"},
+		{`{"shopper":{"id":"s1","tier":"gold","TIER":"platinum"}}`, "shopper.TIER"},
+		{`{"shopper":{"id":"s1"},"ſhopper":{"id":"s2"}}`, "ſhopper"},
+		{`{"identity":"x","IDENTITY":"y"}`, "IDENTITY"},
 	}
 	for _, tt := range tests {
 		err := DecodeJSON([]byte(tt.body), &map[string]any{})
