@@ -513,3 +513,64 @@ func TestConsoleEnrolsAndAnswersMFA(t *testing.T) {
 		t.Errorf("Cognito calls:\n%q\nwant\n%q", calls, want)
 	}
 }
+
+// The page as the intake function serves it, deployed (unmarked): it never asks for a signature, offers no
+// "send unsigned" switch, says a shop's own server signs, and posts its shopper unsigned.
+func TestDeployedShopperPageNeverSigns(t *testing.T) {
+	base, _ := startSystem(t, nil)
+	apiURL, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var signs, posts []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range Headers() {
+			w.Header().Set(k, v)
+		}
+		w.Write(Shopper())
+	})
+	mux.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		signs = append(signs, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		http.NotFound(w, r)
+	})
+	proxy := httputil.NewSingleHostReverseProxy(apiURL)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/contacts" {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			mu.Lock()
+			posts = append(posts, string(b))
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	ctx := browser(t)
+	openShopper(t, ctx, srv.URL, true)
+	if hidden := must(t, ctx, "is the switch hidden", chromedp.Evaluate[bool](`document.getElementById("signRow").hidden`)); !hidden {
+		t.Error("the deployed page offers a 'send unsigned' switch")
+	}
+	if hint := must(t, ctx, "read the hint", chromedp.TextContent(chromedp.ID("signHint"))); !strings.Contains(hint, "does not sign") {
+		t.Errorf("hint %q, want it to say the page does not sign", hint)
+	}
+	do(t, ctx, "set a gold tier", chromedp.SetValue(chromedp.ID("tier"), "gold"))
+	ask(t, ctx, "I want to talk to a real person about my order")
+	do(t, ctx, "await the queue", chromedp.WaitVisible(chromedp.CSS(".status.queued")))
+	if got := must(t, ctx, "read the mark", chromedp.Evaluate[string](`document.querySelector(".msg.me .sig").dataset.signed`)); got != "false" {
+		t.Errorf("message marked signed = %q, want false", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(signs) != 0 {
+		t.Errorf("the deployed page called %v", signs)
+	}
+	if len(posts) != 1 || strings.Contains(posts[0], `"identity"`) {
+		t.Errorf("posts %q, want one without an identity", posts)
+	}
+}
