@@ -196,7 +196,8 @@ func cleanText(s string) (string, error) {
 		return "", fieldErr("text", "is not valid UTF-8")
 	}
 	s = strings.TrimSpace(s)
-	if s == "" {
+	// Zero-width spaces, joiners and direction marks are invisible: a text of them and spaces says nothing.
+	if strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }) == "" {
 		return "", fieldErr("text", "is empty")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxTextRunes {

@@ -23,6 +23,7 @@ func TestRequestValidationNamesTheField(t *testing.T) {
 		{"unknown nested field", `{"merchant":"m1","shopper":{"id":"s1","role":"admin"},"text":"hi"}`, "role"},
 		{"unknown empty field name", `{"":"","merchant":"m1"}`, "body"},
 		{"text of the wrong type", `{"merchant":"m1","shopper":{"id":"s1"},"text":7}`, "text"},
+		{"text of invisible characters", `{"merchant":"m1","shopper":{"id":"s1"},"text":" \u200b\u200d\u2060\ufeff\u200e "}`, "text"},
 		{"missing merchant", `{"shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
 		{"merchant with a space", `{"merchant":"m 1","shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
 		{"merchant too long", `{"merchant":"` + long + `","shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
