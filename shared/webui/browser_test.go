@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 )
 
@@ -255,7 +256,8 @@ func takeNext(t *testing.T, ctx context.Context) string {
 
 func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	base, _ := startSystem(t, nil)
-	checkServed(t, base+"/", Shopper(), Headers())
+	// The local stack marks the page it serves to sign its demo shopper; otherwise it is the function's page.
+	checkServed(t, base+"/", runner.MarkShopperPage(Shopper()), Headers())
 	checkServed(t, base+"/console", Console(ConsoleConfig{Auth: AuthToken}), ConsoleConfig{Auth: AuthToken}.Headers())
 	ctx := browser(t)
 	openShopper(t, ctx, base, true)
@@ -276,7 +278,8 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
 	do(t, ctx, "pick Track my order from the menu",
 		chromedp.Click(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)),
-		waitJS(`document.querySelectorAll(".msg.bot .body").length === 3`), // the first answer, the decline, the topic's
+		// The first answer and the decline are the bot's too: the topic's answer is the third.
+		waitJS(`document.querySelectorAll(".msg.bot .body").length === 3`),
 	)
 	if got := must(t, ctx, "read the topic's answer", chromedp.Evaluate[string](`[...document.querySelectorAll(".msg.bot .body")].pop().textContent`)); !strings.Contains(got, "SF1234567890") {
 		t.Errorf("answer to the order.track topic is %q, want the tracking number SF1234567890", got)
@@ -300,7 +303,7 @@ func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
 		{"gold", "Is the oolong from this year's spring harvest?"},
 		{"standard", "Can I get the gift box engraved with a name?"},
 	} {
-		post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"bg-%d","tier":%q},"locale":"en","text":%q}`, i, c.tier, c.text))
+		post(t, base, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"bg-%d","tier":%q},"locale":"en","text":%q}`, i, c.tier, c.text))
 	}
 	shopper := browser(t)
 	openShopper(t, shopper, base, true)
@@ -389,7 +392,7 @@ func post(t *testing.T, base, body string) {
 
 func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
 	base, token := startSystem(t, map[string]string{topology.EnvLeaseSeconds: "40"})
-	post(t, base, `{"merchant":"demo-shop","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
+	post(t, base, `{"merchant":"m1","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
 	takeNext(t, ctx)
@@ -559,7 +562,7 @@ func checkServed(t *testing.T, url string, page []byte, headers map[string]strin
 func TestEscalateAndRelease(t *testing.T) {
 	base, token := startSystem(t, nil)
 	text := "Please let me speak to a human about my account."
-	post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"s-escalate"},"locale":"en","text":%q}`, text))
+	post(t, base, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"s-escalate"},"locale":"en","text":%q}`, text))
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
 	if got := takeNext(t, ctx); got != text {
