@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,11 @@ type Training map[string]map[string][]string
 // class of off-topic questions per locale (outofscope.txt), gives each intent its probability: that is the
 // Score. Within one intent (a promotion beside the standing template) the template whose examples taken
 // together are closest (cosine) stands for it. Unknown query terms count against every intent, so long
-// off-topic text stays unsure. It is built once per template load and is safe for concurrent use.
+// off-topic text stays unsure. A merchant's own templates are that merchant's alone: the model, IDF and speller
+// learn from the platform's templates and phrasings only, so one merchant's publishing changes no other
+// merchant's decisions; for the merchant, one of its templates stands for its intent, and lifts it, when one of
+// its examples is near the text (nearFrom), or when the intent has no other template. It is built once per
+// template load and is safe for concurrent use.
 type Index struct {
 	templates []Template
 	// docOf[i] is the document of template i: its examples taken together, shared by templates with the same
@@ -74,6 +79,12 @@ type Index struct {
 	speller   *speller
 	// merchants that have templates of their own, which may hide platform ones.
 	merchants map[string]bool
+	// nearOf[m] are the pseudo-templates holding one example each of merchant m's own templates (see
+	// nearTemplates); nearOwner[i] is the template whose example pseudo-template i holds, -1 for the others.
+	nearOf    map[string][]int32
+	nearOwner []int32
+	// hasNear marks the templates whose examples pseudo-templates hold.
+	hasNear []bool
 }
 
 type term struct {
@@ -93,6 +104,12 @@ type scratch struct {
 	scores []float32
 	logits []float32
 	picks  []pick
+	// own[c] is the merchant's own template of class c whose examples taken together are closest: it stands for
+	// c when no other template does.
+	own []pick
+	// near[c] is the closest example (cosine) of the merchant's own templates of class c, nearest[c] its template.
+	near    []float32
+	nearest []int32
 }
 
 // minExamples is how many training sentences must have a term for the model to keep it (see NewIndex).
@@ -101,20 +118,49 @@ const minExamples = 3
 // minScore drops candidates too unlikely to be worth listing.
 const minScore = 0.001
 
+// A merchant's own template answers messages like one of its examples for that merchant, however few examples it
+// has against the platform's thousands of phrasings of the same and neighbouring intents: when its closest example
+// reaches nearFrom (cosine; near-duplicates such as "hey VIP50 code invalid???" and "SAVE20 code invalid??" are
+// 0.5-0.8, unrelated shop questions below 0.3), it stands for its intent and that intent's logit rises by
+// nearGain per unit of similarity above nearFrom. Other merchants never see it.
+const (
+	nearFrom = 0.35
+	nearGain = 20
+)
+
 // pick is the template that stands for a class in one match, and its cosine similarity.
 type pick struct {
 	template int
 	cos      float32
 }
 
-// NewIndex indexes the example questions of templates and trains the classifier on them and on extra.
+// NewIndex indexes the example questions of templates and trains the classifier on the platform's and on extra.
 func NewIndex(templates []Template, extra Training) *Index {
 	ts := append(slices.Clip(templates), pseudoTemplates(extra)...)
+	ts = append(ts, nearTemplates(templates)...)
 	ix := &Index{templates: ts, real: len(templates), merchants: map[string]bool{}}
 	ix.trainOnly = trainOnly(ts, ix.real)
+	ix.findNear()
 	for _, t := range templates {
 		if t.Merchant != Platform {
 			ix.merchants[t.Merchant] = true
+		}
+	}
+	// A merchant's templates are its own: they neither train the model nor count in IDF or the speller's
+	// vocabulary, so that what one merchant publishes changes nothing for the others (the model would otherwise
+	// retrain on a different sequence of examples and move every merchant's close calls). They are matched through
+	// their combined document (which of an intent's templates stands for it) and their single examples (near).
+	scoped := make([]bool, len(ts))
+	var order []int
+	for i, t := range ts {
+		scoped[i] = i < ix.real && t.Merchant != Platform || ix.nearOwner[i] >= 0
+		if !scoped[i] {
+			order = append(order, i)
+		}
+	}
+	for i := range ts {
+		if scoped[i] {
+			order = append(order, i)
 		}
 	}
 	type docTerms map[uint64]float32
@@ -124,8 +170,8 @@ func NewIndex(templates []Template, extra Training) *Index {
 	var first []int
 	byExamples := map[string]int32{}
 	ix.docOf = make([]int32, len(ts))
-	for i, t := range ts {
-		key := strings.Join(t.Examples, "\x00")
+	for _, i := range order {
+		key := strings.Join(ts[i].Examples, "\x00")
 		d, ok := byExamples[key]
 		if !ok {
 			d = int32(len(first))
@@ -147,9 +193,19 @@ func NewIndex(templates []Template, extra Training) *Index {
 	// A term of the generated training sentences that only one of them has (often a misspelling the generator
 	// made up) teaches nothing general and would only grow the model; a term of a template's own examples is kept.
 	seenIn := map[uint64]int{}
-	for i, t := range ts {
+	// ownDoc marks the documents of merchants' templates, ownSeen the terms they have.
+	ownDoc := make([]bool, len(first), len(first)+len(ts))
+	for d, i := range first {
+		ownDoc[d] = scoped[i]
+	}
+	ownSeen := map[uint64]bool{}
+	for _, i := range order {
+		t := ts[i]
 		combined := vecs[ix.docOf[i]]
 		if f := first[ix.docOf[i]]; f != i {
+			if scoped[i] {
+				continue
+			}
 			// A copy: the same terms as the template it copies, and IDF counts templates, so count them again.
 			for h := range combined {
 				df[h]++
@@ -170,32 +226,43 @@ func NewIndex(templates []Template, extra Training) *Index {
 			for _, f := range buf {
 				d[f.hash] += f.weight
 				combined[f.hash] += f.weight
-				if !seen[f.hash] {
+				if !seen[f.hash] && !scoped[i] {
 					seen[f.hash] = true
 					df[f.hash]++
 				}
 				switch {
+				case scoped[i]:
+					ownSeen[f.hash] = true
 				case i < ix.real:
 					seenIn[f.hash] = minExamples
 				case seenIn[f.hash] < minExamples:
 					seenIn[f.hash]++
 				}
 			}
-			learn = append(learn, example{template: int32(i), doc: int32(len(vecs) - len(first))})
+			if !scoped[i] {
+				learn = append(learn, example{template: int32(i), doc: int32(len(vecs) - len(first))})
+			}
 			vecs = append(vecs, d)
+			ownDoc = append(ownDoc, scoped[i])
 		}
 		singles[ix.docOf[i]][1] = len(vecs) - len(first)
 	}
-	n := float64(max(1, len(ts)))
-	idf := func(h uint64) float64 { return math.Log(1 + n/float64(df[h])) }
+	n := float64(max(1, len(ts)-countTrue(scoped)))
 	ix.oovIDF = float32(math.Log(1 + n/0.5))
+	// A term only merchants' templates keep weighs as much as a term no template has (see ownTerm).
+	idf := func(h uint64) float64 {
+		if seenIn[h] < minExamples {
+			return float64(ix.oovIDF)
+		}
+		return math.Log(1 + n/float64(df[h]))
+	}
 	// Sublinear term frequency and unit length, so long examples do not dominate.
 	byTerm := map[uint64][]posting{}
 	for d, v := range vecs {
 		var norm float64
 		w := make(map[uint64]float64, len(v))
 		for h, tf := range v {
-			if seenIn[h] < minExamples {
+			if seenIn[h] < minExamples && !(ownDoc[d] && ownSeen[h]) {
 				continue
 			}
 			x := (1 + math.Log(max(1, float64(tf)))) * min(1, float64(tf)) * idf(h)
@@ -217,13 +284,21 @@ func NewIndex(templates []Template, extra Training) *Index {
 	}
 	slices.Sort(hashes)
 	examples := make([][]entry, len(vecs))
+	// A combined document is matched against when a template of it can stand for a class or holds an example of a
+	// merchant's own template.
+	matched := make([]bool, len(first))
+	for i := range ts {
+		if !ix.trainOnly[i] || ix.nearOwner[i] >= 0 {
+			matched[ix.docOf[i]] = true
+		}
+	}
 	for id, h := range hashes {
 		ps := byTerm[h]
 		slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) })
 		start := int32(len(ix.postings))
 		for _, p := range ps {
 			// Matching reads only the combined documents that can stand for a class; single examples train the model.
-			if int(p.doc) < len(first) && !ix.trainOnly[first[p.doc]] {
+			if int(p.doc) < len(first) && matched[p.doc] {
 				ix.postings = append(ix.postings, p)
 			}
 			examples[p.doc] = append(examples[p.doc], entry{term: int32(id), x: p.weight})
@@ -232,9 +307,11 @@ func NewIndex(templates []Template, extra Training) *Index {
 	}
 	ix.docs = len(first)
 	ix.model = train(ts, learn, examples[len(first):], len(hashes))
-	texts := make([][]string, len(ts))
+	var texts [][]string
 	for i, t := range ts {
-		texts[i] = t.Examples
+		if !scoped[i] {
+			texts = append(texts, t.Examples)
+		}
 	}
 	ix.speller = newSpeller(vocabulary(texts))
 	ix.scratch.New = ix.newScratch
@@ -243,7 +320,8 @@ func NewIndex(templates []Template, extra Training) *Index {
 
 func (ix *Index) newScratch() any {
 	nc := len(ix.model.classes)
-	s := &scratch{scores: make([]float32, ix.docs), logits: make([]float32, nc), picks: make([]pick, nc)}
+	s := &scratch{scores: make([]float32, ix.docs), logits: make([]float32, nc), picks: make([]pick, nc),
+		own: make([]pick, nc), near: make([]float32, nc), nearest: make([]int32, nc)}
 	s.z.fix = func(w []rune) []rune { return ix.speller.correct(w, ix.known) }
 	return s
 }
@@ -259,8 +337,8 @@ func (ix *Index) Match(text, locale, merchant string, now time.Time) []Candidate
 
 // known reports whether the index has the Latin word w.
 func (ix *Index) known(w []rune) bool {
-	_, ok := ix.terms[hashRunes(tagWord, stem(w))]
-	return ok
+	t, ok := ix.terms[hashRunes(tagWord, stem(w))]
+	return ok && !ix.ownTerm(t)
 }
 
 // Classify returns what Match does, and the probabilities of the pseudo-classes (off-topic, hand-off reasons).
@@ -284,9 +362,14 @@ func (ix *Index) Classify(text, locale, merchant string, now time.Time) Result {
 			w += q[j].weight
 		}
 		t, known := ix.terms[q[i].hash]
-		if !known {
-			x := float64(min(w, 1) * ix.oovIDF * oovFactor)
-			qnorm += x * x
+		if !known || ix.ownTerm(t) {
+			x := min(w, 1) * ix.oovIDF * oovFactor
+			qnorm += float64(x) * float64(x)
+			if known {
+				for _, p := range ix.postings[t.start:t.end] {
+					s.scores[p.doc] += x * p.weight
+				}
+			}
 			i = j
 			continue
 		}
@@ -306,7 +389,7 @@ func (ix *Index) Classify(text, locale, merchant string, now time.Time) Result {
 	}
 	inv := float32(1 / math.Sqrt(qnorm))
 	for c := range s.picks {
-		s.picks[c] = pick{template: -1}
+		s.picks[c], s.own[c] = pick{template: -1}, pick{template: -1}
 	}
 	for i := range ix.templates {
 		t := &ix.templates[i]
@@ -318,14 +401,30 @@ func (ix *Index) Classify(text, locale, merchant string, now time.Time) Result {
 		}
 		cos := inv * s.scores[ix.docOf[i]]
 		c := ix.model.ofTemplate[i]
-		if p := &s.picks[c]; p.template < 0 || cos > p.cos {
+		p := &s.picks[c]
+		if ix.hasNear[i] {
+			// A merchant's own template stands for its intent when one of its examples is near (below), or when
+			// the intent has no other template.
+			p = &s.own[c]
+		}
+		if p.template < 0 || cos > p.cos {
 			*p = pick{template: i, cos: cos}
+		}
+	}
+	ix.nearest(s, inv, locale, merchant, now)
+	for c, p := range s.own {
+		if p.template >= 0 && s.picks[c].template < 0 {
+			s.picks[c] = p
 		}
 	}
 	top := float32(math.Inf(-1))
 	for c, p := range s.picks {
 		if p.template >= 0 {
 			s.logits[c] = ix.model.bias[c] + inv*s.logits[c]
+			if near := s.near[c]; near >= nearFrom {
+				s.picks[c] = pick{template: int(s.nearest[c]), cos: max(p.cos, near)}
+				s.logits[c] += nearGain * (near - nearFrom)
+			}
 			top = max(top, s.logits[c])
 		}
 	}
@@ -378,6 +477,89 @@ func pseudoTemplates(extra Training) []Template {
 		}
 	}
 	return out
+}
+
+// nearPrefix starts the id of a pseudo-template holding one example of a merchant's own template; the owner's
+// index follows, so a decoded index finds the owners again.
+const nearPrefix = "~near:"
+
+// nearTemplates holds each example of the merchants' own templates (not copies of a platform template's examples)
+// as a pseudo-template of its own, so that a message is compared with each example, not only with all of them
+// taken together.
+func nearTemplates(templates []Template) []Template {
+	platform := map[string]bool{}
+	for _, t := range templates {
+		if t.Merchant == Platform {
+			platform[strings.Join(t.Examples, "\x00")] = true
+		}
+	}
+	var out []Template
+	for i, t := range templates {
+		if t.Merchant == Platform || platform[strings.Join(t.Examples, "\x00")] {
+			continue
+		}
+		for k, ex := range t.Examples {
+			out = append(out, Template{ID: nearPrefix + strconv.Itoa(i) + ":" + strconv.Itoa(k), Intent: t.Intent, Locale: t.Locale,
+				Merchant: t.Merchant, Examples: []string{ex}})
+		}
+	}
+	return out
+}
+
+// findNear sets nearOwner and nearOf from the pseudo-templates' ids.
+func (ix *Index) findNear() {
+	ix.nearOwner = make([]int32, len(ix.templates))
+	ix.hasNear = make([]bool, len(ix.templates))
+	ix.nearOf = nil
+	for i := range ix.nearOwner {
+		ix.nearOwner[i] = -1
+		if i < ix.real || !strings.HasPrefix(ix.templates[i].ID, nearPrefix) {
+			continue
+		}
+		owner, _, _ := strings.Cut(strings.TrimPrefix(ix.templates[i].ID, nearPrefix), ":")
+		o, err := strconv.Atoi(owner)
+		if err != nil || o < 0 || o >= ix.real || ix.templates[o].Merchant == Platform {
+			continue
+		}
+		ix.nearOwner[i] = int32(o)
+		ix.hasNear[o] = true
+		if ix.nearOf == nil {
+			ix.nearOf = map[string][]int32{}
+		}
+		m := ix.templates[o].Merchant
+		ix.nearOf[m] = append(ix.nearOf[m], int32(i))
+	}
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// ownTerm reports whether t is a term that only merchants' own templates have. A message is weighed as if no
+// template had it (as before the merchant published them), so other merchants' decisions do not change.
+func (ix *Index) ownTerm(t term) bool { return t.idf == ix.oovIDF }
+
+// nearest sets s.near and s.nearest: for each class, the closest single example of merchant's own active templates
+// in locale.
+func (ix *Index) nearest(s *scratch, inv float32, locale, merchant string, now time.Time) {
+	clear(s.near)
+	for _, i := range ix.nearOf[merchant] {
+		o := ix.nearOwner[i]
+		t := &ix.templates[o]
+		if t.Locale != locale || !t.Active(now) {
+			continue
+		}
+		c := ix.model.ofTemplate[o]
+		if cos := inv * s.scores[ix.docOf[i]]; cos > s.near[c] {
+			s.near[c], s.nearest[c] = cos, o
+		}
+	}
 }
 
 // trainOnly marks the templates from real on whose class is an intent.

@@ -109,6 +109,7 @@ func decodeIndex(r *reader) (*Index, error) {
 	}
 	ix.real = r.count(len(ix.templates))
 	ix.trainOnly = trainOnly(ix.templates, ix.real)
+	ix.findNear()
 	words := make([]string, r.count(len(r.b)))
 	for i := range words {
 		words[i] = string(r.bytes())

@@ -66,8 +66,9 @@ type Triage struct {
 	Thresholds Thresholds
 }
 
-// New builds a Triage from templates and per-merchant rules, trained on the templates' examples and the
-// platform's phrasings (pack.Phrasings); rules for answer.Platform apply to merchants without their own.
+// New builds a Triage from templates and per-merchant rules, trained on the platform templates' examples and the
+// platform's phrasings (pack.Phrasings); a merchant's own templates answer that merchant's shoppers only and
+// change nothing for others (see answer.Index). Rules for answer.Platform apply to merchants without their own.
 func New(templates []answer.Template, rules map[string]priority.Rules) (*Triage, error) {
 	training, err := PlatformTraining()
 	if err != nil {
