@@ -174,7 +174,7 @@ func spillover(before, after *triage.Triage, ts []answer.Template, now time.Time
 		return nil
 	}
 	return []catalog.Finding{{Severity: catalog.Warning, Template: ts[0].ID, Message: fmt.Sprintf(
-		"for other merchants, %d of these %d example questions would be answered differently after approval (the matcher's model is shared across merchants)",
+		"for other merchants, %d of these %d example questions would be answered differently after approval (their close calls move when the platform catalog is retrained)",
 		changed, len(ts[0].Examples))}}
 }
 
