@@ -77,7 +77,7 @@ func run(ctx context.Context) error {
 		page:    webui.Console(console),
 		pageH:   console.Headers(),
 		// Consoles refresh every 3 s; one read per 2 s per instance serves them all.
-		overview: statsCache{ttl: 2 * time.Second},
+		overview: statsCache{ttl: time.Duration(topology.OverviewSeconds) * time.Second}, // as old as the console's own timer
 	}
 	store := dynamo.NewVoice(db, voiceTable, time.Duration(topology.DefaultVoiceRetentionDays)*24*time.Hour)
 	cat := dynamo.NewCatalog(db, catalogTable)

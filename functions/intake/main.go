@@ -61,7 +61,7 @@ func run(ctx context.Context) error {
 	}
 	// Status polls share one read of each queue per interval instead of counting the queues per poll, so a deep
 	// queue in a surge costs reads per instance, not per poll; the position a shopper sees is at most this old.
-	store.PositionTTL = 2 * time.Second
+	store.PositionTTL = topology.PositionTTL
 	h := &handler{
 		store:         store,
 		queue:         intakequeue.NewIntake(sdkconfig.SQS(cfg), queueURL),

@@ -11,11 +11,12 @@ const (
 	// PollPending while the bot decides: it answers within a second.
 	PollPending = time.Second
 	// PollQueuedMin and PollQueuedMax bound the pace while queued: a quarter of the estimated wait in between,
-	// the maximum when there is no estimate.
+	// the maximum when there is no estimate (a shopper an hour back in the line hears once a minute).
 	PollQueuedMin = 3 * time.Second
-	PollQueuedMax = 30 * time.Second
-	// PollClaimed while an agent holds the conversation and may write at any moment.
-	PollClaimed = 5 * time.Second
+	PollQueuedMax = 60 * time.Second
+	// PollClaimed while an agent holds the conversation and may write at any moment: an agent's reply reaches
+	// the page within 10 s (at 5 s these polls were a third of the Double 11 requests; scripts/plan).
+	PollClaimed = 10 * time.Second
 	// PollWaiting while an agent waits for the shopper's answer: the shopper's own post wakes the page.
 	PollWaiting = 20 * time.Second
 )

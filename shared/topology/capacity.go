@@ -65,7 +65,7 @@ func DefaultCapacity() Capacity {
 // follow-up route takes effect when the conversation's messages route exists.
 var RouteShares = map[string]float64{
 	"POST /contacts":                  0.12,
-	"GET /contacts/{id}":              0.47,
+	"GET /contacts/{id}":              0.465,
 	"POST /contacts/{id}/messages":    0.03,
 	"GET /agent/queues":               0.28,
 	"POST /agent/claim":               0.015,

@@ -10,18 +10,18 @@ func TestDefaultCapacity(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the default capacity does not deploy: %v", err)
 	}
-	if sum := RouteSharesSum(); sum > 1 {
+	if sum := RouteSharesSum(); sum > 1+1e-9 {
 		t.Errorf("route shares sum to %.3f, more than the account's quota", sum)
 	}
 	var all float64
 	for _, s := range RouteShares {
 		all += s
 	}
-	if all+float64(len(Routes)-len(RouteShares)+1)*DefaultRouteShare > 1+1e-9 {
-		t.Errorf("route shares and the default share of the other routes sum to more than 1 with the messages route added")
+	if all+float64(len(Routes)-len(RouteShares))*DefaultRouteShare > 1+1e-9 {
+		t.Errorf("route shares and the default share of the other routes sum to more than 1")
 	}
-	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4700 || got.Burst != 2350 {
-		t.Errorf("poll route throttle = %+v, want 4,700/s burst 2,350", got)
+	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4650 || got.Burst != 2325 {
+		t.Errorf("poll route throttle = %+v, want 4,650/s burst 2,325", got)
 	}
 	if got := c.DefaultThrottle(); got.Rate != 50 || got.Burst != 25 {
 		t.Errorf("default throttle = %+v, want 50/s burst 25", got)

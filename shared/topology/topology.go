@@ -268,6 +268,14 @@ var Functions = []Function{
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
 }
 
+// PositionTTL is how old a queue snapshot an intake instance may count a shopper's position from: every
+// instance reads each queue partition at most this often, however many shoppers poll it (scripts/plan).
+const PositionTTL = 15 * time.Second
+
+// OverviewSeconds is how often an agent's console reads the queue overview (GET /agent/queues); the console
+// reloads at once after the agent's own claim or reply.
+const OverviewSeconds = 30
+
 // MetricsSchedule is how often the metrics function publishes human-queue depth and oldest wait.
 const MetricsSchedule = time.Minute
 

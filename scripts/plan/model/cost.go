@@ -83,8 +83,8 @@ func (u *Usage) add(l Load, s Sample, w Workload, lam Lambda, memory map[string]
 	u.LogBytes += invocations * dt * (platformLogBytes + batchLogBytes)
 	// SQS: intake sends each message; the event source receives a batch and deletes it in one call.
 	u.SQS += (s.Arrivals + 2*invocations) * dt
-	u.WRU += (l.TableWRU + l.QueueWRU + l.AgingWRU) * dt
-	u.RRU += (l.TableRRU + l.QueueRRU + l.AgingRRU) * dt
+	u.WRU += (l.TableWRU + l.QueueWRU + l.AgingWRU + l.MessagesWRU) * dt
+	u.RRU += (l.TableRRU + l.QueueRRU + l.AgingRRU + l.MessagesRRU) * dt
 }
 
 // BatchMillis is a responder invocation's time for a batch of n messages: BatchMillis for a full batch, a fifth of

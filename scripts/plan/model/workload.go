@@ -8,6 +8,7 @@ import (
 
 	"breakwater/shared/contact"
 	"breakwater/shared/priority"
+	"breakwater/shared/topology"
 )
 
 // Workload is how shoppers, agents and the code use AWS per contact, besides what the simulation follows: the
@@ -63,17 +64,19 @@ type Caches struct {
 	ActivityShards  int     `json:"activityShards"`  // shared/aws/dynamo/staffing.go
 	ActivityMinutes int     `json:"activityMinutes"` // minutes a staffing read covers: activityWindow + the current one
 	MaxScan         int     `json:"maxScan"`         // shared/aws/dynamo/queue.go: entries a queue stats read visits
-	MaxCountPages   int     `json:"maxCountPages"`   // shared/aws/dynamo/queue.go: 1 MB pages a position read visits
+	MaxCountPages   int     `json:"maxCountPages"`   // shared/aws/dynamo/queue.go: 1 MB pages an uncached count visits
+	PositionEntries int     `json:"positionEntries"` // shared/aws/dynamo/position.go: entries a position snapshot reads
 }
 
-// DefaultWorkload is the conversation as built (contact.NextPoll, the console's 3-second overview) on the
+// DefaultWorkload is the conversation as built (contact.NextPoll, the console's overview every
+// topology.OverviewSeconds, position snapshots of dynamo.PositionEntries per topology.PositionTTL) on the
 // Double 11 marketplace (DefaultTenants), with request times for AWS (single-digit-millisecond DynamoDB calls).
 func DefaultWorkload() Workload {
 	return Workload{
-		Tenants: DefaultTenants(), FollowUpShare: 0.2, BotSeconds: 0.5, OverviewSeconds: 3, AgentCalls: 3,
+		Tenants: DefaultTenants(), FollowUpShare: 0.2, BotSeconds: 0.5, OverviewSeconds: topology.OverviewSeconds, AgentCalls: 3,
 		Millis: Millis{Post: 25, Poll: 8, Message: 20, Agent: 30, Overview: 4},
 		Sizes:  Sizes{ContactKB: 1, IndexEntryBytes: 200, AgentNameBytes: 16, AgentLanguages: 1},
-		Caches: Caches{PositionTTL: 2, StaffingTTL: 15, OverviewTTL: 2, ActivityShards: 8, ActivityMinutes: 6, MaxScan: 5000, MaxCountPages: 8},
+		Caches: Caches{PositionTTL: topology.PositionTTL.Seconds(), PositionEntries: 500, StaffingTTL: 15, OverviewTTL: topology.OverviewSeconds, ActivityShards: 16, ActivityMinutes: 6, MaxScan: 5000, MaxCountPages: 8},
 	}
 }
 
@@ -94,6 +97,8 @@ func (w Workload) Validate() error {
 		return errors.New("request times must not be negative")
 	case w.Sizes.ContactKB <= 0 || w.Sizes.IndexEntryBytes <= 0 || w.Sizes.AgentNameBytes <= 0 || w.Sizes.AgentLanguages <= 0:
 		return errors.New("sizes must be positive")
+	case c.PositionEntries < 1:
+		return errors.New("position entries must be at least 1")
 	case c.PositionTTL <= 0 || c.StaffingTTL <= 0 || c.OverviewTTL <= 0 || c.ActivityShards < 1 || c.ActivityMinutes < 1 || c.MaxScan < 1 || c.MaxCountPages < 1:
 		return errors.New("cache settings must be positive")
 	case w.Shards < 0 || w.PlatformShards < 0:
@@ -131,6 +136,10 @@ type Load struct {
 	TableWRU, TableRRU float64
 	QueueWRU, QueueRRU float64
 	AgingWRU, AgingRRU float64
+	// MessagesWRU and MessagesRRU are the conversations' Messages table: a follow-up is one transaction of the
+	// client's dedupe record, the message and the contact (each billed twice), and the bot's answer to it another
+	// (the reply and the contact); a poll of a conversation with a thread queries it.
+	MessagesWRU, MessagesRRU float64
 	// Hot is the busiest partition key value of the table and of each index.
 	Hot []KeyLoad
 	// Parts of the totals, for the report: polls by the conversation's state.
@@ -234,7 +243,11 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	intakeInstances := max(1, math.Ceil(l.Concurrency[FnIntake]))
 	agentInstances := max(1, math.Ceil(l.Concurrency[FnAgent]))
 	activity := w.activity(tenants, intakeInstances)
-	l.TableWRU = contacts*(2+wcu) + contacts*f*(1+wcu) + s.Drained*settleWCU +
+	// A follow-up's own writes (its transaction and the bot's answer) bill the Messages table and, for the contact's
+	// item, this one: 2 units for the contact in the post's transaction and 2 in the answer's.
+	l.MessagesWRU = contacts * f * (2*2 + 2*1)
+	l.MessagesRRU = l.Routes[RoutePoll] * 0.5
+	l.TableWRU = contacts*(2+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained*settleWCU +
 		s.Served*(2*wcu+2+wcu+1) + activity.totalWCU
 	// Table reads: a poll reads the contact (eventually consistent, up to 4 KB: half a unit); a claim reads the
 	// agent's slots (consistent) and the claimed contact, a view and a reply read the contact; staffing reads.
@@ -407,7 +420,7 @@ func (w Workload) queueReads(tenants []tenantLoad, intakeInstances, agentInstanc
 			writes := (t.rate[p] + 3*t.served*t.rate[p]/max(sumRate(t.rate), 1e-12)) / float64(t.shards)
 			// Reads of this partition: claims (two queries of a few entries), position snapshots, overview stats.
 			claims := 2 * t.served * 0.5
-			snapBytes := min(depth*entry, float64(w.Caches.MaxCountPages)*(1<<20))
+			snapBytes := min(depth, float64(w.Caches.PositionEntries)) * entry
 			snap := instanceReads(t.polls, w.Caches.PositionTTL, intakeInstances) * 0.5 * math.Ceil(max(snapBytes, 1)/4096)
 			statBytes := min(depth, float64(w.Caches.MaxScan)) * entry
 			stats := instanceReads(t.views, w.Caches.OverviewTTL, agentInstances) * (0.5*math.Ceil(max(statBytes, 1)/4096) + 2*0.5)

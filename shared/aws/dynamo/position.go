@@ -13,6 +13,12 @@ import (
 	"breakwater/shared/topology"
 )
 
+// PositionEntries bounds a queue snapshot: the first 500 entries of a partition (about 100 KB, 13 read units)
+// are read, and a shopper further back is told "at least" that many ahead. Reading a whole deep queue per instance
+// per PositionTTL was what broke first at the Double 11 profile (scripts/plan: 675,110 read units a second on one
+// partition key, against DynamoDB's 3,000).
+const PositionEntries = 500
+
 // positionCache keeps, per priority, the sorted queue keys of one recent read of that queue. Counting the contacts
 // ahead with a COUNT query per status poll costs DynamoDB a read of every entry ahead, per poll: in a surge the
 // queues are thousands deep and shoppers poll every few seconds, so that cost grows with depth times polls
@@ -26,7 +32,7 @@ type positionCache struct {
 type queueSnapshot struct {
 	mu   sync.Mutex
 	at   time.Time
-	keys []string // sort keys (qs), ascending; at most maxCountPages of them, so a deeper position is "at least"
+	keys []string // sort keys (qs), ascending; at most PositionEntries of them, so a deeper position is "at least"
 }
 
 func (c *positionCache) of(qp string) *queueSnapshot {
@@ -66,9 +72,10 @@ func (s *Contacts) queueKeys(ctx context.Context, qp string, now time.Time) ([]s
 		KeyConditionExpression:    aws.String("qp = :p"),
 		ProjectionExpression:      aws.String("qs"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(qp)},
+		Limit:                     aws.Int32(PositionEntries),
 	}
 	keys := make([]string, 0, len(q.keys))
-	err := eachPage(ctx, s.db, "read queue "+qp, in, maxCountPages, func(out *dynamodb.QueryOutput) error {
+	err := eachPage(ctx, s.db, "read queue "+qp, in, 1, func(out *dynamodb.QueryOutput) error {
 		for _, it := range out.Items {
 			if qs, ok := it["qs"].(*types.AttributeValueMemberS); ok {
 				keys = append(keys, qs.Value)

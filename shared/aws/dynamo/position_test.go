@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,4 +82,39 @@ func TestPositionFromSnapshots(t *testing.T) {
 	check("within the TTL", positions(), []int{1, 2, 3, 0, 4})
 	now = now.Add(2 * time.Second)
 	check("after the TTL", positions(), []int{2, 3, 4, 1, 5})
+}
+
+// A queue deeper than PositionEntries costs one bounded read: a shopper further back hears "at least" that many.
+func TestPositionInADeepQueueIsAtLeastTheSnapshot(t *testing.T) {
+	f := runner.Provisioned(t)
+	db := &countingDB{Client: f.DynamoDB}
+	s := dynamo.NewContacts(db, f.Tables[topology.Contacts.ID], time.Hour)
+	s.PositionTTL = time.Minute
+	now := time.Now()
+	s.Now = func() time.Time { return now }
+	n := dynamo.PositionEntries + 30
+	recs := make([]contact.Record, n)
+	for i := range recs {
+		recs[i] = queued(fmt.Sprintf("d%04d", i), priority.Normal, now.Add(-time.Hour+time.Duration(i)*time.Second))
+	}
+	for i := 0; i < n; i += 100 {
+		if res := s.Settle(context.Background(), recs[i:min(n, i+100)]); len(res.Failed) > 0 {
+			t.Fatal(res.Failed)
+		}
+	}
+	db.queries.Store(0)
+	for _, tc := range []struct{ i, want int }{{10, 10}, {dynamo.PositionEntries - 1, dynamo.PositionEntries - 1}, {n - 1, dynamo.PositionEntries}} {
+		got, err := s.Position(context.Background(), recs[tc.i], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("position of the %dth = %d, want %d", tc.i, got, tc.want)
+		}
+	}
+	// One bounded read of each partition the position counts (normal, and high and urgent ahead of it), shared by
+	// the three polls.
+	if q := db.queries.Load(); q != 3 {
+		t.Errorf("queries = %d, want 3", q)
+	}
 }
