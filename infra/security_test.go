@@ -268,7 +268,7 @@ func TestStageThrottlingAndAccessLogs(t *testing.T) {
 			// Every route RouteShares names has its own throttle, the shopper and agent routes apart, and the
 			// throttles of all routes together stay within the account's quota.
 			routes := asMap(st.Properties["RouteSettings"])
-			if got, want := len(routes), len(topology.RouteShares)-1; got != want { // the messages route is not in topology.Routes yet
+			if got, want := len(routes), len(topology.RouteShares); got != want {
 				t.Errorf("%s %s: %d route settings, want %d: %v", s.Config.Stage, id, got, want, routes)
 			}
 			var total float64

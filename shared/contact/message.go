@@ -59,10 +59,11 @@ const (
 	AnswerID  = "0000000000000#1"
 )
 
-// MessageID returns the thread id of a message written at at: milliseconds, then a random tie-breaker, so that
-// messages written in the same millisecond keep one order for every reader.
+// MessageID returns the thread id of a message written at at: milliseconds, then "m" and a random tie-breaker, so
+// that messages written in the same millisecond keep one order for every reader, after the system events of that
+// millisecond ("#0", "#j…": a reopening, an agent joining), which go before them.
 func MessageID(at time.Time) string {
-	return fmt.Sprintf("%013d#%s", at.UnixMilli(), NewSecret()[:10])
+	return fmt.Sprintf("%013d#m%s", at.UnixMilli(), NewSecret()[:10])
 }
 
 // ReplyID is the id of the bot's reply to the message with id: it sorts right after it, and a second delivery of
