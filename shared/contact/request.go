@@ -84,6 +84,9 @@ func DecodeJSON(body []byte, v any) error {
 	}
 	if name, dup := duplicateKey(body); dup {
 		// Two values for one field: parsers disagree on which wins, so a check and a use could see different ones.
+		if name == "" {
+			return fieldErr("body", `has the empty key "" twice`)
+		}
 		return fieldErr(name, "appears twice")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
