@@ -250,7 +250,7 @@ func takeNext(t *testing.T, ctx context.Context) string {
 		chromedp.KeyEvent("n"),
 		chromedp.WaitVisible(chromedp.ID("contact")),
 	)
-	return must(t, ctx, "read the contact's text", chromedp.TextContent(chromedp.ID("cText")))
+	return must(t, ctx, "read the opening message in the thread", chromedp.TextContent(chromedp.CSS("#cThread .m.shopper .body")))
 }
 
 func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
@@ -300,7 +300,7 @@ func TestComplaintIsTakenAnsweredAndSeenByShopper(t *testing.T) {
 		{"gold", "Is the oolong from this year's spring harvest?"},
 		{"standard", "Can I get the gift box engraved with a name?"},
 	} {
-		post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"bg-%d","tier":%q},"locale":"en","text":%q}`, i, c.tier, c.text))
+		post(t, base, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"bg-%d","tier":%q},"locale":"en","text":%q}`, i, c.tier, c.text))
 	}
 	shopper := browser(t)
 	openShopper(t, shopper, base, true)
@@ -389,7 +389,7 @@ func post(t *testing.T, base, body string) {
 
 func TestLeaseExtendsWhileActiveWarnsAndReportsLoss(t *testing.T) {
 	base, token := startSystem(t, map[string]string{topology.EnvLeaseSeconds: "40"})
-	post(t, base, `{"merchant":"demo-shop","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
+	post(t, base, `{"merchant":"m1","shopper":{"id":"s-lease"},"locale":"en","text":"I want to speak to a human about my account, please."}`)
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
 	takeNext(t, ctx)
@@ -512,13 +512,20 @@ func TestChineseInterface(t *testing.T) {
 	if got, want := must(t, shopper, "read the send button", chromedp.TextContent(chromedp.ID("send"))), "发送"; got != want {
 		t.Errorf("send button says %q, want %q", got, want)
 	}
+	checkCJKFont(t)
 	ask(t, shopper, "我的订单到哪了？")
 	do(t, shopper, "await the automatic answer", chromedp.WaitVisible(chromedp.CSS(".msg.bot .body")))
 	answer := must(t, shopper, "read the answer", chromedp.TextContent(chromedp.CSS(".msg.bot .body")))
 	if !strings.Contains(answer, "SF1234567890") || !strings.ContainsFunc(answer, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
 		t.Errorf("answer %q: want Chinese text with the tracking number SF1234567890", answer)
 	}
-	screenshot(t, shopper, "shopper-zh", false)
+	// A follow-up in the same conversation: the bot takes the thanks, and offers a person under its latest answer.
+	ask(t, shopper, "好的，谢谢！")
+	do(t, shopper, "await the answer to the thanks", waitJS(`document.querySelectorAll("#log .msg.bot .body").length === 2`))
+	if got, want := must(t, shopper, "read the control", chromedp.TextContent(chromedp.CSS("#log .msg.bot:last-child .unhelp"))), "没有帮助？转人工"; got != want {
+		t.Errorf("control under the latest answer says %q, want %q", got, want)
+	}
+	screenshot(t, shopper, "shopper-zh", true)
 
 	console := tab(t, shopper, "console")
 	signIn(t, console, base, token)
@@ -559,7 +566,7 @@ func checkServed(t *testing.T, url string, page []byte, headers map[string]strin
 func TestEscalateAndRelease(t *testing.T) {
 	base, token := startSystem(t, nil)
 	text := "Please let me speak to a human about my account."
-	post(t, base, fmt.Sprintf(`{"merchant":"demo-shop","shopper":{"id":"s-escalate"},"locale":"en","text":%q}`, text))
+	post(t, base, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"s-escalate"},"locale":"en","text":%q}`, text))
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
 	if got := takeNext(t, ctx); got != text {

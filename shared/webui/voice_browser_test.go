@@ -66,7 +66,7 @@ func typeAnswer(draft, text string) chromedp.Action[chromedp.Void] {
 
 func TestVoiceOfTheCustomerView(t *testing.T) {
 	base, token := startSystem(t, nil)
-	const merchant = "voice-shop"
+	const merchant = "m1" // the agent's own merchant: the voice of the customer is scoped to the agent's tenant
 	seedVoice(t, merchant)
 	ctx := browser(t)
 	signIn(t, ctx, base, token)
