@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
 	"breakwater/shared/topology"
@@ -222,5 +223,69 @@ func TestUnhelpfulAnswerAgentAsksShopperAnswersRatesAndReloads(t *testing.T) {
 		if !strings.Contains(strings.Join(got, "\n"), s) {
 			t.Errorf("restored thread lacks %q", s)
 		}
+	}
+}
+
+// A conversation closed for more than a day answers a follow-up with 409 conversation_closed: the page keeps the
+// old thread on screen and starts a new conversation with the message. The 409 is made inside Chromium (a day
+// cannot pass in a test); the new conversation is the real API's.
+func TestClosedConversationStartsANewOne(t *testing.T) {
+	base, _ := startSystem(t, nil)
+	ctx := browser(t)
+	openShopper(t, ctx, base, true)
+	shopper := fmt.Sprintf("s-closed-%d", time.Now().UnixNano())
+	setShopper(t, ctx, shopper)
+	ask(t, ctx, "Where is my order?")
+	do(t, ctx, "await the first answer", waitJS(`document.querySelectorAll("#log .msg.bot .body").length === 1`))
+	firstID, _ := stored(t, ctx, base, "m1", shopper)
+
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/contacts/*/messages"}}}); err != nil {
+		t.Fatalf("intercept follow-ups: %v", err)
+	}
+	closed := make(chan string, 1)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			select {
+			case closed <- ev.Request.URL:
+			default:
+			}
+			body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": "conversation_closed", "message": "this conversation is closed; please start a new one"}})
+			chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: http.StatusConflict,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}}, Body: body})
+		}
+	}()
+	ask(t, ctx, "What payment methods do you accept?")
+	do(t, ctx, "await the new conversation's answer",
+		waitJS(`document.querySelectorAll("#log .conv").length === 2`),
+		waitJS(`[...document.querySelectorAll("#log .conv")].pop().querySelectorAll(".msg.bot .body").length === 1`),
+	)
+	select {
+	case u := <-closed:
+		if !strings.Contains(u, firstID) {
+			t.Errorf("the follow-up went to %s, want contact %s", u, firstID)
+		}
+	default:
+		t.Fatal("the follow-up never reached /contacts/{id}/messages")
+	}
+	id, th := stored(t, ctx, base, "m1", shopper)
+	if id == firstID {
+		t.Fatalf("the page still keeps contact %s, want the new conversation", id)
+	}
+	if len(th.Messages) < 2 || th.Messages[0].From != "shopper" || th.Messages[0].Text != "What payment methods do you accept?" {
+		t.Errorf("new conversation's thread %+v, want it to open with the follow-up", th.Messages)
+	}
+	old := must(t, ctx, "read the old conversation", chromedp.Evaluate[[]string](`[...document.querySelector("#log .conv").querySelectorAll(".msg .body")].map(e => e.textContent)`))
+	if len(old) != 2 || old[0] != "Where is my order?" {
+		t.Errorf("the old conversation shows %q, want its question and answer kept", old)
+	}
+	if note := must(t, ctx, "read the note", chromedp.Evaluate[string](`[...document.querySelectorAll("#log .conv")].pop().querySelector('.sys[data-k="newConv"]').textContent`)); !strings.Contains(note, "new one") {
+		t.Errorf("note %q, want it to say a new conversation started", note)
+	}
+	if n := must(t, ctx, "count didn't-help controls", chromedp.Evaluate[int](`document.querySelector("#log .conv").querySelectorAll(".unhelp").length`)); n != 0 {
+		t.Errorf("the closed conversation still offers %d didn't-help controls, want none", n)
 	}
 }
