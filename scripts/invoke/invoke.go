@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"breakwater/shared/local/emulators"
-	"breakwater/shared/local/eventfile"
 	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/topology"
 )
@@ -39,8 +38,9 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	fs.SetOutput(v.stderr)
 	list := fs.Bool("list", false, "list the sample events in events/<function>/ instead of invoking")
 	bodyOnly := fs.Bool("body", false, "print only the body of an HTTP API response (decoded), for piping to jq")
+	agent := fs.String("agent", "", "the demo agent whose token fills {{agentToken}}, by name from .breakwater/agents.json (default: the first, m1's alice)")
 	fs.Usage = func() {
-		fmt.Fprintf(v.stderr, "usage: go run ./scripts/invoke <function> <event.json | events/<function>/ name | ->\n       go run ./scripts/invoke -list <function>\nfunctions: %s\n", strings.Join(v.names(), ", "))
+		fmt.Fprintf(v.stderr, "usage: go run ./scripts/invoke [-agent name] <function> <event.json | events/<function>/ name | ->\n       go run ./scripts/invoke -list <function>\nfunctions: %s\n", strings.Join(v.names(), ", "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,13 +65,14 @@ func (v invoker) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	env, token, err := v.localEnv(ctx)
+	st, err := v.localEnv(ctx)
 	if err != nil {
 		return err
 	}
-	// Sample agent events carry a placeholder for the running stack's agent token (merchant m1's agent alice).
-	payload = eventfile.WithToken(payload, token)
-	out, err := v.invoke(ctx, fn, env, payload)
+	if payload, err = v.fill(payload, st, *agent); err != nil {
+		return err
+	}
+	out, err := v.invoke(ctx, fn, st.Environ(), payload)
 	var fe *lambdahost.FunctionError
 	if errors.As(err, &fe) {
 		b, _ := json.MarshalIndent(fe, "", "  ")
@@ -167,26 +168,26 @@ func (v invoker) readEvent(function, arg string) ([]byte, error) {
 	return b, nil
 }
 
-// localEnv is the function environment the running local stack recorded, once its emulators answer.
-// localEnv returns the running local stack's environment and its first agent's token.
-func (v invoker) localEnv(ctx context.Context) ([]string, string, error) {
+// localEnv returns what the running local stack recorded (its functions' environment, its first agent's token),
+// once its emulators answer.
+func (v invoker) localEnv(ctx context.Context) (emulators.State, error) {
 	st, err := emulators.ReadState(v.root)
 	if errors.Is(err, emulators.ErrNoState) {
-		return nil, "", err // says how to start it
+		return st, err // says how to start it
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %s", err, startLocal)
+		return st, fmt.Errorf("%w: %s", err, startLocal)
 	}
 	ddb, sqs := st.Env["AWS_ENDPOINT_URL_DYNAMODB"], st.Env["AWS_ENDPOINT_URL_SQS"]
 	if ddb == "" || sqs == "" {
-		return nil, "", fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", emulators.StatePath(v.root), startLocal)
+		return st, fmt.Errorf("local stack state %s names no DynamoDB or SQS endpoint: %s", emulators.StatePath(v.root), startLocal)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := v.ping(pingCtx, ddb, sqs); err != nil {
-		return nil, "", fmt.Errorf("local stack recorded in %s does not answer (%v): %s", emulators.StatePath(v.root), err, startLocal)
+		return st, fmt.Errorf("local stack recorded in %s does not answer (%v): %s", emulators.StatePath(v.root), err, startLocal)
 	}
-	return st.Environ(), st.AgentToken, nil
+	return st, nil
 }
 
 func (v invoker) invoke(ctx context.Context, fn topology.Function, env []string, payload []byte) ([]byte, error) {

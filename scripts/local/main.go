@@ -131,9 +131,14 @@ Try it:
   curl -s %[2]s/contacts/<id> -H 'X-Contact-Token: <token>'
   curl -s -X POST %[2]s/contacts -H 'Content-Type: application/json' \
     -d '{"merchant":"m1","shopper":{"id":"s2","tier":"standard"},"text":"我被扣了两次款，转人工！"}'
-  curl -s %[2]s/agent/queues -H 'Authorization: Bearer %[3]s'
+  curl -s %[2]s/agent/queues -H 'Authorization: Bearer %[3]s'     # m1's alice: m1's queues only
   curl -s -X POST %[2]s/agent/claim -H 'Authorization: Bearer %[3]s'
-  go run ./scripts/invoke responder events/responder/batch-mixed.json
+  # a signed gold shopper (the demo storefront signs with m1's local key; unsigned, the tier raises nothing):
+  ID=$(curl -s -X POST %[2]s/_local/sign -H 'X-Breakwater-Local: 1' -d '{"merchant":"m1","shopper":"s3","tier":"gold"}' | jq -r .identity)
+  curl -s -X POST %[2]s/contacts -H 'Content-Type: application/json' \
+    -d '{"merchant":"m1","shopper":{"id":"s3"},"text":"I want to talk to a person","identity":"'$ID'"}'
+  go run ./scripts/invoke intake events/intake/post-signed-gold.json
+  go run ./scripts/invoke -agent chen agent events/agent/claim.json
 
 Press Ctrl-C to stop everything.
 `, took.Round(100*time.Millisecond), s.URL, s.AgentToken, s.Emulators.DynamoDB, s.Emulators.SQS, logs, agentTable(s.Agents))

@@ -196,7 +196,8 @@ func cleanText(s string) (string, error) {
 		return "", fieldErr("text", "is not valid UTF-8")
 	}
 	s = strings.TrimSpace(s)
-	if s == "" {
+	// Zero-width spaces, joiners and direction marks are invisible: a text of them and spaces says nothing.
+	if strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }) == "" {
 		return "", fieldErr("text", "is empty")
 	}
 	if n := utf8.RuneCountInString(s); n > MaxTextRunes {
@@ -359,10 +360,13 @@ func duplicateKey(body []byte) (string, bool) {
 				if stack[top].path != "" {
 					name = stack[top].path + "." + t
 				}
-				if stack[top].keys[t] {
+				// encoding/json matches a struct field's name case-insensitively (Unicode simple folding: "TIER",
+				// "ſhopper"), so keys that fold alike are one field to it and count as the same key here.
+				if k := foldKey(t); stack[top].keys[k] {
 					return name, true
+				} else {
+					stack[top].keys[k] = true
 				}
-				stack[top].keys[t] = true
 				stack[top].key = false
 				// The value that follows lives under this key.
 				next, err := dec.Token()
@@ -381,4 +385,16 @@ func duplicateKey(body []byte) (string, bool) {
 			stack[top].key = true
 		}
 	}
+}
+
+// foldKey maps every rune of key to the smallest rune of its Unicode simple case-folding orbit, so two keys have
+// the same foldKey exactly when strings.EqualFold (and encoding/json's field matching) holds them equal.
+func foldKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, key)
 }

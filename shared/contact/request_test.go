@@ -23,6 +23,7 @@ func TestRequestValidationNamesTheField(t *testing.T) {
 		{"unknown nested field", `{"merchant":"m1","shopper":{"id":"s1","role":"admin"},"text":"hi"}`, "role"},
 		{"unknown empty field name", `{"":"","merchant":"m1"}`, "body"},
 		{"text of the wrong type", `{"merchant":"m1","shopper":{"id":"s1"},"text":7}`, "text"},
+		{"text of invisible characters", `{"merchant":"m1","shopper":{"id":"s1"},"text":" \u200b\u200d\u2060\ufeff\u200e "}`, "text"},
 		{"missing merchant", `{"shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
 		{"merchant with a space", `{"merchant":"m 1","shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
 		{"merchant too long", `{"merchant":"` + long + `","shopper":{"id":"s1"},"text":"hi"}`, "merchant"},
@@ -96,6 +97,11 @@ func TestDuplicateKeysAreRejected(t *testing.T) {
 		{`{"shopper":{"id":"s1","tier":"standard","tier":"platinum"}}`, "shopper.tier"},
 		{`{"context":{"order":{"amount":1,"amount":100000}}}`, "context.order.amount"},
 		{`{"a":[{"x":1,"x":2}]}`, "a.x"},
+		// encoding/json fills a struct field from any key that folds to its name: the last one would win.
+		{`{"merchant":"m1","Merchant":"m2"}`, "Merchant"},
+		{`{"shopper":{"id":"s1","tier":"gold","TIER":"platinum"}}`, "shopper.TIER"},
+		{`{"shopper":{"id":"s1"},"ſhopper":{"id":"s2"}}`, "ſhopper"},
+		{`{"identity":"x","IDENTITY":"y"}`, "IDENTITY"},
 	}
 	for _, tt := range tests {
 		err := DecodeJSON([]byte(tt.body), &map[string]any{})

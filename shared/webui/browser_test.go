@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"breakwater/shared/local/emulators"
+	"breakwater/shared/local/runner"
 	"breakwater/shared/topology"
 )
 
@@ -255,7 +256,8 @@ func takeNext(t *testing.T, ctx context.Context) string {
 
 func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	base, _ := startSystem(t, nil)
-	checkServed(t, base+"/", Shopper(), Headers())
+	// The local stack marks the page it serves to sign its demo shopper; otherwise it is the function's page.
+	checkServed(t, base+"/", runner.MarkShopperPage(Shopper()), Headers())
 	checkServed(t, base+"/console", Console(ConsoleConfig{Auth: AuthToken}), ConsoleConfig{Auth: AuthToken}.Headers())
 	ctx := browser(t)
 	openShopper(t, ctx, base, true)
@@ -276,6 +278,7 @@ func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	do(t, ctx, "await the topic menu", chromedp.WaitVisible(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)))
 	do(t, ctx, "pick Track my order from the menu",
 		chromedp.Click(chromedp.CSS(`.menu .chip[data-topic="order.track"]`)),
+		// Another shopper is another conversation: the page shows only theirs, the decline and then the topic's answer.
 		waitJS(`document.querySelectorAll(".msg.bot .body").length === 2`),
 	)
 	if got := must(t, ctx, "read the topic's answer", chromedp.Evaluate[string](`[...document.querySelectorAll(".msg.bot .body")].pop().textContent`)); !strings.Contains(got, "SF1234567890") {

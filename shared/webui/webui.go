@@ -33,6 +33,29 @@ type ConsoleConfig struct {
 	Auth     string `json:"auth"`
 	Region   string `json:"region,omitempty"`
 	ClientID string `json:"clientId,omitempty"`
+	// Endpoint is the Cognito user pool API the console signs in against, an origin without a path. Empty means
+	// the region's (https://cognito-idp.<region>.amazonaws.com), as deployed; tests name a fake on 127.0.0.1.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// endpointRE is what Endpoint may be: an https origin, or plain http on 127.0.0.1 for a test's fake.
+var endpointRE = regexp.MustCompile(`^https://[a-z0-9.-]+(:[0-9]{1,5})?$|^http://127\.0\.0\.1:[0-9]{1,5}$`)
+
+// CognitoEndpoint is the origin the console sends its Cognito calls to in jwt mode: Endpoint if it is a valid
+// origin, else the region's; "" when there is neither (the page then cannot sign in, and its CSP allows nothing).
+func (cfg ConsoleConfig) CognitoEndpoint() string {
+	switch {
+	case cfg.Auth != AuthJWT:
+		return ""
+	case cfg.Endpoint != "":
+		if endpointRE.MatchString(cfg.Endpoint) {
+			return cfg.Endpoint
+		}
+		return ""
+	case regionRE.MatchString(cfg.Region):
+		return fmt.Sprintf("https://cognito-idp.%s.amazonaws.com", cfg.Region)
+	}
+	return ""
 }
 
 var (
@@ -83,8 +106,10 @@ func appendHashes(dst []string, blocks [][]byte) []string {
 // Shopper returns the shopper chat page served at GET /.
 func Shopper() []byte { return bytes.Clone(shopperHTML) }
 
-// Console returns the agent console served at GET /console with cfg injected; json.Marshal escapes <, > and &, so no value can close the script element.
+// Console returns the agent console served at GET /console with cfg injected, its Cognito endpoint resolved;
+// json.Marshal escapes <, > and &, so no value can close the script element.
 func Console(cfg ConsoleConfig) []byte {
+	cfg.Endpoint = cfg.CognitoEndpoint()
 	js, err := json.Marshal(cfg)
 	if err != nil { // a struct of strings always marshals; keep the page's default rather than fail
 		return bytes.Clone(consoleHTML)
@@ -98,12 +123,10 @@ func Console(cfg ConsoleConfig) []byte {
 // Serve the console with cfg.Headers instead, which also lets the page reach Cognito when cfg.Auth is "jwt".
 func Headers() map[string]string { return headers("") }
 
-// Headers returns the console's response headers: Headers plus, when agents sign in with Cognito, that region's Cognito endpoint.
+// Headers returns the console's response headers: Headers plus, when agents sign in with Cognito, exactly the
+// Cognito endpoint the page calls (CognitoEndpoint) in connect-src.
 func (cfg ConsoleConfig) Headers() map[string]string {
-	if cfg.Auth == AuthJWT && regionRE.MatchString(cfg.Region) {
-		return headers(fmt.Sprintf("https://cognito-idp.%s.amazonaws.com", cfg.Region))
-	}
-	return headers("")
+	return headers(cfg.CognitoEndpoint())
 }
 
 func headers(cognito string) map[string]string {

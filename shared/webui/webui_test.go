@@ -17,6 +17,7 @@ func TestConsoleInjectsConfigEscaped(t *testing.T) {
 	}{
 		{"token", ConsoleConfig{Auth: AuthToken}},
 		{"jwt", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", ClientID: "4abc123def"}},
+		{"jwt with a test's endpoint", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", ClientID: "c", Endpoint: "http://127.0.0.1:4567"}},
 		{"closes script", ConsoleConfig{Auth: `</script><script>window.pwned=1</script>`, ClientID: `"><img src=x onerror=alert(1)>`}},
 		{"comment and cdata", ConsoleConfig{Auth: "<!--", Region: "<![CDATA[", ClientID: "&lt;\u2028\u2029"}},
 	}
@@ -35,8 +36,10 @@ func TestConsoleInjectsConfigEscaped(t *testing.T) {
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatalf("config body %q is not JSON: %v", body, err)
 			}
-			if got != tc.cfg {
-				t.Errorf("config = %+v, want %+v", got, tc.cfg)
+			want := tc.cfg
+			want.Endpoint = tc.cfg.CognitoEndpoint()
+			if got != want {
+				t.Errorf("config = %+v, want %+v", got, want)
 			}
 			if got, want := len(scriptRE.FindAll(page, -1)), len(scriptRE.FindAll(consoleHTML, -1)); got != want {
 				t.Errorf("script elements = %d, want %d: the config escaped its element", got, want)
@@ -102,6 +105,12 @@ func TestHeaders(t *testing.T) {
 		{"console token", ConsoleConfig{Auth: AuthToken, Region: "us-east-1"}.Headers(), "connect-src 'self';"},
 		{"console jwt", ConsoleConfig{Auth: AuthJWT, Region: "ap-southeast-1", ClientID: "x"}.Headers(), "connect-src 'self' https://cognito-idp.ap-southeast-1.amazonaws.com;"},
 		{"console jwt hostile region", ConsoleConfig{Auth: AuthJWT, Region: "x; script-src *"}.Headers(), "connect-src 'self';"},
+		{"console jwt, a test's fake Cognito", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "http://127.0.0.1:4567"}.Headers(), "connect-src 'self' http://127.0.0.1:4567;"},
+		{"console jwt, another https endpoint", ConsoleConfig{Auth: AuthJWT, Endpoint: "https://cognito-idp-fips.us-east-1.amazonaws.com"}.Headers(), "connect-src 'self' https://cognito-idp-fips.us-east-1.amazonaws.com;"},
+		{"console jwt, hostile endpoint", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "https://a.example; script-src *"}.Headers(), "connect-src 'self';"},
+		{"console jwt, endpoint with a path", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "https://a.example/x"}.Headers(), "connect-src 'self';"},
+		{"console jwt, plain http elsewhere", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "http://evil.example:80"}.Headers(), "connect-src 'self';"},
+		{"console token with an endpoint", ConsoleConfig{Auth: AuthToken, Endpoint: "https://a.example"}.Headers(), "connect-src 'self';"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,4 +82,23 @@ func (s *Stack) Agent(name string) DemoAgent {
 		}
 	}
 	return DemoAgent{}
+}
+
+// ErrNoAgents means no local stack has written its agents file.
+var ErrNoAgents = errors.New("no .breakwater/agents.json: start the local stack first: go run ./scripts/local")
+
+// ReadAgents reads the running stack's agents from <root>/.breakwater/agents.json.
+func ReadAgents(root string) ([]DemoAgent, error) {
+	b, err := os.ReadFile(filepath.Join(root, ".breakwater", "agents.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoAgents
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read agents: %w", err)
+	}
+	var as []DemoAgent
+	if err := json.Unmarshal(b, &as); err != nil {
+		return nil, fmt.Errorf("read agents: %w", err)
+	}
+	return as, nil
 }

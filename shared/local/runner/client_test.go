@@ -43,6 +43,7 @@ type claimed struct {
 		ID          string   `json:"id"`
 		Text        string   `json:"text"`
 		Priority    string   `json:"priority"`
+		Verified    bool     `json:"verified"`
 		Reasons     []string `json:"reasons"`
 		Suggestions []struct {
 			Template string `json:"template"`

@@ -63,7 +63,9 @@ type Settled struct {
 type control struct {
 	source drainer
 	depth  func(ctx context.Context) (intake, dead QueueDepth, err error)
-	log    *slog.Logger
+	// sign serves POST /_local/sign; nil answers 404.
+	sign http.Handler
+	log  *slog.Logger
 
 	mu       sync.Mutex
 	released time.Time
@@ -76,6 +78,12 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch route {
+	case "POST /sign":
+		if c.sign == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		c.sign.ServeHTTP(w, r)
 	case "POST /intake/hold":
 		c.source.Hold()
 		c.state(w, r)

@@ -30,6 +30,7 @@ import (
 	"breakwater/shared/local/eventsource"
 	"breakwater/shared/local/lambdahost"
 	"breakwater/shared/priority"
+	"breakwater/shared/storefront"
 	"breakwater/shared/topology"
 )
 
@@ -79,10 +80,13 @@ type Stack struct {
 	// bilingual agent), for tools that act as one agent.
 	Agents     []DemoAgent
 	AgentToken string
-	Env        map[string]string // the functions' environment
-	Resources  Resources
-	Emulators  *emulators.Emulators
-	Mapping    *eventsource.Mapping
+	// Keys are the demo merchants' storefront signing keys (random at every start), which the intake function
+	// verifies shoppers' identities with and POST /_local/sign signs them with.
+	Keys      storefront.StaticKeys
+	Env       map[string]string // the functions' environment
+	Resources Resources
+	Emulators *emulators.Emulators
+	Mapping   *eventsource.Mapping
 
 	pools    map[string]*lambdahost.Pool
 	sqs      *sqs.Client // built once: building a client loads the CA bundle, far dearer than a call
@@ -124,6 +128,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s := &Stack{Agents: demoAgents(o.AgentToken), pools: map[string]*lambdahost.Pool{}}
 	s.AgentToken = s.Agents[0].Token
+	s.Keys = demoKeys(s.Agents)
 	if o.VoiceEvery == 0 {
 		o.VoiceEvery = topology.VoiceSchedule
 	}
@@ -165,6 +170,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.Env[topology.EnvAgents], err = agentsEnv(s.Agents); err != nil {
 		return nil, err
 	}
+	if s.Env[topology.EnvStorefrontKeys], err = keysEnv(s.Keys); err != nil {
+		return nil, err
+	}
 	s.Env[topology.EnvTemplateTTL] = o.TemplateRefresh.String()
 	// The settings the stack takes from context, at their defaults; the JWT sign-in's variables have no local use.
 	s.Env[topology.EnvRetentionDays] = strconv.Itoa(topology.DefaultRetentionDays)
@@ -201,8 +209,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for name, p := range s.pools {
 		fns[name] = p
 	}
-	ctl := &control{source: s.Mapping, depth: s.depths, log: log}
-	url, stop, err := Serve(runCtx, o.Addr, withControl(NewGateway(topology.Routes, fns, log), ctl))
+	ctl := &control{source: s.Mapping, depth: s.depths, sign: signer{keys: s.Keys, now: time.Now}, log: log}
+	api := NewGateway(topology.Routes, fns, log)
+	api.rewrite = map[string]func([]byte) []byte{"GET /": MarkShopperPage}
+	url, stop, err := Serve(runCtx, o.Addr, withControl(api, ctl))
 	if err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}

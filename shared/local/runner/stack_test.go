@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -455,4 +457,66 @@ func TestMerchantsAgentsSeeOnlyTheirOwn(t *testing.T) {
 		st := c.status(next)
 		return st.Queue != nil && st.Queue.EstimatedWaitSeconds != nil && st.Queue.AgentsOnline != nil && *st.Queue.AgentsOnline == 1
 	})
+}
+
+// The local stack signs demo shoppers as their merchant's storefront would: a signed gold shopper is raised a
+// step and shown to agents as verified; a tier typed into the body, or another shopper's signature, raises
+// nothing and is shown as unverified. The shopper page is marked to sign; the control header is required.
+func TestSignedShopperGetsItsTier(t *testing.T) {
+	s, c, _ := start(t, runner.Options{})
+	sign := func(shopper string) string {
+		t.Helper()
+		var out runner.SignResponse
+		if code := c.do("POST", runner.SignPath, runner.SignRequest{Merchant: "m2", Shopper: shopper, Tier: "gold"},
+			map[string]string{runner.ControlHeader: "1"}, &out); code != http.StatusOK || out.Identity == "" {
+			t.Fatalf("sign %s = %d %+v", shopper, code, out)
+		}
+		return out.Identity
+	}
+	if code := c.do("POST", runner.SignPath, runner.SignRequest{Merchant: "m2", Shopper: "x"}, nil, nil); code != http.StatusForbidden {
+		t.Errorf("sign without %s = %d, want 403", runner.ControlHeader, code)
+	}
+	ask := func(shopper, identity string) accepted {
+		req := map[string]any{"merchant": "m2", "shopper": map[string]any{"id": shopper, "tier": "gold"}, "locale": "en", "text": "I want to talk to a real person"}
+		if identity != "" {
+			req["identity"] = identity
+		}
+		return c.post(req)
+	}
+	signed := ask("gold-1", sign("gold-1"))
+	typed := ask("gold-2", "")
+	borrowed := ask("gold-3", sign("gold-1"))
+	for _, tt := range []struct {
+		name     string
+		a        accepted
+		priority string
+	}{{"signed gold", signed, "urgent"}, {"gold typed into the body", typed, "high"}, {"another shopper's signature", borrowed, "high"}} {
+		if st := c.settle(tt.a, 30*time.Second); st.Queue == nil || st.Queue.Priority != tt.priority {
+			t.Errorf("%s: %+v, want queued %s", tt.name, st, tt.priority)
+		}
+	}
+	chen := c
+	chen.agent = s.Agent("chen").Token
+	// Most urgent first: the signed one, then the two others in the order they came.
+	for _, want := range []struct {
+		id       string
+		verified bool
+	}{{signed.ID, true}, {typed.ID, false}, {borrowed.ID, false}} {
+		got, code := chen.claim()
+		if code != http.StatusOK || got.Contact.ID != want.id {
+			t.Fatalf("claim = %d %s, want %s", code, got.Contact.ID, want.id)
+		}
+		if got.Contact.Verified != want.verified || slices.Contains(got.Contact.Reasons, "tier.gold") != want.verified {
+			t.Errorf("contact %s: verified %t, reasons %v; want verified %t, with tier.gold only when signed", got.Contact.ID, got.Contact.Verified, got.Contact.Reasons, want.verified)
+		}
+	}
+	resp, err := http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if !bytes.Contains(page, []byte(`<body `+runner.LocalSignAttr+`="`+runner.SignPath+`">`)) {
+		t.Errorf("the local shopper page is not marked to sign at %s", runner.SignPath)
+	}
 }
