@@ -40,7 +40,7 @@ func run(fuzztime time.Duration, short bool, pkgs []string) error {
 	if err := step("install pinned npm packages", func() error { return emulators.EnsureNodeModules(ctx, root, os.Stderr) }); err != nil {
 		return err
 	}
-	if err := step("install Chromium for the browser tests", installChromium); err != nil {
+	if err := step("install Chromium and a CJK font for the browser tests", installBrowser); err != nil {
 		return err
 	}
 	if len(pkgs) == 0 {
@@ -115,21 +115,41 @@ func sh(dir, name string, args ...string) error {
 	return cmd.Run()
 }
 
-// installChromium installs Debian's chromium when it is missing (the machine's user is root; see the README).
-func installChromium() error {
-	if _, err := exec.LookPath("chromium"); err == nil {
-		return nil
+// installBrowser installs what the browser tests need when it is missing (the machine's user is root; see the
+// README): Debian's chromium, and a font with Chinese glyphs (fonts-wqy-zenhei, 17 MB against fonts-noto-cjk's 90),
+// without which the Chinese screenshots show boxes and TestChineseInterface fails.
+func installBrowser() error {
+	var pkgs []string
+	if !haveChromium() {
+		pkgs = append(pkgs, "chromium")
 	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+	if !haveCJKFont() {
+		pkgs = append(pkgs, "fonts-wqy-zenhei")
+	}
+	if len(pkgs) == 0 {
 		return nil
 	}
 	if err := sh("/", "apt-get", "update", "-qq"); err != nil {
 		return err
 	}
-	cmd := exec.Command("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium")
+	cmd := exec.Command("apt-get", append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)...)
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
+}
+
+func haveChromium() bool {
+	if _, err := exec.LookPath("chromium"); err == nil {
+		return true
+	}
+	_, err := os.Stat("/usr/bin/chromium")
+	return err == nil
+}
+
+// haveCJKFont asks fontconfig, which Chromium uses to find fonts, for one that covers Chinese.
+func haveCJKFont() bool {
+	out, err := exec.Command("fc-list", ":lang=zh", "family").Output()
+	return err == nil && len(bytes.TrimSpace(out)) > 0
 }
 
 type fuzzTarget struct{ pkg, name string }
