@@ -188,6 +188,7 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey, bodyHa
 		}
 		if joined {
 			slog.InfoContext(ctx, "follow-up joined an open contact", "contact", note.Last, "merchant", c.Merchant)
+			h.threadJoined(ctx, note.Last, c.Text)
 			return apigw.JSON(http.StatusAccepted, accepted{ID: note.Last, Status: string(contact.Pending), Token: token, Joined: true})
 		}
 	}
@@ -230,6 +231,22 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey, bodyHa
 	}
 	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", note.Repeat, "verified", c.Verified)
 	return apigw.JSON(http.StatusAccepted, accepted{ID: c.ID, Status: string(contact.Pending), Token: token})
+}
+
+// threadJoined adds the text of a post that joined open contact id to its thread, as a follow-up message would
+// be, so that the pages and the agent see it in order (the join itself keeps it on the contact too). The bot gets
+// the turn when no person holds the conversation. Best effort: the join has already succeeded.
+func (h *handler) threadJoined(ctx context.Context, id, text string) {
+	r, err := h.store.Get(ctx, id)
+	if err == nil {
+		var p dynamo.Posted
+		if p, err = h.store.Post(ctx, r, text, ""); err == nil && p.To == dynamo.ToBot {
+			err = h.queue.SendTurn(ctx, id, p.Message.ID)
+		}
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "joined post not added to the thread; it stays on the contact", "contact", id, "err", err)
+	}
 }
 
 // afterDeadline is a context for clean-up once ctx has run out: it lasts the margin kept before the Lambda deadline.

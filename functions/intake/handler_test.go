@@ -335,7 +335,29 @@ func TestRepeatContactsJoinOrAreLimited(t *testing.T) {
 	if err != nil || len(r.FollowUps) != 1 || r.FollowUps[0].Text != "it was order A1" || !r.ReadableWith(b.Token) {
 		t.Fatalf("joined contact = %+v, %v", r.FollowUps, err)
 	}
-	queuedContact(t, f) // drain: only the first post was queued
+	// The joined text is in the thread too, and the bot got the turn: the queue holds the first post and the turn.
+	if th, err := h.store.Thread(context.Background(), a.ID, ""); err != nil || len(th) != 1 || th[0].Text != "it was order A1" {
+		t.Fatalf("thread of the joined contact = %+v, %v", th, err)
+	}
+	msgs, err := f.SQS.ReceiveMessage(context.Background(), receiveAll(f.QueueURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contacts, turns int
+	for _, m := range msgs.Messages {
+		c, turn, err := intakequeue.Read(*m.Body)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case turn != nil && turn.Contact == a.ID:
+			turns++
+		case turn == nil && c.ID == a.ID:
+			contacts++
+		}
+	}
+	if contacts != 1 || turns != 1 {
+		t.Fatalf("intake queue holds %d contacts and %d turns of %s, want 1 and 1", contacts, turns, a.ID)
+	}
 	var ids []string
 	for i := range dynamo.MaxOpen {
 		_, c := post(t, h, fmt.Sprintf(`{"merchant":"m1","shopper":{"id":"anon1"},"text":"question %d"}`, i), nil)
