@@ -44,8 +44,8 @@ const (
 	DefaultTableWrites    = 4000  // a new on-demand table's or index's warm throughput
 	DefaultTableReads     = 12000 // the same, reads
 	DefaultTableQuota     = 40000 // DynamoDB's per-table quota for on-demand tables, writes and reads alike
-	MinUnreserved         = 100 // Lambda keeps at least this much of the account's concurrency unreserved
-	MinReserved           = 2   // a reserved function gets at least this much: one run may overlap the next
+	MinUnreserved         = 100   // Lambda keeps at least this much of the account's concurrency unreserved
+	MinReserved           = 2     // a reserved function gets at least this much: one run may overlap the next
 	MaxEventSourceBatches = 1000
 )
 
