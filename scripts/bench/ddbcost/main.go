@@ -72,6 +72,10 @@ func run(ctx context.Context, n, conc int) error {
 		return contact.Record{Contact: c, Status: contact.Queued, Priority: priority.Normal, Reasons: []string{"no_match"},
 			EnqueuedAt: at, UpdatedAt: at}
 	}
+	answered := func(c contact.Contact) contact.Record {
+		return contact.Record{Contact: c, Status: contact.Answered, Answer: "Your parcel is on its way: track it under My orders.",
+			AnsweredBy: "bot", Intent: "order.track", Template: "order.track", Confidence: 0.91, UpdatedAt: at, AnsweredAt: at}
+	}
 	// Warm the JVM up first, so the first operation measured does not pay for the JIT.
 	for i := range 500 {
 		if _, err := store.Accept(ctx, mk(i, "wu"), "t", "", ""); err != nil {
@@ -81,24 +85,25 @@ func run(ctx context.Context, n, conc int) error {
 	ops := []struct {
 		name string
 		call func(i int) error
-		n    int // calls, when not n
+		n    int    // calls, when not n
+		prep string // contacts accepted with this prefix before the calls are timed
 	}{
 		{"PutItem (Accept, no idempotency key)", func(i int) error {
 			_, err := store.Accept(ctx, mk(i, "pa"), "t", "", "")
 			return err
-		}, 0},
+		}, 0, ""},
 		{"TransactWriteItems x2 (Accept with key)", func(i int) error {
 			_, err := store.Accept(ctx, mk(i, "pb"), "t", "key-"+strconv.Itoa(i), "h")
 			return err
-		}, 0},
+		}, 0, ""},
 		{"UpdateItem (NoteShopper)", func(i int) error {
 			_, err := store.NoteShopper(ctx, mk(i, "pa"), "")
 			return err
-		}, 0},
+		}, 0, ""},
 		{"GetItem (Get)", func(i int) error {
 			_, err := store.Get(ctx, mk(i, "pa").ID)
 			return err
-		}, 0},
+		}, 0, ""},
 		{"TransactWriteItems x10 (Settle batch), per contact", func(i int) error {
 			if i%10 != 0 {
 				return nil
@@ -111,14 +116,27 @@ func run(ctx context.Context, n, conc int) error {
 				return fmt.Errorf("settle: %v", res.Failed)
 			}
 			return nil
-		}, 0},
+		}, 0, ""},
+		{"TransactWriteItems x10 (Settle answered), per contact", func(i int) error {
+			if i%10 != 0 {
+				return nil
+			}
+			recs := make([]contact.Record, 10)
+			for j := range recs {
+				recs[j] = answered(mk(i+j, "pc"))
+			}
+			if res := store.Settle(ctx, recs); len(res.Failed) > 0 {
+				return fmt.Errorf("settle: %v", res.Failed)
+			}
+			return nil
+		}, 0, "pc"},
 		{"Query queue index (Position, 1 page)", func(i int) error {
 			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, IndexName: aws.String("queue"),
 				KeyConditionExpression:    aws.String("qp = :p"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "normal"}},
 				Select:                    types.SelectCount})
 			return err
-		}, n / 10},
+		}, n / 10, ""},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "operation\tcalls\tcalls/s\temulator CPU ms/call\tof it on the SQLite thread\t\n")
@@ -126,6 +144,13 @@ func run(ctx context.Context, n, conc int) error {
 		n := n
 		if op.n > 0 {
 			n = op.n
+		}
+		if op.prep != "" {
+			for i := range n {
+				if _, err := store.Accept(ctx, mk(i, op.prep), "t", "", ""); err != nil {
+					return err
+				}
+			}
 		}
 		cpu0, err := cpuTicks(pid)
 		if err != nil {

@@ -32,6 +32,13 @@ const maxTransactItems = 100
 // by one, each failing alone. When the call itself fails (throttled or failed after the SDK's retries), every
 // contact is written alone, so none waits for another. A single contact is one UpdateItem (a transaction would
 // bill it twice).
+//
+// A settle sets only what the outcome adds to the pending item Accept wrote (status, answer, queue keys ...), not
+// the shopper's text and the rest it already holds: half the request, and DynamoDB Local parses the update
+// expression of every item, which was most of its CPU per drained contact (scripts/bench/ddbcost). That lean
+// update requires the pending item; when its condition fails, the item DynamoDB returns tells a duplicate delivery
+// (the item is there, settled) from a contact whose item is missing (expired, or a tester's hand-made event),
+// which is then written whole.
 func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
 	out := &settled{res: contact.SettleResult{Failed: map[string]error{}}}
 	var items []pendingWrite
@@ -41,7 +48,7 @@ func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.Se
 			out.fail(r.ID, err)
 			continue
 		}
-		items = append(items, pendingWrite{id: r.ID, update: item.Update})
+		items = append(items, item)
 	}
 	var wg sync.WaitGroup
 	for start := 0; start < len(items); start += maxTransactItems {
@@ -52,10 +59,10 @@ func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.Se
 	return out.res
 }
 
-// pendingWrite is one contact's conditional update.
+// pendingWrite is one contact's conditional update: lean on its pending item, full when the item is missing.
 type pendingWrite struct {
-	id     string
-	update *types.Update
+	id         string
+	lean, full *types.Update
 }
 
 // settled gathers the outcome of writes that run at once.
@@ -87,7 +94,7 @@ func (s *Contacts) settleTogether(ctx context.Context, items []pendingWrite, out
 	}
 	tx := make([]types.TransactWriteItem, len(items))
 	for i, it := range items {
-		tx[i] = types.TransactWriteItem{Update: it.update}
+		tx[i] = types.TransactWriteItem{Update: it.lean}
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if err == nil {
@@ -110,7 +117,11 @@ func (s *Contacts) settleTogether(ctx context.Context, items []pendingWrite, out
 	for i, reason := range canceled.CancellationReasons {
 		switch it := items[i]; aws.ToString(reason.Code) {
 		case "ConditionalCheckFailed":
-			out.done(it.id, true) // an earlier delivery settled it
+			if reason.Item != nil {
+				out.done(it.id, true) // an earlier delivery settled it
+				continue
+			}
+			wg.Go(func() { s.settleWhole(ctx, it, out) }) // no item to settle: write it whole
 		case "None", "":
 			bystanders = append(bystanders, it) // cancelled only because another item was
 		default:
@@ -131,11 +142,25 @@ func (s *Contacts) settleTogether(ctx context.Context, items []pendingWrite, out
 
 // settleAlone writes one contact's outcome with its own UpdateItem; the SDK retries throttles with backoff.
 func (s *Contacts) settleAlone(ctx context.Context, it pendingWrite, out *settled) {
-	u := it.update
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
-		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
-	})
+	_, err := s.db.UpdateItem(ctx, updateInput(it.lean))
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		out.done(it.id, false)
+	case errors.As(err, &ccf) && ccf.Item != nil:
+		out.done(it.id, true)
+	case errors.As(err, &ccf) && it.full != it.lean:
+		s.settleWhole(ctx, it, out)
+	case errors.As(err, &ccf):
+		out.done(it.id, true)
+	default:
+		out.fail(it.id, fmt.Errorf("settle contact %s: %w", it.id, translate(err)))
+	}
+}
+
+// settleWhole writes every attribute of a contact whose pending item is missing, unless it is there and settled.
+func (s *Contacts) settleWhole(ctx context.Context, it pendingWrite, out *settled) {
+	_, err := s.db.UpdateItem(ctx, updateInput(it.full))
 	switch {
 	case err == nil:
 		out.done(it.id, false)
@@ -146,12 +171,30 @@ func (s *Contacts) settleAlone(ctx context.Context, it pendingWrite, out *settle
 	}
 }
 
+func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
+	}
+}
+
 var onlyPending = aws.String("attribute_not_exists(pk) OR #s = :pending")
 
-func (s *Contacts) settleItem(r contact.Record) (types.TransactWriteItem, error) {
+// onlyPendingItem is the lean update's condition: the pending item Accept wrote is there.
+var onlyPendingItem = aws.String("#s = :pending")
+
+// acceptedAttributes are what Accept writes and a settle never changes: the lean update leaves them out.
+var acceptedAttributes = map[string]bool{
+	topology.ContactKey: true, "id": true, "merchant": true, "shopperId": true, "tier": true, "locale": true,
+	"channel": true, "text": true, "topic": true, "ctx": true, "receivedAt": true, "recent": true, "tokenHash": true,
+	"verified": true, "expiresAt": true,
+}
+
+func (s *Contacts) settleItem(r contact.Record) (pendingWrite, error) {
 	names := map[string]string{"#s": "status"}
 	if r.Status == contact.Rejected && r.Merchant == "" {
-		return types.TransactWriteItem{Update: &types.Update{
+		u := &types.Update{
 			TableName: &s.table, Key: key(contactKey(r.ID)),
 			UpdateExpression:         aws.String("SET #s = :rejected, reject = :why, updatedAt = :now, id = :id, expiresAt = if_not_exists(expiresAt, :exp)"),
 			ConditionExpression:      onlyPending,
@@ -160,20 +203,37 @@ func (s *Contacts) settleItem(r contact.Record) (types.TransactWriteItem, error)
 				":rejected": str(string(contact.Rejected)), ":why": str(r.Reject), ":now": num(millis(r.UpdatedAt)),
 				":id": str(r.ID), ":pending": str(string(contact.Pending)), ":exp": num(r.UpdatedAt.Add(s.retention).Unix()),
 			},
-		}}, nil
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}
+		return pendingWrite{id: r.ID, lean: u, full: u}, nil
 	}
 	it, err := toItem(r, s.retention)
 	if err != nil {
-		return types.TransactWriteItem{}, err
+		return pendingWrite{}, err
 	}
-	// An update of every attribute the outcome has, not a put: what the contact gathered while it was pending
-	// (a follow-up, another read token of the same shopper) stays.
-	expr, names, values := setAll(it.attributes())
+	// An update, not a put: what the contact gathered while it was pending (a follow-up, another read token of the
+	// same shopper) stays.
+	all := it.attributes()
+	expr, names, values := setAll(all)
 	values[":pending"] = str(string(contact.Pending))
-	return types.TransactWriteItem{Update: &types.Update{
+	full := &types.Update{
 		TableName: &s.table, Key: key(it.PK), UpdateExpression: aws.String(expr), ConditionExpression: onlyPending,
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	}}, nil
+	}
+	outcome := make(map[string]types.AttributeValue, len(all))
+	for name, v := range all {
+		if !acceptedAttributes[name] {
+			outcome[name] = v
+		}
+	}
+	expr, names, values = setAll(outcome)
+	values[":pending"] = str(string(contact.Pending))
+	lean := &types.Update{
+		TableName: &s.table, Key: key(it.PK), UpdateExpression: aws.String(expr), ConditionExpression: onlyPendingItem,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	return pendingWrite{id: r.ID, lean: lean, full: full}, nil
 }
 
 // setAll is the update expression that sets every attribute of item but its key, with the names and values it

@@ -249,3 +249,47 @@ func sameCalls(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// A settle writes only what the outcome adds to the pending item; a contact whose item is missing (expired, or a
+// tester's hand-made event) is written whole, and a second delivery changes nothing and costs no extra call.
+func TestSettleLeanUpdateAndMissingItems(t *testing.T) {
+	store, direct, _, db := throttled(t, faults.Options{})
+	ctx := context.Background()
+	recs := batch(t, direct, "lean", "an answer")
+	// Three contacts of the batch were never accepted: their items are missing.
+	now := time.Now()
+	for i := range 3 {
+		c := contact.Contact{ID: fmt.Sprintf("c_leanmissing%d", i), Merchant: "m1", Shopper: contact.Shopper{ID: "s-missing", Tier: contact.Standard},
+			Locale: contact.Chinese, Channel: "web", Text: "发票怎么开", ReceivedAt: now, TokenHash: "h"}
+		recs[i] = contact.Record{Contact: c, Status: contact.Answered, Answer: "a", AnsweredBy: "bot", Intent: "invoice.request", UpdatedAt: now}
+	}
+	for _, tt := range []struct {
+		name      string
+		recs      []contact.Record
+		want      map[string]int
+		duplicate int
+	}{
+		// One transaction, cancelled by the three missing items; the seven others again together, the three whole.
+		{"seven pending, three missing", recs, map[string]int{"TransactWriteItems": 2, "UpdateItem": 3}, 0},
+		{"the ten again", recs, map[string]int{"TransactWriteItems": 1}, 10},
+		{"one again", recs[:1], map[string]int{"UpdateItem": 1}, 1},
+	} {
+		res := store.Settle(ctx, tt.recs)
+		if len(res.Failed) != 0 || len(res.Done) != len(tt.recs) || len(res.Duplicate) != tt.duplicate {
+			t.Fatalf("%s: done %d, duplicate %d (want %d), failed %v", tt.name, len(res.Done), len(res.Duplicate), tt.duplicate, res.Failed)
+		}
+		if got := db.take(); !sameCalls(got, tt.want) {
+			t.Errorf("%s: calls = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	for i, r := range recs {
+		got, err := direct.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatalf("read %s: %v", r.ID, err)
+		}
+		if got.Status != r.Status || got.Text != r.Text || got.Merchant != r.Merchant || got.Locale != r.Locale || got.Shopper != r.Shopper {
+			t.Errorf("contact %d: status %s text %q merchant %q locale %s shopper %v; want %s %q %q %s %v",
+				i, got.Status, got.Text, got.Merchant, got.Locale, got.Shopper, r.Status, r.Text, r.Merchant, r.Locale, r.Shopper)
+		}
+	}
+}
