@@ -28,7 +28,7 @@ import (
 // store is the part of *dynamo.Contacts the intake uses.
 type store interface {
 	NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (dynamo.Note, error)
-	Remember(ctx context.Context, c contact.Contact, recent []string) error
+	Remember(ctx context.Context, c contact.Contact, note dynamo.Note, joined bool) error
 	Open(ctx context.Context, ids []string) (int, error)
 	Join(ctx context.Context, id string, c contact.Contact, tokenHash string) (bool, error)
 	Accept(ctx context.Context, c contact.Contact, token, idemKey, bodyHash string) (contact.Accepted, error)
@@ -188,6 +188,9 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey, bodyHa
 		}
 		if joined {
 			slog.InfoContext(ctx, "follow-up joined an open contact", "contact", note.Last, "merchant", c.Merchant)
+			if err := h.store.Remember(ctx, c, note, true); err != nil {
+				slog.WarnContext(ctx, "joined post not remembered for repeats", "contact", note.Last, "err", err)
+			}
 			h.threadJoined(ctx, note.Last, c.Text)
 			return apigw.JSON(http.StatusAccepted, accepted{ID: note.Last, Status: string(contact.Pending), Token: token, Joined: true})
 		}
@@ -226,7 +229,7 @@ func (h *handler) accept(ctx context.Context, c contact.Contact, idemKey, bodyHa
 		}
 		return unavailable()
 	}
-	if err := h.store.Remember(ctx, c, note.Recent); err != nil {
+	if err := h.store.Remember(ctx, c, note, false); err != nil {
 		slog.WarnContext(ctx, "contact not remembered for joins and limits", "contact", c.ID, "err", err)
 	}
 	slog.InfoContext(ctx, "contact accepted", "contact", c.ID, "merchant", c.Merchant, "locale", c.Locale, "repeat", note.Repeat, "verified", c.Verified)

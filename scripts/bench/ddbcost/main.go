@@ -96,7 +96,7 @@ func run(ctx context.Context, n, conc int) error {
 			_, err := store.Accept(ctx, mk(i, "pb"), "t", "key-"+strconv.Itoa(i), "h")
 			return err
 		}, 0, ""},
-		{"UpdateItem (NoteShopper)", func(i int) error {
+		{"GetItem (NoteShopper)", func(i int) error {
 			_, err := store.NoteShopper(ctx, mk(i, "pa"), "")
 			return err
 		}, 0, ""},

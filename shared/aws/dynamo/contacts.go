@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,33 +88,29 @@ type Note struct {
 	// Last is the shopper's previous contact with the merchant, Recent the ones of the last day.
 	Last   string
 	Recent []string
+	// key is this post's idempotency key; seen is the note's lastContact as read (0: no note), the version
+	// Remember writes over.
+	key  string
+	seen int64
 }
 
-// NoteShopper records that the shopper wrote at c.ReceivedAt and returns what it knew before.
+// NoteShopper reads what the intake knows of the shopper's earlier posts to c's merchant. It writes nothing:
+// Remember records the post once it has become a contact or joined one, in one write (a read unit costs a fifth of
+// a write unit, and a post that fails or is refused leaves no trace).
 func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey string) (Note, error) {
-	update := "SET lastContact = :t, expiresAt = :e REMOVE lastKey"
-	values := map[string]types.AttributeValue{
-		":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(24 * time.Hour).Unix()),
-	}
-	if idemKey != "" {
-		update = "SET lastContact = :t, expiresAt = :e, lastKey = :k"
-		values[":k"] = str(idemKey)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(shopperKey(c)),
-		UpdateExpression:          aws.String(update),
-		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueAllOld,
+	n := Note{key: idemKey}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(shopperKey(c)), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("lastContact, lastKey, lastId, recentIds"),
 	})
 	if err != nil {
-		return Note{}, fmt.Errorf("note contact of shopper %s: %w", c.Shopper.ID, translate(err))
+		return n, fmt.Errorf("read the note of shopper %s: %w", c.Shopper.ID, translate(err))
 	}
 	var old shopperNote
-	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
-		return Note{}, fmt.Errorf("decode last contact of shopper %s: %w", c.Shopper.ID, err)
+	if err := attributevalue.UnmarshalMap(out.Item, &old); err != nil {
+		return n, fmt.Errorf("decode the note of shopper %s: %w", c.Shopper.ID, err)
 	}
-	n := Note{Last: old.LastID, Recent: old.Recent}
+	n.seen, n.Last, n.Recent = old.LastContact, old.LastID, old.Recent
 	if old.LastContact > 0 && c.ReceivedAt.Sub(fromMillis(old.LastContact)) >= 24*time.Hour {
 		n.Last, n.Recent = "", nil
 	}
@@ -123,24 +120,61 @@ func (s *Contacts) NoteShopper(ctx context.Context, c contact.Contact, idemKey s
 	return n, nil
 }
 
-// Remember adds contact id to its shopper's note, as the last and among the recent ones (at most MaxOpen kept).
-func (s *Contacts) Remember(ctx context.Context, c contact.Contact, recent []string) error {
-	ids := append(slices.Clone(recent), c.ID)
-	ids = ids[max(0, len(ids)-MaxOpen):]
-	l := make([]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		l[i] = str(id)
+// Remember records in its shopper's note that c was posted: when, with which idempotency key, and, unless it joined
+// an open contact, c.ID as the last contact and among the recent ones (at most MaxOpen kept). The write is made
+// only over the note as NoteShopper read it; when the shopper posted again in between (two posts at once), the note
+// is read again and the write retried, so that no contact drops out of the recent ones.
+func (s *Contacts) Remember(ctx context.Context, c contact.Contact, note Note, joined bool) error {
+	for attempt := 0; ; attempt++ {
+		err := s.remember(ctx, c, note, joined)
+		if !isConditionFailed(err) || attempt == rememberAttempts-1 {
+			if err != nil {
+				return fmt.Errorf("remember contact %s of shopper %s: %w", c.ID, c.Shopper.ID, translate(err))
+			}
+			return nil
+		}
+		key := note.key
+		if note, err = s.NoteShopper(ctx, c, key); err != nil {
+			return fmt.Errorf("remember contact %s: %w", c.ID, err)
+		}
+	}
+}
+
+// rememberAttempts bounds the retries of a note that other posts of the same shopper keep changing.
+const rememberAttempts = 8
+
+func (s *Contacts) remember(ctx context.Context, c contact.Contact, note Note, joined bool) error {
+	set := []string{"lastContact = :t", "expiresAt = :e"}
+	values := map[string]types.AttributeValue{
+		":t": num(c.ReceivedAt.UnixMilli()), ":e": num(c.ReceivedAt.Add(24 * time.Hour).Unix()),
+	}
+	remove := " REMOVE lastKey"
+	if note.key != "" {
+		set, remove = append(set, "lastKey = :k"), ""
+		values[":k"] = str(note.key)
+	}
+	if !joined {
+		ids := append(slices.Clone(note.Recent), c.ID)
+		ids = ids[max(0, len(ids)-MaxOpen):]
+		l := make([]types.AttributeValue, len(ids))
+		for i, id := range ids {
+			l[i] = str(id)
+		}
+		set = append(set, "lastId = :id", "recentIds = :ids")
+		values[":id"], values[":ids"] = str(c.ID), &types.AttributeValueMemberL{Value: l}
+	}
+	cond := "attribute_not_exists(lastContact)"
+	if note.seen != 0 {
+		cond = "lastContact = :seen"
+		values[":seen"] = num(note.seen)
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(shopperKey(c)),
-		UpdateExpression:          aws.String("SET lastId = :id, recentIds = :ids"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(c.ID), ":ids": &types.AttributeValueMemberL{Value: l}},
+		TableName: &s.table, Key: key(shopperKey(c)),
+		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ") + remove),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: values,
 	})
-	if err != nil {
-		return fmt.Errorf("remember contact %s of shopper %s: %w", c.ID, c.Shopper.ID, translate(err))
-	}
-	return nil
+	return err
 }
 
 // openStatuses are the statuses of a contact that still waits for an answer.
