@@ -256,7 +256,7 @@ func (h *handler) threadJoined(ctx context.Context, id, text string) {
 		if p, err = h.store.Post(ctx, r, text, ""); err == nil && p.To == dynamo.ToBot {
 			err = h.queue.SendTurn(ctx, id, p.Message.ID)
 		}
-		if err == nil && p.To == dynamo.ToPerson {
+		if err == nil && p.To == dynamo.ToPerson && p.Status == contact.Claimed {
 			h.pokeHolder(ctx, id)
 		}
 	}
@@ -506,8 +506,8 @@ func (h *handler) posted(ctx context.Context, r contact.Record, p dynamo.Posted,
 			}
 		}
 	}
-	if p.To == dynamo.ToPerson && !p.Duplicate {
-		h.pokeHolder(ctx, r.ID)
+	if p.To == dynamo.ToPerson && p.Status == contact.Claimed && !p.Duplicate {
+		h.pokeHolder(ctx, r.ID) // an agent holds it (a post to a waiting one whose agent still holds the lease is claimed again)
 	}
 	slog.InfoContext(ctx, what+" accepted", "contact", r.ID, "to", p.To, "status", p.Status, "duplicate", p.Duplicate)
 	return apigw.JSON(http.StatusAccepted, postedView{ID: r.ID, MessageID: p.Message.ID, Status: p.Status, Duplicate: p.Duplicate})
