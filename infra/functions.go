@@ -96,7 +96,7 @@ func newFunction(scope constructs.Construct, cfg config, def topology.Function, 
 
 // grantUses gives each function exactly the access topology lists for it, each grant made by the construct that
 // owns the table or queue.
-func grantUses(fns functions, data tables, in *intake, cfg config) {
+func grantUses(fns functions, data tables, in *intake, pu *push, cfg config) {
 	for _, def := range topology.Functions {
 		fn := fns[def.Name]
 		for _, u := range def.Uses {
@@ -107,6 +107,8 @@ func grantUses(fns functions, data tables, in *intake, cfg config) {
 				in.grant(fn, def, u.Access)
 			case u.Resource == topology.StorefrontKeys && u.Access == topology.Read:
 				grantStorefrontKeys(fn, cfg)
+			case u.Resource == topology.PushConnections && u.Access == topology.Manage:
+				pu.grant(fn)
 			default:
 				awscdk.Annotations_Of(fn).AddError(jsii.String(fmt.Sprintf("the %s function uses %q, which the stack does not have", def.Name, u.Resource)))
 			}

@@ -115,6 +115,23 @@ func TestGrantsFollowUses(t *testing.T) {
 					}
 				}
 			}
+			// Exactly the functions that push may post to the WebSocket stage's connections, with POST only.
+			var manage []string
+			for _, st := range mine {
+				for _, a := range strs(st["Action"]) {
+					if strings.HasPrefix(a, "execute-api:") {
+						manage = append(manage, a+" "+js(st["Resource"]))
+					}
+				}
+			}
+			_, pushes := def.Access(topology.PushConnections)
+			switch {
+			case !pushes && len(manage) > 0:
+				t.Errorf("execute-api grants %v, want none (Uses %v)", manage, def.Uses)
+			case pushes && (len(manage) != 1 || !strings.HasPrefix(manage[0], "execute-api:ManageConnections ") ||
+				!strings.Contains(manage[0], `/push/POST/@connections/*"`) || !strings.Contains(manage[0], `{"Ref":"`+dev.logicalID(dev.Push.API)+`"}`)):
+				t.Errorf("execute-api grants %v, want exactly ManageConnections on POST of the push stage's @connections/*", manage)
+			}
 			// Only the voice function publishes to the voice topic.
 			publishes := false
 			for _, st := range mine {
@@ -253,6 +270,11 @@ func TestStageThrottlingAndAccessLogs(t *testing.T) {
 	dev, prod := stages(t)
 	for _, s := range []*synthesized{dev, prod} {
 		stages := s.resources("AWS::ApiGatewayV2::Stage")
+		for id, st := range stages {
+			if !refersTo(st.Properties["ApiId"], s.logicalID(s.Web.API)) {
+				delete(stages, id) // the WebSocket API's stage: TestPushMatchesTopology
+			}
+		}
 		if got, want := len(stages), 1; got != want {
 			t.Fatalf("%s: stages = %d, want %d", s.Config.Stage, got, want)
 		}
@@ -297,8 +319,8 @@ func TestStageThrottlingAndAccessLogs(t *testing.T) {
 			}
 		}
 	}
-	if got := len(dev.resources("AWS::ApiGatewayV2::Api")); got != 1 {
-		t.Errorf("APIs = %d, want 1", got)
+	if got := len(dev.resources("AWS::ApiGatewayV2::Api")); got != 2 {
+		t.Errorf("APIs = %d, want 2 (HTTP and WebSocket)", got)
 	}
 	for id, api := range dev.resources("AWS::ApiGatewayV2::Api") {
 		if api.Properties["CorsConfiguration"] != nil {

@@ -29,8 +29,10 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	vc := newVoice(stack, cfg, data)
 	in := newIntake(stack, cfg, al)
 	pool := newAgents(stack, cfg)
-	fns := newFunctions(stack, cfg, vc.environment(environment(stack, cfg, data, in, pool)), al)
-	grantUses(fns, data, in, cfg)
+	pu := newPush(stack, cfg)
+	fns := newFunctions(stack, cfg, pu.environment(vc.environment(environment(stack, cfg, data, in, pool))), al)
+	grantUses(fns, data, in, pu, cfg)
+	pu.route(fns)
 	vc.schedule(stack, cfg, fns[voiceFunction], al)
 	web := newAPI(stack, cfg, fns, pool)
 	sched := newSchedule(stack, cfg, fns[metricsFunction], al)
@@ -41,6 +43,7 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	}
 	out("ApiUrl", "Shopper chat page and API (POST /contacts)", web.Stage.Url())
 	out("ConsoleUrl", "Agent console", web.consoleURL())
+	out("PushUrl", "WebSocket the pages connect to for pokes", pu.Stage.Url())
 	out("UserPoolId", "Cognito user pool agents sign in to", pool.Pool.UserPoolId())
 	out("UserPoolClientId", "App client the console signs in with", pool.Client.UserPoolClientId())
 	out("AgentsGroup", "Cognito group an agent must belong to", jsii.String(agentsGroup))
@@ -53,7 +56,7 @@ func newStack(scope constructs.Construct, cfg config) *deployment {
 	out("VoiceTableName", topology.Voice.EnvVar+" (put merchants' routing rules here: go run ./scripts/voice -routing FILE)", vc.Table.TableName())
 	out("VoiceTopicArn", "SNS topic of the voice of the customer's default owner", vc.Topic.TopicArn())
 	out("VoiceScheduleDLQUrl", "Voice schedule deliveries that failed", vc.DLQ.QueueUrl())
-	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash, Voice: vc}
+	return &deployment{Stack: stack, Tables: data, Intake: in, Agents: pool, Functions: fns, Web: web, Schedule: sched, Alarms: al, Dashboard: dash, Voice: vc, Push: pu}
 }
 
 // environment is the value of every environment variable a function may read (topology.Function.Env): the
@@ -89,6 +92,7 @@ type deployment struct {
 	Alarms    *alarms
 	Dashboard awscloudwatch.Dashboard
 	Voice     *voice
+	Push      *push
 }
 
 // logicalID is the CloudFormation logical id of c's default resource.

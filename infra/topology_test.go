@@ -209,7 +209,8 @@ func TestFunctionsMatchTopology(t *testing.T) {
 				}
 				refs := map[string]string{topology.Contacts.EnvVar: topology.Contacts.ID, topology.Catalog.EnvVar: topology.Catalog.ID, topology.Messages.EnvVar: topology.Messages.ID,
 					topology.Intake.EnvVar: topology.Intake.ID, topology.EnvCognitoClientID: s.logicalID(s.Agents.Client),
-					topology.Voice.EnvVar: topology.Voice.ID, topology.EnvVoiceTopic: s.logicalID(s.Voice.Topic)}
+					topology.Voice.EnvVar: topology.Voice.ID, topology.EnvVoiceTopic: s.logicalID(s.Voice.Topic),
+					topology.EnvPushEndpoint: s.logicalID(s.Push.API), topology.EnvPushURL: s.logicalID(s.Push.API)}
 				values := map[string]string{topology.EnvVoiceNotify: "aws", topology.EnvVoiceRetentionDays: strconv.Itoa(topology.DefaultVoiceRetentionDays),
 					topology.EnvRetentionDays: strconv.Itoa(s.Config.RetentionDays),
 					topology.EnvLeaseSeconds:  strconv.Itoa(s.Config.LeaseSeconds), topology.EnvAverageHandleSeconds: strconv.Itoa(s.Config.HandleSeconds),
@@ -241,8 +242,11 @@ func TestRoutesMatchTopology(t *testing.T) {
 	dev, _ := stages(t)
 	routes := dev.resources("AWS::ApiGatewayV2::Route")
 	byKey := map[string]resource{}
+	httpAPI := dev.logicalID(dev.Web.API)
 	for _, r := range routes {
-		byKey[r.Properties["RouteKey"].(string)] = r
+		if refersTo(r.Properties["ApiId"], httpAPI) { // the WebSocket API's routes: TestPushMatchesTopology
+			byKey[r.Properties["RouteKey"].(string)] = r
+		}
 	}
 	var want []string
 	for _, r := range topology.Routes {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/push"
 	"breakwater/shared/catalog"
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
@@ -42,6 +43,17 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	}
 	if res := direct.Settle(context.Background(), recs); len(res.Failed) > 0 {
 		t.Fatal(res.Failed)
+	}
+	// Every page registered a socket; the first poke finds its connection gone (dropping it), the others land.
+	for _, r := range recs {
+		if err := direct.RegisterShopperPush(context.Background(), r.ID, "Z6oBcfGaoAMCJfA="); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pokes := &recordedPokes{results: []push.Result{push.Gone}}
+	h.push = pokes
+	if resp := call(t, h, request("PUT", "/agent/push", map[string]any{"connectionId": "Y6oBcfGaoAMCJfA="}, token, nil)); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("console registration = %d %s", resp.StatusCode, resp.Body)
 	}
 	claim := func(tok string) (string, string) {
 		t.Helper()
@@ -104,10 +116,30 @@ func TestGrantedActionsAreTheCalledOnes(t *testing.T) {
 	}
 
 	fn, _ := topology.FunctionNamed("agent")
+	// The agent function pokes shoppers' pages through the stage's management API, which its role may post to.
+	if a, ok := fn.Access(topology.PushConnections); !ok || a != topology.Manage || len(pokes.conns) < 5 {
+		t.Errorf("the agent function poked %d times with push access %v %v; want every claim, reply, release and escalation, granted Manage", len(pokes.conns), a, ok)
+	}
 	for _, table := range []string{topology.Contacts.ID, topology.Catalog.ID, topology.Voice.ID, topology.Messages.ID} {
 		use, _ := fn.Use(table)
 		if got, want := calls.Actions(f.Tables[table]), slices.Sorted(slices.Values(use.Actions)); !slices.Equal(got, want) {
 			t.Errorf("the agent called %v on the %s table; topology grants %v", got, table, want)
 		}
 	}
+}
+
+// recordedPokes is a pusher that records the connections it was asked to poke and answers results in turn, then Sent.
+type recordedPokes struct {
+	results []push.Result
+	conns   []string
+}
+
+func (r *recordedPokes) Poke(_ context.Context, conn, _ string) push.Result {
+	r.conns = append(r.conns, conn)
+	if len(r.results) == 0 {
+		return push.Sent
+	}
+	res := r.results[0]
+	r.results = r.results[1:]
+	return res
 }

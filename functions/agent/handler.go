@@ -16,6 +16,7 @@ import (
 	"breakwater/shared/answer"
 	"breakwater/shared/aws/apigw"
 	"breakwater/shared/aws/dynamo"
+	"breakwater/shared/aws/push"
 	"breakwater/shared/contact"
 	"breakwater/shared/humanqueue"
 	"breakwater/shared/priority"
@@ -34,6 +35,14 @@ type queues interface {
 	Escalate(ctx context.Context, agent humanqueue.Agent, id, lease string, to priority.Priority) (contact.Record, error)
 	Stats(ctx context.Context, tenant string, shards int, targets humanqueue.Targets) ([]humanqueue.Stats, error)
 	Waiting(ctx context.Context, tenant string, shards, limit int, targets humanqueue.Targets) ([]humanqueue.Entry, error)
+	RegisterAgentPush(ctx context.Context, agent humanqueue.Agent, conn string) error
+	DropShopperPush(ctx context.Context, id, conn string) error
+}
+
+// pusher is the part of *push.Pusher the agent API uses: it pokes the shopper's page when an agent joins,
+// replies, or lets the conversation go.
+type pusher interface {
+	Poke(ctx context.Context, conn, id string) push.Result
 }
 
 // decider is the part of *catalog.Cache the agent API uses, to render suggested templates.
@@ -53,6 +62,8 @@ type handler struct {
 	overview statsCache
 	// voice serves the voice of the customer (insights.go); nil when it is not configured.
 	voice *insights
+	// push pokes shoppers' pages; nil when push is off.
+	push pusher
 }
 
 // statsCache serves each tenant's queue overview from one read per ttl per instance. Every agent's console polls
@@ -120,6 +131,8 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.stats(ctx, agent), nil
 	case "POST /agent/claim":
 		return h.claim(ctx, agent), nil
+	case "PUT /agent/push":
+		return h.registerPush(ctx, req, agent), nil
 	}
 	m := agentPath.FindStringSubmatch(req.RawPath)
 	if m == nil {
@@ -305,6 +318,7 @@ func (h *handler) claim(ctx context.Context, agent humanqueue.Agent) apigw.Respo
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent.Name, "tenant", agent.Tenant, "priority", r.Priority.String())
+	h.pokeShopper(ctx, r) // "an agent joined"
 	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
 }
 
@@ -394,7 +408,43 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent humanqueue.A
 		return unavailable()
 	}
 	slog.InfoContext(ctx, "agent action", "action", action, "contact", id, "agent", agent.Name, "tenant", agent.Tenant)
+	h.pokeShopper(ctx, r) // a reply (resolved or waiting), a release or an escalation back to the queue
 	return apigw.JSON(http.StatusOK, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority})
+}
+
+// registerPush stores the WebSocket connection of the agent's console (PUT /agent/push), on the agent's own
+// record: a shopper's follow-up to a conversation the agent holds then pokes it (204).
+func (h *handler) registerPush(ctx context.Context, req apigw.Request, agent humanqueue.Agent) apigw.Response {
+	body, err := apigw.Body(req)
+	if err != nil || len(body) > 1<<10 {
+		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", `body must be {"connectionId":"..."}`)
+	}
+	reg, err := contact.DecodePushRegistration(body)
+	if err != nil {
+		var fe *contact.FieldError
+		if errors.As(err, &fe) {
+			return apigw.Error(http.StatusBadRequest, "invalid_field", fe.Field, fe.Error())
+		}
+		return apigw.Error(http.StatusBadRequest, "invalid_body", "body", err.Error())
+	}
+	if err := h.queues.RegisterAgentPush(ctx, agent, reg.ConnectionID); err != nil {
+		slog.ErrorContext(ctx, "push connection not registered", "agent", agent.Name, "tenant", agent.Tenant, "err", err)
+		return unavailable()
+	}
+	return apigw.NoContent()
+}
+
+// pokeShopper tells the page following r that its conversation changed. Best effort: a lost poke shows at the
+// page's safety poll, and a connection found gone is dropped.
+func (h *handler) pokeShopper(ctx context.Context, r contact.Record) {
+	if h.push == nil || r.PushConn == "" {
+		return
+	}
+	if h.push.Poke(ctx, r.PushConn, r.ID) == push.Gone {
+		if err := h.queues.DropShopperPush(ctx, r.ID, r.PushConn); err != nil {
+			slog.DebugContext(ctx, "gone push connection not dropped", "contact", r.ID, "err", err)
+		}
+	}
 }
 
 func replyProblem(text string) string {

@@ -88,6 +88,7 @@ func TestSampleEvents(t *testing.T) {
 		"reply-bad-body.json": 400, "escalate-bad-priority.json": 400, "get-contact-unknown.json": 404,
 		"insights.json": 200, "insights-merchants.json": 200, "insights-approve-unknown.json": 404,
 		"insights-resolve-no-merchant.json": 400, "reply-wait-unknown-contact.json": 404,
+		"push.json": 204, "push-bad-connection.json": 400,
 	}
 	root, _ := emulators.RepoRoot()
 	all, err := eventfile.All(root, "agent")

@@ -15,6 +15,7 @@ import (
 	"breakwater/shared/answer"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/push"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/catalog"
 	"breakwater/shared/catalog/builtin"
@@ -53,7 +54,9 @@ func run(ctx context.Context) error {
 	default:
 		return fmt.Errorf("environment variable %s=%q must be token or jwt", topology.EnvAgentAuth, a.mode)
 	}
-	console := webui.ConsoleConfig{Auth: a.mode, Region: env.Optional(topology.EnvCognitoRegion, ""), ClientID: env.Optional(topology.EnvCognitoClientID, "")}
+	pushEndpoint := env.Optional(topology.EnvPushEndpoint, "")
+	console := webui.ConsoleConfig{Auth: a.mode, Region: env.Optional(topology.EnvCognitoRegion, ""), ClientID: env.Optional(topology.EnvCognitoClientID, ""),
+		Push: env.Optional(topology.EnvPushURL, "")}
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -78,6 +81,9 @@ func run(ctx context.Context) error {
 		pageH:   console.Headers(),
 		// Consoles refresh every 3 s; one read per 2 s per instance serves them all.
 		overview: statsCache{ttl: time.Duration(topology.OverviewSeconds) * time.Second}, // as old as the console's own timer
+	}
+	if pushEndpoint != "" {
+		h.push = push.New(cfg, pushEndpoint)
 	}
 	store := dynamo.NewVoice(db, voiceTable, time.Duration(topology.DefaultVoiceRetentionDays)*24*time.Hour)
 	cat := dynamo.NewCatalog(db, catalogTable)

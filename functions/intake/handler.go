@@ -19,6 +19,7 @@ import (
 	"breakwater/shared/aws/apigw"
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/aws/emf"
+	"breakwater/shared/aws/push"
 	"breakwater/shared/contact"
 	"breakwater/shared/intent"
 	"breakwater/shared/storefront"
@@ -39,6 +40,14 @@ type store interface {
 	Thread(ctx context.Context, id, cursor string) ([]contact.Message, error)
 	Post(ctx context.Context, r contact.Record, text, clientID string) (dynamo.Posted, error)
 	Feedback(ctx context.Context, r contact.Record, f contact.Feedback) (dynamo.Posted, error)
+	RegisterShopperPush(ctx context.Context, id, conn string) error
+	HolderPush(ctx context.Context, id string) (conn, tenant, agent string, err error)
+	DropAgentPush(ctx context.Context, tenant, agent, conn string) error
+}
+
+// pusher is the part of *push.Pusher the intake uses: it pokes the console of the agent holding a conversation.
+type pusher interface {
+	Poke(ctx context.Context, conn, id string) push.Result
 }
 
 // intakeQueue is the part of *queue.Intake the intake uses.
@@ -51,6 +60,8 @@ type handler struct {
 	store   store
 	queue   intakeQueue
 	metrics *emf.Writer
+	// push pokes the holding agent's console when the shopper writes; nil when push is off.
+	push pusher
 	// keys are the merchants' storefront signing keys.
 	keys  storefront.Keyring
 	page  []byte
@@ -81,6 +92,8 @@ func (h *handler) handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.message(ctx, req), nil
 	case "POST /contacts/{id}/feedback":
 		return h.feedback(ctx, req), nil
+	case "PUT /contacts/{id}/push":
+		return h.registerPush(ctx, req), nil
 	}
 	if req.RequestContext.HTTP.Method == http.MethodGet && contactPath.MatchString(req.RawPath) {
 		req.PathParameters = map[string]string{"id": contactPath.FindStringSubmatch(req.RawPath)[1]}
@@ -245,6 +258,9 @@ func (h *handler) threadJoined(ctx context.Context, id, text string) {
 		var p dynamo.Posted
 		if p, err = h.store.Post(ctx, r, text, ""); err == nil && p.To == dynamo.ToBot {
 			err = h.queue.SendTurn(ctx, id, p.Message.ID)
+		}
+		if err == nil && p.To == dynamo.ToPerson && p.Status == contact.Claimed {
+			h.pokeHolder(ctx, id)
 		}
 	}
 	if err != nil {
@@ -493,8 +509,55 @@ func (h *handler) posted(ctx context.Context, r contact.Record, p dynamo.Posted,
 			}
 		}
 	}
+	if p.To == dynamo.ToPerson && p.Status == contact.Claimed && !p.Duplicate {
+		h.pokeHolder(ctx, r.ID) // an agent holds it (a post to a waiting one whose agent still holds the lease is claimed again)
+	}
 	slog.InfoContext(ctx, what+" accepted", "contact", r.ID, "to", p.To, "status", p.Status, "duplicate", p.Duplicate)
 	return apigw.JSON(http.StatusAccepted, postedView{ID: r.ID, MessageID: p.Message.ID, Status: p.Status, Duplicate: p.Duplicate})
+}
+
+// registerPush stores the WebSocket connection of the page following a conversation (PUT /contacts/{id}/push,
+// X-Contact-Token as for reading it): from then on an agent's claim, reply or release pokes that socket (204).
+func (h *handler) registerPush(ctx context.Context, req apigw.Request) apigw.Response {
+	body, resp := jsonOnly(req)
+	if resp != nil {
+		return *resp
+	}
+	reg, err := contact.DecodePushRegistration(body)
+	if err != nil {
+		return fieldError(err)
+	}
+	r, resp := h.readable(ctx, req)
+	if resp != nil {
+		return *resp
+	}
+	err = h.store.RegisterShopperPush(ctx, r.ID, reg.ConnectionID)
+	switch {
+	case errors.Is(err, contact.ErrNotFound):
+		return notFound
+	case err != nil:
+		slog.ErrorContext(ctx, "push connection not registered", "contact", r.ID, "err", err)
+		return unavailable()
+	}
+	return apigw.NoContent()
+}
+
+// pokeHolder tells the console of the agent holding conversation id that the shopper wrote. Best effort: a lost
+// poke shows at the console's safety re-read, and a connection found gone is dropped.
+func (h *handler) pokeHolder(ctx context.Context, id string) {
+	if h.push == nil {
+		return
+	}
+	conn, tenant, agent, err := h.store.HolderPush(ctx, id)
+	if err != nil {
+		slog.DebugContext(ctx, "holder's push connection not read", "contact", id, "err", err)
+		return
+	}
+	if h.push.Poke(ctx, conn, id) == push.Gone {
+		if err := h.store.DropAgentPush(ctx, tenant, agent, conn); err != nil {
+			slog.DebugContext(ctx, "gone push connection not dropped", "contact", id, "err", err)
+		}
+	}
 }
 
 func (h *handler) queueView(ctx context.Context, r contact.Record) *contact.Place {

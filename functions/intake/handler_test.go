@@ -88,6 +88,8 @@ func TestSampleEvents(t *testing.T) {
 		"post-feedback-unhelpful-unknown.json": {404, ""},
 		"post-feedback-bad-rating.json":        {400, "rating"},
 		"get-after-bad-cursor.json":            {400, "after"},
+		"put-push-unknown.json":                {404, ""},
+		"put-push-bad-connection.json":         {400, "connectionId"},
 		"post-signed-gold.json":                {202, ""}, // {{identity}} unfilled here: accepted as an anonymous shopper
 	}
 	events, err := eventfile.All(root(t), "intake")

@@ -16,6 +16,7 @@ import (
 	"breakwater/shared/aws/emf"
 	"breakwater/shared/aws/intakequeue"
 	"breakwater/shared/aws/lambdaenv"
+	"breakwater/shared/aws/push"
 	"breakwater/shared/aws/sdkconfig"
 	"breakwater/shared/aws/secrets"
 	"breakwater/shared/storefront"
@@ -40,6 +41,8 @@ func run(ctx context.Context) error {
 	handleSeconds := env.Int(topology.EnvAverageHandleSeconds, topology.DefaultAverageHandleSeconds)
 	staticKeys := env.Optional(topology.EnvStorefrontKeys, "")
 	secretPrefix := env.Optional(topology.EnvStorefrontSecrets, "")
+	pushEndpoint := env.Optional(topology.EnvPushEndpoint, "")
+	pushURL := env.Optional(topology.EnvPushURL, "")
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -67,12 +70,15 @@ func run(ctx context.Context) error {
 		queue:         intakequeue.NewIntake(sdkconfig.SQS(cfg), queueURL),
 		metrics:       emf.New(os.Stdout, topology.MetricsNamespace),
 		keys:          keys,
-		page:          webui.Shopper(),
-		pageH:         webui.Headers(),
+		page:          webui.ShopperPage(pushURL),
+		pageH:         webui.ShopperHeaders(pushURL),
 		now:           time.Now,
 		handleSeconds: handleSeconds,
 		staffing:      staffingCache{ttl: 15 * time.Second},
 		margin:        2 * time.Second,
+	}
+	if pushEndpoint != "" {
+		h.push = push.New(cfg, pushEndpoint)
 	}
 	lambda.Start(h.handle)
 	return nil

@@ -215,6 +215,8 @@ type Record struct {
 	Comment   string `json:"comment,omitempty"`
 	// AgentName is the display name of the agent who holds or last held the conversation.
 	AgentName string `json:"agentName,omitempty"`
+	// PushConn is the WebSocket connection the shopper's page registered for pokes ("" for none); never shown.
+	PushConn string `json:"-"`
 }
 
 // Accepted is what the shopper gets back for an accepted contact.

@@ -39,3 +39,36 @@ func NextPoll(s Status, estimatedWait *int) time.Duration {
 	}
 	return 0
 }
+
+// With push (an API Gateway WebSocket, while a person is part of the conversation), the pages learn of a change
+// from a content-free poke and then read it with one GET; polling stays only as a safety net for a poke lost on
+// the way (a push is best effort: a throttled or failed PostToConnection is not retried). The bot's own answers
+// stay on server-paced polling: a socket per contact would cost more than the 1.2 polls the bot takes.
+const (
+	// PushSafetyPoll is how often a page with a registered socket still asks while an agent holds the
+	// conversation or waits for the shopper (instead of PollClaimed's 10 s and PollWaiting's 20 s): a lost poke
+	// shows within a minute, and a claimed conversation costs a poll a minute instead of six. While queued, the
+	// page keeps NextPoll's estimate-based pace: the position it shows changes without any poke.
+	PushSafetyPoll = 60 * time.Second
+	// ConsoleSafetyRead is how often the console re-reads a conversation an agent holds with its socket
+	// registered (the 4 s re-read it replaces was a third of an agent's requests).
+	ConsoleSafetyRead = 60 * time.Second
+	// PushPing is how often a page pings its socket: API Gateway closes a connection idle for 10 minutes.
+	PushPing = 5 * time.Minute
+	// PushIdleTimeout is API Gateway's idle timeout of a WebSocket connection, which PushPing stays under.
+	PushIdleTimeout = 10 * time.Minute
+	// PushReconnectMin and PushReconnectMax bound the backoff of a page reconnecting a closed socket; meanwhile
+	// it polls at NextPoll's pace at once.
+	PushReconnectMin = time.Second
+	PushReconnectMax = time.Minute
+)
+
+// NextPollPushed is when a page whose socket is registered should ask again: the safety net while a person holds
+// or awaits the conversation, NextPoll otherwise.
+func NextPollPushed(s Status, estimatedWait *int) time.Duration {
+	switch s {
+	case Claimed, Waiting:
+		return max(PushSafetyPoll, NextPoll(s, estimatedWait))
+	}
+	return NextPoll(s, estimatedWait)
+}

@@ -1,6 +1,8 @@
 package contact
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +29,66 @@ func TestNextPoll(t *testing.T) {
 		if got := NextPoll(tt.status, tt.wait); got != tt.want {
 			t.Errorf("NextPoll(%s, %v) = %s, want %s", tt.status, tt.wait, got, tt.want)
 		}
+	}
+}
+
+func TestPushPacing(t *testing.T) {
+	if PushPing >= PushIdleTimeout {
+		t.Errorf("PushPing %s, want under API Gateway's idle timeout %s", PushPing, PushIdleTimeout)
+	}
+	if PushSafetyPoll <= PollClaimed || PushSafetyPoll <= PollWaiting {
+		t.Errorf("PushSafetyPoll %s polls no less than without push (%s, %s)", PushSafetyPoll, PollClaimed, PollWaiting)
+	}
+	if ConsoleSafetyRead <= 4*time.Second {
+		t.Errorf("ConsoleSafetyRead %s, want less often than the 4 s re-read it replaces", ConsoleSafetyRead)
+	}
+	if PushReconnectMin <= 0 || PushReconnectMax < PushReconnectMin {
+		t.Errorf("reconnect backoff %s..%s", PushReconnectMin, PushReconnectMax)
+	}
+	secs := func(n int) *int { return &n }
+	for _, tt := range []struct {
+		status Status
+		wait   *int
+		want   time.Duration
+	}{
+		{Pending, nil, PollPending},          // the bot's answers stay on paced polling
+		{Queued, secs(60), 15 * time.Second}, // the position display keeps its pace
+		{Claimed, nil, PushSafetyPoll},
+		{Waiting, nil, PushSafetyPoll},
+		{Answered, nil, 0},
+	} {
+		if got := NextPollPushed(tt.status, tt.wait); got != tt.want {
+			t.Errorf("NextPollPushed(%s, %v) = %s, want %s", tt.status, tt.wait, got, tt.want)
+		}
+	}
+}
+
+func TestDecodePushRegistration(t *testing.T) {
+	for _, tt := range []struct {
+		body, field string
+	}{
+		{`{"connectionId":"L0SM9cOFvHcCIhw="}`, ""},
+		{`{"connectionId":"abc_DEF-12345678"}`, ""},
+		{`{}`, "connectionId"},
+		{`{"connectionId":""}`, "connectionId"},
+		{`{"connectionId":"short"}`, "connectionId"},
+		{`{"connectionId":"has space in it"}`, "connectionId"},
+		{`{"connectionId":"../../@connections/x"}`, "connectionId"},
+		{`{"connectionId":"` + strings.Repeat("a", 65) + `"}`, "connectionId"},
+		{`{"connectionId":"L0SM9cOFvHcCIhw=","token":"x"}`, "token"},
+		{`{"connectionId":1}`, "connectionId"},
+		{`[]`, "body"},
+	} {
+		_, err := DecodePushRegistration([]byte(tt.body))
+		var fe *FieldError
+		switch {
+		case tt.field == "" && err != nil:
+			t.Errorf("%s: %v, want accepted", tt.body, err)
+		case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field):
+			t.Errorf("%s: %v, want a field error on %s", tt.body, err, tt.field)
+		}
+	}
+	if got, want := string(PokeFor("c_x")), `{"type":"changed","contact":"c_x"}`; got != want {
+		t.Errorf("PokeFor = %s, want %s", got, want)
 	}
 }

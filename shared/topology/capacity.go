@@ -65,13 +65,24 @@ func DefaultCapacity() Capacity {
 // follow-up route takes effect when the conversation's messages route exists.
 var RouteShares = map[string]float64{
 	"POST /contacts":                  0.12,
-	"GET /contacts/{id}":              0.465,
+	"GET /contacts/{id}":              0.445,
 	"POST /contacts/{id}/messages":    0.03,
 	"GET /agent/queues":               0.28,
 	"POST /agent/claim":               0.015,
 	"GET /agent/contacts/{id}":        0.015,
 	"POST /agent/contacts/{id}/reply": 0.015,
+	// Registering a page's push connection: once per conversation that reaches a person (and per reconnect), and
+	// once per console; taken from the polls, which push replaces while a person is involved.
+	"PUT /contacts/{id}/push": 0.008,
+	"PUT /agent/push":         0.002,
 }
+
+// PushStageShare is the share of the account's request quota the WebSocket stage's throttle gets (WebSocket APIs
+// count against the same quota as HTTP APIs): a hello per connection and a ping every 5 minutes.
+const PushStageShare = 0.01
+
+// PushThrottle is the WebSocket stage's throttle.
+func (c Capacity) PushThrottle() Throttle { return c.throttle(PushStageShare) }
 
 // DefaultRouteShare is the share of every route not in RouteShares (the pages, the rare agent actions, the voice of
 // the customer): the stage's default route throttle.
@@ -165,9 +176,10 @@ func (c Capacity) Validate() error {
 	return nil
 }
 
-// RouteSharesSum is the share of the account's HTTP API quota all of Routes' throttles together may take.
+// RouteSharesSum is the share of the account's API Gateway quota all of Routes' throttles and the WebSocket
+// stage's together may take.
 func RouteSharesSum() float64 {
-	var sum float64
+	sum := PushStageShare
 	for _, r := range Routes {
 		if s, ok := RouteShares[r.Method+" "+r.Path]; ok {
 			sum += s

@@ -17,11 +17,11 @@ func TestDefaultCapacity(t *testing.T) {
 	for _, s := range RouteShares {
 		all += s
 	}
-	if all+float64(len(Routes)-len(RouteShares))*DefaultRouteShare > 1+1e-9 {
+	if all+PushStageShare+float64(len(Routes)-len(RouteShares))*DefaultRouteShare > 1+1e-9 {
 		t.Errorf("route shares and the default share of the other routes sum to more than 1")
 	}
-	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4650 || got.Burst != 2325 {
-		t.Errorf("poll route throttle = %+v, want 4,650/s burst 2,325", got)
+	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4450 || got.Burst != 2225 {
+		t.Errorf("poll route throttle = %+v, want 4,450/s burst 2,225", got)
 	}
 	if got := c.DefaultThrottle(); got.Rate != 50 || got.Burst != 25 {
 		t.Errorf("default throttle = %+v, want 50/s burst 25", got)

@@ -55,6 +55,7 @@ const (
 	ReadWrite                   // read and write a table
 	Send                        // send to a queue
 	Consume                     // receive and delete from a queue, as its event source's function
+	Manage                      // post to a WebSocket API stage's connections (execute-api:ManageConnections)
 )
 
 // Use is one table or queue a function touches, by ID, and how.
@@ -234,8 +235,10 @@ var Functions = []Function{
 			{Resource: Contacts.ID, Access: ReadWrite, DeleteKeys: "I#", // only an idempotency key, when a post is withdrawn
 				Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"}},
 			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
-			{Resource: Intake.ID, Access: Send}, {Resource: StorefrontKeys, Access: Read}},
-		Env: []string{Contacts.EnvVar, Messages.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets}},
+			{Resource: Intake.ID, Access: Send}, {Resource: StorefrontKeys, Access: Read},
+			{Resource: PushConnections, Access: Manage}}, // pokes the holding agent's console on a shopper's follow-up
+		Env: []string{Contacts.EnvVar, Messages.EnvVar, Intake.EnvVar, EnvRetentionDays, EnvAverageHandleSeconds, EnvStorefrontSecrets,
+			EnvPushEndpoint, EnvPushURL}},
 	{Name: "responder", Timeout: ResponderTimeout, MemoryMB: 512,
 		Uses: []Use{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"UpdateItem", "GetItem"}},
@@ -251,9 +254,10 @@ var Functions = []Function{
 			{Resource: Contacts.ID, Access: ReadWrite, Actions: []string{"GetItem", "UpdateItem", "Query"}},
 			{Resource: Messages.ID, Access: ReadWrite, Actions: []string{"PutItem", "Query"}},
 			{Resource: Catalog.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}},
-			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}}},
+			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "Query"}},
+			{Resource: PushConnections, Access: Manage}}, // pokes the shopper's page on claim, reply and release
 		Env: []string{Contacts.EnvVar, Messages.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvRetentionDays, EnvLeaseSeconds, EnvAgentAuth, EnvAgentGroup,
-			EnvCognitoRegion, EnvCognitoClientID}},
+			EnvCognitoRegion, EnvCognitoClientID, EnvPushEndpoint, EnvPushURL}},
 	{Name: "metrics", Timeout: 30 * time.Second, MemoryMB: 128,
 		Uses: []Use{{Resource: Contacts.ID, Access: Read, Actions: []string{"Query"}}},
 		Env:  []string{Contacts.EnvVar}},
@@ -266,6 +270,9 @@ var Functions = []Function{
 				Actions: []string{"GetItem", "Query", "BatchWriteItem", "UpdateItem", "DeleteItem"}},
 			{Resource: Voice.ID, Access: ReadWrite, Actions: []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"}}},
 		Env: []string{Contacts.EnvVar, Catalog.EnvVar, Voice.EnvVar, EnvVoiceNotify, EnvVoiceTopic, EnvVoiceEmailFrom, EnvVoiceRetentionDays}},
+	// The push function answers a WebSocket's hello with the socket's own connection id, which the page then
+	// registers through the HTTP API (which authenticates); it touches nothing and needs no permission.
+	{Name: "push", Timeout: 3 * time.Second, MemoryMB: 128},
 }
 
 // PositionTTL is how old a queue snapshot an intake instance may count a shopper's position from: every
@@ -294,8 +301,10 @@ var Routes = []Route{
 	{Method: "GET", Path: "/contacts/{id}", Function: "intake"},
 	{Method: "POST", Path: "/contacts/{id}/messages", Function: "intake"},
 	{Method: "POST", Path: "/contacts/{id}/feedback", Function: "intake"},
+	{Method: "PUT", Path: "/contacts/{id}/push", Function: "intake"},
 	{Method: "GET", Path: "/console", Function: "agent"},
 	{Method: "GET", Path: "/agent/queues", Function: "agent", Agent: true},
+	{Method: "PUT", Path: "/agent/push", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/claim", Function: "agent", Agent: true},
 	{Method: "GET", Path: "/agent/contacts/{id}", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/contacts/{id}/reply", Function: "agent", Agent: true},
@@ -308,6 +317,34 @@ var Routes = []Route{
 	{Method: "POST", Path: "/agent/insights/problems/{id}/reopen", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/insights/drafts/{id}/approve", Function: "agent", Agent: true},
 	{Method: "POST", Path: "/agent/insights/drafts/{id}/reject", Function: "agent", Agent: true},
+}
+
+// The WebSocket API that pushes "something changed" to the pages while a person is part of a conversation.
+// Frames are routed by their "action" (WebSocketRouteSelection), as API Gateway does. There is no $connect or
+// $disconnect route: every connection is accepted (it can only receive pokes once the HTTP API, which
+// authenticates, registered it), and a connection that went away is found by PostToConnection's 410 Gone.
+const (
+	// PushStage is the WebSocket API's stage: wss://<api>.execute-api.<region>.amazonaws.com/push deployed,
+	// ws://127.0.0.1:<port>/push locally; its management API is the https (http) URL of the same path.
+	PushStage               = "push"
+	WebSocketRouteSelection = "$request.body.action"
+	// PushConnections is the stage's @connections, as a resource functions use (Access Manage).
+	PushConnections = "PushConnections"
+)
+
+// WebSocketRoute is one route of the WebSocket API: a Lambda function's, or a mock integration's when Function is "".
+type WebSocketRoute struct {
+	Key      string
+	Function string
+	// Response: the route answers the frame on the same connection (a route response).
+	Response bool
+}
+
+// WebSocketRoutes lists every WebSocket route: hello answers {"type":"hello","connectionId"}; ping keeps the
+// connection under the 10-minute idle timeout without a Lambda call.
+var WebSocketRoutes = []WebSocketRoute{
+	{Key: "hello", Function: "push", Response: true},
+	{Key: "ping"},
 }
 
 // CloudWatch metrics the functions publish in Embedded Metric Format, and the alarms read.
@@ -369,6 +406,10 @@ const (
 	// EnvVoiceRetentionDays is how long masked voices are kept (baselines need a week).
 	EnvVoiceRetentionDays     = "VOICE_RETENTION_DAYS"
 	DefaultVoiceRetentionDays = 15
+	// EnvPushEndpoint is the WebSocket stage's management API (its https callback URL) that pokes are posted to;
+	// EnvPushURL is the wss URL the pages connect to. Either empty turns push off: the pages poll as before.
+	EnvPushEndpoint = "PUSH_ENDPOINT"
+	EnvPushURL      = "PUSH_URL"
 )
 
 // StorefrontKeys is the Secrets Manager secrets of merchants' storefront keys, as a resource functions use.

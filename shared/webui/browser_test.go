@@ -257,8 +257,10 @@ func takeNext(t *testing.T, ctx context.Context) string {
 func TestShopperRoutineQuestionIsAnswered(t *testing.T) {
 	base, _ := startSystem(t, nil)
 	// The local stack marks the page it serves to sign its demo shopper; otherwise it is the function's page.
-	checkServed(t, base+"/", runner.MarkShopperPage(Shopper()), Headers())
-	checkServed(t, base+"/console", Console(ConsoleConfig{Auth: AuthToken}), ConsoleConfig{Auth: AuthToken}.Headers())
+	// Both pages learn the push stage's WebSocket URL from the function's environment, and may connect to it.
+	push := "ws://" + strings.TrimPrefix(base, "http://") + "/" + topology.PushStage
+	checkServed(t, base+"/", runner.MarkShopperPage(ShopperPage(push)), ShopperHeaders(push))
+	checkServed(t, base+"/console", Console(ConsoleConfig{Auth: AuthToken, Push: push}), ConsoleConfig{Auth: AuthToken, Push: push}.Headers())
 	ctx := browser(t)
 	openShopper(t, ctx, base, true)
 	ask(t, ctx, "Where is my order?")

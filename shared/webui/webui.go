@@ -36,6 +36,30 @@ type ConsoleConfig struct {
 	// Endpoint is the Cognito user pool API the console signs in against, an origin without a path. Empty means
 	// the region's (https://cognito-idp.<region>.amazonaws.com), as deployed; tests name a fake on 127.0.0.1.
 	Endpoint string `json:"endpoint,omitempty"`
+	// Push is the WebSocket URL the console connects to for pokes (PushURL); empty: no push, the console re-reads.
+	Push string `json:"push,omitempty"`
+}
+
+// pushURLRE is what a push URL may be: a wss URL with a stage path (deployed), or ws on 127.0.0.1 (the local
+// gateway). Anything else is dropped, and the page polls.
+var pushURLRE = regexp.MustCompile(`^(wss://[a-z0-9.-]+(:[0-9]{1,5})?|ws://127\.0\.0\.1:[0-9]{1,5})/[A-Za-z0-9_-]+$`)
+
+// PushURL returns u when it is a valid push URL, else "".
+func PushURL(u string) string {
+	if pushURLRE.MatchString(u) {
+		return u
+	}
+	return ""
+}
+
+// pushOrigin is the scheme and host of a valid push URL, for connect-src; "" for none.
+func pushOrigin(u string) string {
+	u = PushURL(u)
+	if u == "" {
+		return ""
+	}
+	i := strings.Index(u, "://")
+	return u[:i+3+strings.Index(u[i+3:], "/")]
 }
 
 // endpointRE is what Endpoint may be: an https origin, or plain http on 127.0.0.1 for a test's fake.
@@ -103,13 +127,27 @@ func appendHashes(dst []string, blocks [][]byte) []string {
 	return dst
 }
 
-// Shopper returns the shopper chat page served at GET /.
-func Shopper() []byte { return bytes.Clone(shopperHTML) }
+// Shopper returns the shopper chat page served at GET /, without push.
+func Shopper() []byte { return ShopperPage("") }
+
+// shopperPlaceholder is the config element in shopper.html that ShopperPage replaces.
+const shopperPlaceholder = `<script type="application/json" id="config">{}</script>`
+
+// ShopperPage returns the shopper chat page with the WebSocket URL it connects to for pokes (PushURL; "" or an
+// invalid one: no push).
+func ShopperPage(push string) []byte {
+	if push = PushURL(push); push == "" {
+		return bytes.Clone(shopperHTML)
+	}
+	js, _ := json.Marshal(map[string]string{"push": push}) // strings always marshal
+	return bytes.Replace(shopperHTML, []byte(shopperPlaceholder), []byte(`<script type="application/json" id="config">`+string(js)+`</script>`), 1)
+}
 
 // Console returns the agent console served at GET /console with cfg injected, its Cognito endpoint resolved;
 // json.Marshal escapes <, > and &, so no value can close the script element.
 func Console(cfg ConsoleConfig) []byte {
 	cfg.Endpoint = cfg.CognitoEndpoint()
+	cfg.Push = PushURL(cfg.Push)
 	js, err := json.Marshal(cfg)
 	if err != nil { // a struct of strings always marshals; keep the page's default rather than fail
 		return bytes.Clone(consoleHTML)
@@ -121,18 +159,25 @@ func Console(cfg ConsoleConfig) []byte {
 // Headers returns the response headers for either page: a Content-Security-Policy that allows only the pages' own inline
 // scripts and styles (by hash) and requests to the same origin, plus nosniff, no referrer and the HTML content type.
 // Serve the console with cfg.Headers instead, which also lets the page reach Cognito when cfg.Auth is "jwt".
-func Headers() map[string]string { return headers("") }
+func Headers() map[string]string { return headers() }
+
+// ShopperHeaders returns the shopper page's headers when it connects to push: Headers plus the push URL's origin
+// in connect-src.
+func ShopperHeaders(push string) map[string]string { return headers(pushOrigin(push)) }
 
 // Headers returns the console's response headers: Headers plus, when agents sign in with Cognito, exactly the
-// Cognito endpoint the page calls (CognitoEndpoint) in connect-src.
+// Cognito endpoint the page calls (CognitoEndpoint) in connect-src, and the push URL's origin when it has one.
 func (cfg ConsoleConfig) Headers() map[string]string {
-	return headers(cfg.CognitoEndpoint())
+	return headers(cfg.CognitoEndpoint(), pushOrigin(cfg.Push))
 }
 
-func headers(cognito string) map[string]string {
+// headers are the pages' headers, with the origins the page may connect to besides its own (empty ones skipped).
+func headers(origins ...string) map[string]string {
 	connect := "'self'"
-	if cognito != "" {
-		connect += " " + cognito
+	for _, o := range origins {
+		if o != "" {
+			connect += " " + o
+		}
 	}
 	csp := strings.Join([]string{
 		"default-src 'self'",

@@ -95,6 +95,25 @@ func hash(b []byte) string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
+// The push URL reaches the pages only in a shape that cannot break out of the config element or the CSP.
+func TestPushConfig(t *testing.T) {
+	page := string(ShopperPage("wss://abc123.execute-api.us-east-1.amazonaws.com/push"))
+	if !strings.Contains(page, `<script type="application/json" id="config">{"push":"wss://abc123.execute-api.us-east-1.amazonaws.com/push"}</script>`) {
+		t.Errorf("shopper page lacks the push URL in its config")
+	}
+	for _, bad := range []string{"", "https://a.example/push", "wss://a.example", "wss://a.example/push</script><script>alert(1)</script>", "ws://evil.example/push"} {
+		if got := ShopperPage(bad); !bytes.Equal(got, Shopper()) {
+			t.Errorf("ShopperPage(%q) changed the page", bad)
+		}
+	}
+	if got := string(Console(ConsoleConfig{Auth: AuthToken, Push: "ws://127.0.0.1:9/push"})); !strings.Contains(got, `"push":"ws://127.0.0.1:9/push"`) {
+		t.Errorf("console lacks the push URL in its config")
+	}
+	if got := string(Console(ConsoleConfig{Auth: AuthToken, Push: "javascript:alert(1)"})); strings.Contains(got, "javascript") {
+		t.Errorf("console took a hostile push URL")
+	}
+}
+
 func TestHeaders(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -111,6 +130,12 @@ func TestHeaders(t *testing.T) {
 		{"console jwt, endpoint with a path", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "https://a.example/x"}.Headers(), "connect-src 'self';"},
 		{"console jwt, plain http elsewhere", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Endpoint: "http://evil.example:80"}.Headers(), "connect-src 'self';"},
 		{"console token with an endpoint", ConsoleConfig{Auth: AuthToken, Endpoint: "https://a.example"}.Headers(), "connect-src 'self';"},
+		{"shopper with push", ShopperHeaders("wss://abc123.execute-api.us-east-1.amazonaws.com/push"), "connect-src 'self' wss://abc123.execute-api.us-east-1.amazonaws.com;"},
+		{"shopper with local push", ShopperHeaders("ws://127.0.0.1:8080/push"), "connect-src 'self' ws://127.0.0.1:8080;"},
+		{"shopper, push elsewhere over ws", ShopperHeaders("ws://evil.example/push"), "connect-src 'self';"},
+		{"shopper, hostile push", ShopperHeaders("wss://a.example/push; script-src *"), "connect-src 'self';"},
+		{"console jwt with push", ConsoleConfig{Auth: AuthJWT, Region: "eu-west-1", Push: "wss://x1.execute-api.eu-west-1.amazonaws.com/push"}.Headers(),
+			"connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com wss://x1.execute-api.eu-west-1.amazonaws.com;"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

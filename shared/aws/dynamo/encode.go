@@ -93,6 +93,7 @@ func (it *contactItem) attributes() map[string]types.AttributeValue {
 	if it.PrefUntil != 0 {
 		e.n("prefUntil", it.PrefUntil)
 	}
+	e.sOmit("pushConn", it.PushConn)
 	return e.m
 }
 

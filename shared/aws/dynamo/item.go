@@ -73,6 +73,8 @@ type contactItem struct {
 	// Pref is the agent a conversation that came back while its agent waited goes to first, until PrefUntil.
 	Pref      string `dynamodbav:"pref,omitempty"`
 	PrefUntil int64  `dynamodbav:"prefUntil,omitempty"`
+	// PushConn is the shopper's page's WebSocket connection (push.go); only RegisterShopperPush writes it.
+	PushConn string `dynamodbav:"pushConn,omitempty"`
 }
 
 func contactKey(id string) string { return "C#" + id }
@@ -158,7 +160,7 @@ func (it contactItem) record(now time.Time) (contact.Record, error) {
 		Template: it.Template, Confidence: it.Confidence, Reasons: it.Reasons,
 		Suggested: it.Suggested, EnqueuedAt: fromMillis(it.EnqueuedAt), Reject: it.Reject, UpdatedAt: fromMillis(it.UpdatedAt),
 		BotAnswer: it.BotAnswer, AnsweredAt: fromMillis(it.AnsweredAt), Asked: it.Asked, Last: it.Last, Turn: it.Turn,
-		Unhelpful: it.Unhelpful, Rating: it.Rating, Comment: it.Comment, AgentName: it.AgentName,
+		Unhelpful: it.Unhelpful, Rating: it.Rating, Comment: it.Comment, AgentName: it.AgentName, PushConn: it.PushConn,
 	}
 	p, err := priority.Parse(it.Priority)
 	if err != nil {

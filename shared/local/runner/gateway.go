@@ -162,6 +162,12 @@ func Serve(ctx context.Context, addr string, h http.Handler) (string, func() err
 	if err != nil {
 		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	url, stop := ServeOn(ctx, ln, h)
+	return url, stop, nil
+}
+
+// ServeOn serves h on ln until the returned stop is called.
+func ServeOn(ctx context.Context, ln net.Listener, h http.Handler) (string, func() error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -173,5 +179,5 @@ func Serve(ctx context.Context, addr string, h http.Handler) (string, func() err
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return "http://" + ln.Addr().String(), stop
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -90,6 +91,8 @@ type Stack struct {
 	Resources Resources
 	Emulators *emulators.Emulators
 	Mapping   *eventsource.Mapping
+	// Sockets is the WebSocket API (push): ws://<URL's host>/push, and its management API.
+	Sockets *Sockets
 
 	pools    map[string]*lambdahost.Pool
 	sqs      *sqs.Client // built once: building a client loads the CA bundle, far dearer than a call
@@ -190,6 +193,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Env[topology.EnvVoiceNotify] = "outbox"
 	s.Env[topology.EnvVoiceTopic] = LocalVoiceTopic
 	s.Env[topology.EnvVoiceRetentionDays] = strconv.Itoa(topology.DefaultVoiceRetentionDays)
+	// The listener comes first: the functions learn the WebSocket stage's URLs from it, as the stack's.
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("start local stack: listen on %s: %w", o.Addr, err)
+	}
+	served := false
+	defer func() {
+		if !served {
+			_ = ln.Close()
+		}
+	}()
+	s.Env[topology.EnvPushEndpoint] = "http://" + ln.Addr().String() + "/" + topology.PushStage
+	s.Env[topology.EnvPushURL] = "ws://" + ln.Addr().String() + "/" + topology.PushStage
 	for k, v := range o.ExtraEnv {
 		s.Env[k] = v
 	}
@@ -226,12 +242,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	ctl := &control{source: s.Mapping, depth: s.depths, sign: signer{keys: s.Keys, now: time.Now}, log: log}
 	api := NewGateway(topology.Routes, fns, log)
 	api.rewrite = map[string]func([]byte) []byte{"GET /": MarkShopperPage}
-	url, stop, err := Serve(runCtx, o.Addr, withControl(api, ctl))
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
+	s.Sockets = NewSockets(topology.WebSocketRoutes, fns, log)
+	url, stop := ServeOn(runCtx, ln, withSockets(withControl(api, ctl), s.Sockets))
+	served = true
 	s.URL = url
-	s.stops = append(s.stops, stop)
+	s.stops = append(s.stops, stop, s.Sockets.Close)
 	return s, nil
 }
 
@@ -267,7 +282,7 @@ func seed(ctx context.Context, cat *catalog.Writer) error {
 
 func (s *Stack) startFunctions(ctx context.Context, o Options) error {
 	bin := filepath.Join(o.Root, ".breakwater", "bin")
-	sizes := map[string]int{"intake": max(o.IntakeInstances, 4), "agent": 2, "responder": o.Concurrency, "metrics": 1, "voice": 1}
+	sizes := map[string]int{"intake": max(o.IntakeInstances, 4), "agent": 2, "responder": o.Concurrency, "metrics": 1, "voice": 1, "push": 1}
 	env := emulators.State{Env: s.Env}.Environ()
 	var mu sync.Mutex
 	errs := make([]error, len(topology.Functions))
