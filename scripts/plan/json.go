@@ -91,6 +91,7 @@ type jsonCost struct {
 	// RequestsPerContact is HTTP requests by route, WSMessagesPerContact WebSocket messages by what sends them.
 	RequestsPerContact   map[string]float64 `json:"requestsPerContact"`
 	WSMessagesPerContact map[string]float64 `json:"wsMessagesPerContact"`
+	ReadsPerContact      map[string]float64 `json:"readsPerContact"`
 }
 
 type jsonCheck struct {
@@ -131,7 +132,8 @@ func writeJSON(w io.Writer, p plan, o outcome) error {
 	j.Staffing = jsonStaffing{Recommended: a.Recommended, Simulated: a.Simulated, Margin: a.Margin, SteadyTotal: a.SteadyTotal, OnShift: o.Agents, Why: o.List.Staffing}
 	total := model.Total(o.Cost)
 	j.Cost = jsonCost{Lines: o.Cost, PerMillion: total, Logs: o.Logs, ThisRun: total * o.Contacts / 1e6,
-		RequestsPerContact: perContact(o.Usage.Requests, o.Usage.Contacts), WSMessagesPerContact: perContact(o.Usage.WSMessages, o.Usage.Contacts)}
+		RequestsPerContact: perContact(o.Usage.Requests, o.Usage.Contacts), WSMessagesPerContact: perContact(o.Usage.WSMessages, o.Usage.Contacts),
+		ReadsPerContact: perContact(o.Usage.Reads, o.Usage.Contacts)}
 	if p.Check {
 		fails := o.failures()
 		j.Check = &jsonCheck{Pass: len(fails) == 0, Failures: fails, Warnings: o.warnings()}

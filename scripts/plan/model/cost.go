@@ -49,7 +49,20 @@ type Usage struct {
 	// WSMessages are the WebSocket messages billed, by what sent them (WSHello ...); WSMinutes the connection-minutes.
 	WSMessages map[string]float64
 	WSMinutes  float64
+	// Reads are the shoppers' polls and the consoles' re-reads of held conversations, by why they are made
+	// (ReadPending ...): parts of GET /contacts/{id} and GET /agent/contacts/{id}.
+	Reads map[string]float64
 }
+
+// Why a page or console reads, for Usage.Reads.
+const (
+	ReadPending     = "polls while the bot decides"
+	ReadQueued      = "polls while queued"
+	ReadHeld        = "polls while a person holds it"
+	ReadPoked       = "polls after a poke"
+	ReadRereads     = "console re-reads"
+	ReadPokedReread = "console re-reads after a poke"
+)
 
 // What WebSocket messages are, for Usage.WSMessages and the report.
 const (
@@ -60,7 +73,7 @@ const (
 )
 
 func newUsage() Usage {
-	return Usage{Requests: map[string]float64{}, Invocations: map[string]float64{}, GBSeconds: map[string]float64{}, WSMessages: map[string]float64{}}
+	return Usage{Requests: map[string]float64{}, Invocations: map[string]float64{}, GBSeconds: map[string]float64{}, WSMessages: map[string]float64{}, Reads: map[string]float64{}}
 }
 
 // memoryMB is function fn's memory: topology's, or the push function's own when topology does not list it yet.
@@ -95,6 +108,10 @@ func (u *Usage) add(l Load, s Sample, w Workload, lam Lambda, memory map[string]
 		u.GBSeconds[fn] += l.Concurrency[fn] * dt * memoryMB(memory, fn) / 1024
 	}
 	u.addPush(l.Push, dt)
+	for k, v := range map[string]float64{ReadPending: l.PendingPolls, ReadQueued: l.QueuedPolls, ReadHeld: l.ClaimedPolls,
+		ReadPoked: l.PokedPolls, ReadRereads: l.Rereads, ReadPokedReread: l.PokedRereads} {
+		u.Reads[k] += v * dt
+	}
 	batch := EffectiveBatch(s.Drained, s.Concurrency, lam)
 	invocations := s.Drained / batch
 	u.Invocations[FnResponder] += invocations * dt
@@ -169,7 +186,7 @@ func CostPerMillion(u Usage, p Prices) (lines []CostLine, logs CostLine) {
 	gbs := per(sum(u.GBSeconds))
 	ws, minutes := per(sum(u.WSMessages)), per(u.WSMinutes)
 	lines = []CostLine{
-		{"API Gateway HTTP API", "requests", http, http * p.HTTPPerMillion, detail(u.Requests, per)},
+		{"API Gateway HTTP API", "requests", http, http * p.HTTPPerMillion, detail(u.Requests, per) + "; of which " + detail(u.Reads, per)},
 		{"API Gateway WebSocket messages", "messages", ws, ws * p.WSPerMillion, detail(u.WSMessages, per)},
 		{"API Gateway WebSocket connections", "connection-minutes", minutes, minutes * p.WSMinutePerMillion, ""},
 		{"Lambda invocations", "invocations", inv, inv * p.LambdaPerMillion, ""},

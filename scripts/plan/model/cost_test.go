@@ -48,7 +48,9 @@ func TestCostPerMillion(t *testing.T) {
 	if got, want := logs.PerMillion, 2*0.50; math.Abs(got-want) > 1e-9 {
 		t.Errorf("logs = $%.6f per million, want $%.6f", got, want)
 	}
-	if got, want := lines[0].Detail, "GET /contacts/{id} 2, POST /contacts 1"; got != want {
+	u.Reads[ReadPending] = 2e6
+	lines, _ = CostPerMillion(u, ListPrices())
+	if got, want := lines[0].Detail, "GET /contacts/{id} 2, POST /contacts 1; of which polls while the bot decides 2"; got != want {
 		t.Errorf("requests detail = %q, want %q", got, want)
 	}
 	if got, want := lines[1].Detail, "pings 0.3, hellos 0.1"; got != want {
