@@ -127,6 +127,11 @@ func (ls *limitSet) assess(l Load, s Sample, c Config, w Workload, st Stack) {
 	}
 	ls.need(LimitAccountRequests, t, l.Total()+l.Push.StageRequests()+l.Push.Callbacks(),
 		account("", "requests/s", float64(cp.APIRate), Drops, "ask AWS (Service Quotas: Amazon API Gateway, throttle rate), then context apiRateQuota"))
+	if w.Push.On {
+		total := l.Total() + l.Push.StageRequests() + l.Push.Callbacks()
+		ls.why(LimitAccountRequests, t, total, fmt.Sprintf("HTTP %.0f/s (shoppers' polls %.0f, of them %.0f after a poke), the WebSocket stage %.0f/s, pushes (PostToConnection) %.0f/s: %.0f to shoppers' pages on claim and on each agent message, %.0f to agents' consoles on a shopper's follow-up to a held conversation",
+			l.Total(), l.Routes[RoutePoll], l.PokedPolls, l.Push.StageRequests(), l.Push.Callbacks(), l.Push.ShopperPokes, l.Push.AgentPokes))
+	}
 	for _, route := range slices.Sorted(mapKeys(l.Routes)) {
 		var sev Severity
 		switch route {
