@@ -19,8 +19,8 @@ type config struct {
 	Stage    string // stage: the stack is Breakwater-<stage>; "prod" retains stateful resources
 	AssetDir string // assetDir: folder holding <function>/bootstrap, built by scripts/build
 	// Capacity is the account's quotas and how the stack shares them out (apiRateQuota, apiBurstQuota,
-	// concurrencyQuota, maxConcurrency, warmWrites, warmReads, warmIndexWrites, warmIndexReads: topology.Capacity),
-	// what scripts/plan -check holds a peak against.
+	// concurrencyQuota, maxConcurrency, warmWrites, warmReads, warmIndexWrites, warmIndexReads, wsConnectQuota:
+	// topology.Capacity), what scripts/plan -check holds a peak against.
 	Capacity         topology.Capacity
 	RetentionDays    int           // retentionDays: how long contacts live before TTL removes them
 	AlarmEmail       string        // alarmEmail: optional address subscribed to the alarm topic

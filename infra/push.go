@@ -31,7 +31,7 @@ var pushAccessLogFormat = `{"requestId":"$context.requestId","ip":"$context.iden
 // newPush creates the WebSocket API and its stage, routed by topology.WebSocketRouteSelection. It has no
 // $connect or $disconnect integration: connections are accepted, and a stale one is found by PostToConnection's
 // 410 Gone. Routes come with route(), once the functions exist (their environment needs this stage's URLs).
-// The stage's throttle is its share of the account's request quota (topology.PushStageShare), which WebSocket
+// The stage's throttle is its share of the account's request quota (topology.WebSocketShare), which WebSocket
 // APIs share with the HTTP API.
 func newPush(scope constructs.Construct, cfg config) *push {
 	scope = constructs.NewConstruct(scope, jsii.String("Push"))
@@ -43,7 +43,7 @@ func newPush(scope constructs.Construct, cfg config) *push {
 		Retention:     logRetention(cfg.LogRetentionDays),
 		RemovalPolicy: removalPolicy(cfg),
 	})
-	th := cfg.Capacity.PushThrottle()
+	th := cfg.Capacity.WebSocketThrottle()
 	stage := awsapigatewayv2.NewWebSocketStage(scope, jsii.String("Stage"), &awsapigatewayv2.WebSocketStageProps{
 		WebSocketApi: ws,
 		StageName:    jsii.String(topology.PushStage),

@@ -71,7 +71,7 @@ func TestPushMatchesTopology(t *testing.T) {
 			if !refersTo(st.Properties["ApiId"], api) {
 				continue
 			}
-			th := s.Config.Capacity.PushThrottle()
+			th := s.Config.Capacity.WebSocketThrottle()
 			rs := asMap(st.Properties["DefaultRouteSettings"])
 			if st.Properties["StageName"] != topology.PushStage || num(rs["ThrottlingRateLimit"]) != float64(th.Rate) || num(rs["ThrottlingBurstLimit"]) != float64(th.Burst) {
 				t.Errorf("%s: stage %s %v throttled %v, want %s at %+v", s.Config.Stage, id, st.Properties["StageName"], rs, topology.PushStage, th)

@@ -120,6 +120,11 @@ func parse(args []string) (plan, error) {
 		level    = fs.Float64("service-level", p.Level, "Erlang C service level: share of contacts served within the target")
 		follow   = fs.Float64("follow-ups", p.Workload.FollowUpShare, "share of contacts that send one follow-up message")
 		overview = fs.Float64("overview-seconds", p.Workload.OverviewSeconds, "how often each agent's console reads the queue overview")
+		push     = fs.Bool("push", p.Workload.Push.On, "model the WebSocket push for conversations a person is in (false: the page polls while held, the console re-reads every -watch)")
+		watch    = fs.Duration("watch", time.Duration(p.Workload.WatchSeconds*float64(time.Second)), "without -push, how often the console re-reads each held conversation (0: leave it out)")
+		queued   = fs.Duration("queued-floor", 0, "with -push, slow a queued shopper's polls to at least this (0: contact.NextPoll's pace, as designed)")
+		noteOnce = fs.Bool("note-once", p.Workload.Writes.NoteOnce, "the intake writes the shopper note once a contact instead of twice (model.Writes.NoteOnce)")
+		settle   = fs.Bool("settle-batch", p.Workload.Writes.SettleBatch, "the responder settles with BatchExecuteStatement, 1 WRU an item, not a transaction (model.Writes.SettleBatch)")
 		step     = fs.Duration("step", time.Second, "simulation step")
 		horizon  = fs.Duration("horizon", 12*time.Hour, "how long after the peak to follow the backlog")
 		svg      = fs.String("svg", p.SVG, "where to write the plot; empty for none")
@@ -183,6 +188,21 @@ func parse(args []string) (plan, error) {
 	}
 	if set["batch"] {
 		p.Sim.Lambda.BatchSize = *batch
+	}
+	if set["push"] {
+		p.Workload.Push.On = *push
+	}
+	if set["watch"] {
+		p.Workload.WatchSeconds = watch.Seconds()
+	}
+	if set["queued-floor"] {
+		p.Workload.Push.QueuedFloorSeconds = queued.Seconds()
+	}
+	if set["note-once"] {
+		p.Workload.Writes.NoteOnce = *noteOnce
+	}
+	if set["settle-batch"] {
+		p.Workload.Writes.SettleBatch = *settle
 	}
 	if set["initial-batches"] {
 		p.Sim.Lambda.InitialConcurrency = *initial

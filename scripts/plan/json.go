@@ -25,7 +25,11 @@ type jsonPlan struct {
 	Staffing    jsonStaffing        `json:"staffing"`
 	Checklist   checklist           `json:"checklist"`
 	Cost        jsonCost            `json:"cost"`
-	Check       *jsonCheck          `json:"check,omitempty"`
+	// Workload's switches: the push, the console's watch without it, the two write changes.
+	Push   model.Push   `json:"push"`
+	Watch  float64      `json:"watchSeconds"`
+	Writes model.Writes `json:"writes"`
+	Check  *jsonCheck   `json:"check,omitempty"`
 }
 
 type setting struct {
@@ -48,6 +52,14 @@ type jsonPeak struct {
 	QueueWRU    float64            `json:"queueIndexWRU"`
 	QueueRRU    float64            `json:"queueIndexRRU"`
 	Partitions  []model.KeyLoad    `json:"partitions"`
+	// Polls and re-reads by state, and the push's load (zero without it).
+	PendingPolls float64        `json:"pendingPolls"`
+	QueuedPolls  float64        `json:"queuedPolls"`
+	ClaimedPolls float64        `json:"claimedPolls"`
+	PokedPolls   float64        `json:"pokedPolls"`
+	Rereads      float64        `json:"rereads"`
+	PokedRereads float64        `json:"pokedRereads"`
+	Push         model.PushLoad `json:"push"`
 }
 
 type jsonIntake struct {
@@ -76,6 +88,10 @@ type jsonCost struct {
 	PerMillion float64          `json:"perMillion"`
 	Logs       model.CostLine   `json:"logs"`
 	ThisRun    float64          `json:"thisRun"`
+	// RequestsPerContact is HTTP requests by route, WSMessagesPerContact WebSocket messages by what sends them.
+	RequestsPerContact   map[string]float64 `json:"requestsPerContact"`
+	WSMessagesPerContact map[string]float64 `json:"wsMessagesPerContact"`
+	ReadsPerContact      map[string]float64 `json:"readsPerContact"`
 }
 
 type jsonCheck struct {
@@ -103,7 +119,10 @@ func writeJSON(w io.Writer, p plan, o outcome) error {
 	}
 	pk := o.peakLoad()
 	j.Peak = jsonPeak{At: pk.T, Requests: pk.Routes, Concurrency: pk.Concurrency, TableWRU: pk.TableWRU, TableRRU: pk.TableRRU,
-		QueueWRU: pk.QueueWRU, QueueRRU: pk.QueueRRU, Partitions: pk.Hot}
+		QueueWRU: pk.QueueWRU, QueueRRU: pk.QueueRRU, Partitions: pk.Hot,
+		PendingPolls: pk.PendingPolls, QueuedPolls: pk.QueuedPolls, ClaimedPolls: pk.ClaimedPolls, PokedPolls: pk.PokedPolls,
+		Rereads: pk.Rereads, PokedRereads: pk.PokedRereads, Push: pk.Push}
+	j.Push, j.Watch, j.Writes = p.Workload.Push, p.Workload.WatchSeconds, p.Workload.Writes
 	r := o.Result
 	j.Intake = jsonIntake{PeakBacklog: r.PeakBacklog, MaxOldest: r.MaxOldestAge, DrainedAt: r.DrainedAt, Refused: r.Refused}
 	for _, pr := range priority.All {
@@ -112,7 +131,9 @@ func writeJSON(w io.Writer, p plan, o outcome) error {
 	a := o.Advice
 	j.Staffing = jsonStaffing{Recommended: a.Recommended, Simulated: a.Simulated, Margin: a.Margin, SteadyTotal: a.SteadyTotal, OnShift: o.Agents, Why: o.List.Staffing}
 	total := model.Total(o.Cost)
-	j.Cost = jsonCost{Lines: o.Cost, PerMillion: total, Logs: o.Logs, ThisRun: total * o.Contacts / 1e6}
+	j.Cost = jsonCost{Lines: o.Cost, PerMillion: total, Logs: o.Logs, ThisRun: total * o.Contacts / 1e6,
+		RequestsPerContact: perContact(o.Usage.Requests, o.Usage.Contacts), WSMessagesPerContact: perContact(o.Usage.WSMessages, o.Usage.Contacts),
+		ReadsPerContact: perContact(o.Usage.Reads, o.Usage.Contacts)}
 	if p.Check {
 		fails := o.failures()
 		j.Check = &jsonCheck{Pass: len(fails) == 0, Failures: fails, Warnings: o.warnings()}
@@ -123,4 +144,14 @@ func writeJSON(w io.Writer, p plan, o outcome) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+func perContact(m map[string]float64, contacts float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		if contacts > 0 {
+			out[k] = v / contacts
+		}
+	}
+	return out
 }

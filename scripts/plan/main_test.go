@@ -213,7 +213,11 @@ func TestCheck(t *testing.T) {
 		want string
 	}{
 		{[]string{"-c", "apiRateQuota=400", "-c", "apiBurstQuota=200"}, "apiRateQuota"},
-		{[]string{"-cdk-json", writeCDK(t, `{"context": {"apiRateQuota": 300, "apiBurstQuota": 150}}`)}, "route POST /contacts"},
+		// The agents' re-reads of held conversations (every 60 s with the push) bind first at this quota.
+		{[]string{"-cdk-json", writeCDK(t, `{"context": {"apiRateQuota": 300, "apiBurstQuota": 150}}`)}, "route GET /agent/contacts/{id}"},
+		// A socket per hand-off (5% of 60 messages a second: 3.0) and the agents' reconnects (800 every 2 h: 0.1) on a quiet day.
+		{[]string{"-c", "wsConnectQuota=2"}, "WebSocket new connections (account quota): the peak needs 3.1 connections/s"},
+		{[]string{"-c", "wsConnectQuota=2"}, "context wsConnectQuota"},
 	} {
 		out.Reset()
 		args := append([]string{"-profile", "testdata/quiet.json", "-svg", "", "-step", "30s", "-check"}, tc.args...)
@@ -241,8 +245,14 @@ func TestJSON(t *testing.T) {
 	if j.Binding == nil || len(j.Limits) < 10 || !j.Binding.Severity.Fails() {
 		t.Errorf("binding %v, %d limits: want the first limit that fails contacts", j.Binding, len(j.Limits))
 	}
-	if j.Cost.PerMillion <= 0 || len(j.Cost.Lines) != 6 || j.Cost.Logs.PerMillion <= 0 {
-		t.Errorf("cost = %+v, want six lines, a total and logs apart", j.Cost)
+	if j.Cost.PerMillion <= 0 || len(j.Cost.Lines) != 8 || j.Cost.Logs.PerMillion <= 0 {
+		t.Errorf("cost = %+v, want eight lines, a total and logs apart", j.Cost)
+	}
+	if got := j.Cost.RequestsPerContact["PUT /contacts/{id}/push"]; got < 0.04 || got > 0.08 {
+		t.Errorf("registrations per contact = %g, want one per hand-off (5%% of 1.2 messages a contact)", got)
+	}
+	if got := j.Cost.WSMessagesPerContact["pokes to shoppers"]; got <= 0 || !j.Push.On || j.Peak.Push.Connects <= 0 {
+		t.Errorf("pokes to shoppers per contact = %g, push %+v, peak %+v: want the push modelled", got, j.Push, j.Peak.Push)
 	}
 	if j.Staffing.Recommended <= 0 || len(j.Checklist.Prewarm) == 0 || j.Settings["warmWrites"].Source != "profile" {
 		t.Errorf("staffing %+v, checklist %+v, settings %+v", j.Staffing, j.Checklist, j.Settings)

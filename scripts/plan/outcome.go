@@ -106,7 +106,7 @@ func advise(p plan, o outcome) checklist {
 	// HTTP API: the account's quota must cover the whole peak and give each route its share of what it needs.
 	var total float64
 	for _, l := range o.Limits {
-		if l.Name == "HTTP API requests (account quota)" {
+		if l.Name == model.LimitAccountRequests {
 			total = l.Peak
 		}
 	}
@@ -121,12 +121,17 @@ func advise(p plan, o outcome) checklist {
 			rate = max(rate, l.Peak*headroomFactor/share)
 		}
 	}
+	if ws := o.peak(model.LimitWSStage); ws > 0 {
+		rate = max(rate, ws*headroomFactor/topology.WebSocketShare)
+	}
+	connects := o.peak(model.LimitWSConnects)
+	need.WSConnectRate = max(topology.DefaultWSConnectRate, roundUp(connects*headroomFactor, 100))
 	need.APIRate = max(topology.DefaultAPIRate, roundUp(rate, 1000))
 	need.APIBurst = max(topology.DefaultAPIBurst, roundUp(float64(need.APIRate)/2, 1000))
 	// Lambda: the responder's cap for the peak with room, then the fewest concurrency that leaves the intake its
 	// need in the unreserved pool and the agent function its need in its reservation.
 	need.MaxConcurrency = max(cp.MaxConcurrency, min(topology.MaxEventSourceBatches, roundUp(o.peak("responder batches (MaximumConcurrency)")*1.5, 10)))
-	intake := o.peak("Lambda concurrency, unreserved (intake)") * headroomFactor
+	intake := o.peak(model.LimitUnreserved) * headroomFactor
 	agent := o.peak("Lambda reserved concurrency (agent)") * headroomFactor
 	need.Concurrency = topology.DefaultConcurrency
 	for c := need.Concurrency; c < 1000000; c += 100 {
@@ -162,8 +167,12 @@ func advise(p plan, o outcome) checklist {
 		}
 	}
 	if need.APIRate > cp.APIRate || need.APIRate > topology.DefaultAPIRate {
-		c.Quotas = append(c.Quotas, fmt.Sprintf("API Gateway throttle quota: %s requests/s, burst %s (default 10,000 and 5,000); the peak makes %s/s",
+		c.Quotas = append(c.Quotas, fmt.Sprintf("API Gateway throttle quota: %s requests/s, burst %s (default 10,000 and 5,000); the peak makes %s/s (HTTP, WebSocket and callback requests)",
 			count(float64(need.APIRate)), count(float64(need.APIBurst)), count(total)))
+	}
+	if need.WSConnectRate > topology.DefaultWSConnectRate {
+		c.Quotas = append(c.Quotas, fmt.Sprintf("API Gateway new connections per second for WebSocket APIs: %s (default 500, across the account's WebSocket APIs); the peak opens %s/s: a socket per hand-off and the agents' reconnects",
+			count(float64(need.WSConnectRate)), count(connects)))
 	}
 	if need.Concurrency > topology.DefaultConcurrency {
 		c.Quotas = append(c.Quotas, fmt.Sprintf("Lambda concurrent executions: %s (default 1,000): intake %s, agent %s, responder %d at the peak, with a fifth to spare",

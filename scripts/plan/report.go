@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"breakwater/scripts/plan/model"
+	"breakwater/shared/contact"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
 )
@@ -23,8 +24,9 @@ func report(w io.Writer, p plan, o outcome) {
 	out("Peak profile: %s\n", describeProfile(c.Profile))
 	out("  %s contacts in %s, %.0f%% sending a follow-up: %s messages; %.0f%% answered by templates, %s handed to people\n",
 		count(o.Contacts), duration(c.Profile.End()), 100*wl.FollowUpShare, count(o.Messages), 100*c.RoutineShare, count(o.Messages*(1-c.RoutineShare)))
-	out("  tenants: %s merchants, Zipf exponent %g: the biggest has %.1f%% of the contacts; the platform team serves %.0f%% of the hand-offs\n\n",
+	out("  tenants: %s merchants, Zipf exponent %g: the biggest has %.1f%% of the contacts; the platform team serves %.0f%% of the hand-offs\n",
 		count(float64(wl.Tenants.Merchants)), wl.Tenants.Exponent, 100*wl.Tenants.Top(), 100*wl.Tenants.PlatformShare)
+	out("  %s\n  writes: %s\n\n", describePush(wl), describeWrites(wl.Writes))
 
 	if b, ok := o.Binding(); ok {
 		out("The limit that binds first: %s, at %s (needs %s %s, has %s; %s).\n  Change: %s\n\n",
@@ -71,8 +73,24 @@ func report(w io.Writer, p plan, o outcome) {
 		fmt.Fprintf(tw, "  %s\t%s/s\t\n", route, count(peakLoad.Routes[route]))
 	}
 	tw.Flush()
-	out("  shoppers' polls: %s while the bot decides, %s while queued, %s while an agent holds the conversation (contact.NextPoll)\n",
-		count(peakLoad.PendingPolls), count(peakLoad.QueuedPolls), count(peakLoad.ClaimedPolls))
+	if wl.Push.On {
+		pl := peakLoad.Push
+		out("  shoppers' polls: %s while the bot decides, %s while queued (contact.NextPoll), %s safety polls every %s and %s after a poke while a person holds the conversation\n",
+			count(peakLoad.PendingPolls), count(peakLoad.QueuedPolls), count(peakLoad.ClaimedPolls), duration(wl.Push.SafetySeconds), count(peakLoad.PokedPolls))
+		out("  consoles' re-reads of held conversations: %s safety re-reads every %s and %s after a poke\n",
+			count(peakLoad.Rereads), duration(wl.Push.SafetySeconds), count(peakLoad.PokedRereads))
+		out("  WebSocket: %s sockets open (queued and held conversations' pages, agents' consoles); %s new/s (a socket per hand-off, agents reconnecting every %s); stage %s requests/s (connections, hellos, pings every %s); %s pokes/s (PostToConnection): %s to shoppers (on claim and each agent message), %s to agents (a shopper's follow-up on a held conversation); %s messages/s\n",
+			count(pl.Sockets), count(pl.Connects), duration(wl.Push.ReconnectSeconds), count(pl.StageRequests()), duration(wl.Push.PingSeconds),
+			count(pl.Callbacks()), count(pl.ShopperPokes), count(pl.AgentPokes), count(pl.Messages()))
+	} else {
+		out("  shoppers' polls: %s while the bot decides, %s while queued, %s while an agent holds the conversation (contact.NextPoll)\n",
+			count(peakLoad.PendingPolls), count(peakLoad.QueuedPolls), count(peakLoad.ClaimedPolls))
+		if wl.WatchSeconds > 0 {
+			out("  consoles' re-reads of held conversations: %s (every %s, the console's watch)\n", count(peakLoad.Rereads), duration(wl.WatchSeconds))
+		} else {
+			out("  consoles' re-reads of held conversations: left out (-watch 0)\n")
+		}
+	}
 	out("  concurrency: intake %s, agent %s, responder %s; Contacts table %s WRU/s and %s RRU/s, queue index %s WRU/s and %s RRU/s\n\n",
 		count(peakLoad.Concurrency[model.FnIntake]), count(peakLoad.Concurrency[model.FnAgent]), count(peakLoad.Concurrency[model.FnResponder]),
 		count(peakLoad.TableWRU), count(peakLoad.TableRRU), count(peakLoad.QueueWRU), count(peakLoad.QueueRRU))
@@ -173,6 +191,10 @@ func report(w io.Writer, p plan, o outcome) {
 	fmt.Fprintf(tw, "  %s (apart)\t%.4g\t%s\t%.2f\t\n", o.Logs.Service, o.Logs.PerContact, o.Logs.Unit, o.Logs.PerMillion)
 	tw.Flush()
 	out("  requests per contact by route: %s\n", o.Cost[0].Detail)
+	if wl.Push.On {
+		out("  WebSocket messages per contact: %s (each both ways: hello and its answer, ping and the mock's answer; a poke is one PostToConnection)\n", o.Cost[1].Detail)
+		out("  WebSocket connection-minutes per contact: %.2f (pages from hand-off to the end of the conversation, agents' consoles for the whole run)\n", o.Cost[2].PerContact)
+	}
 	out("  not included: data transfer, the free tier, alarms, dashboard and metrics at rest (infra/DEPLOY.md), one-time pre-warming\n")
 	out("  this run: %s contacts = $%s, $%s with logs\n\n", count(o.Contacts), money(total*o.Contacts/1e6), money((total+o.Logs.PerMillion)*o.Contacts/1e6))
 
@@ -253,6 +275,31 @@ func settingsLine(p plan) string {
 		parts = append(parts, fmt.Sprintf("%s=%d (%s)", k, v, p.Sources[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func describePush(w model.Workload) string {
+	if w.Push.On {
+		s := fmt.Sprintf("push: a WebSocket for conversations a person is in (hand-off to resolution) and per agent; safety polls and re-reads every %s", duration(w.Push.SafetySeconds))
+		if w.Push.QueuedFloorSeconds > 0 {
+			s += fmt.Sprintf("; queued polls at least every %s", duration(w.Push.QueuedFloorSeconds))
+		}
+		return s
+	}
+	if w.WatchSeconds > 0 {
+		return fmt.Sprintf("no push: the page polls every %s while a person holds the conversation, the console re-reads each held conversation every %s", duration(contact.PollClaimed.Seconds()), duration(w.WatchSeconds))
+	}
+	return fmt.Sprintf("no push: the page polls every %s while a person holds the conversation; the console's re-reads left out", duration(contact.PollClaimed.Seconds()))
+}
+
+func describeWrites(w model.Writes) string {
+	note, settle := "the shopper note twice a contact (NoteOnce false)", "the settle a transaction, 2 WRU an item (SettleBatch false)"
+	if w.NoteOnce {
+		note = "the shopper note once a contact (NoteOnce true)"
+	}
+	if w.SettleBatch {
+		settle = "the settle a BatchExecuteStatement, 1 WRU an item (SettleBatch true)"
+	}
+	return note + ", " + settle + " (model.Writes)"
 }
 
 func describeProfile(p model.Profile) string {

@@ -271,7 +271,8 @@ func headroomPanel(o outcome, xs []float64) panel {
 		}
 		top = max(top, maxOf(y))
 		name := strings.NewReplacer(" (the biggest merchant)", "", "#<shard>", "", "#<minute>", "", " (on-demand, warm throughput)", " (warm)",
-			"partition ", "key ", "Contacts table", "table", " (account quota)", " (quota)", "Lambda concurrency, unreserved", "Lambda unreserved").Replace(l.Name)
+			"partition ", "key ", "Contacts table", "table", " (account quota: HTTP, WebSocket, callbacks)", " (quota)", " (account quota)", " (quota)", "WebSocket new connections", "WebSocket connections",
+			"Lambda concurrency, unreserved (intake, push)", "Lambda unreserved (intake)", "Lambda concurrency, unreserved", "Lambda unreserved").Replace(l.Name)
 		if r := []rune(name); len(r) > 30 {
 			name = string(r[:29]) + "…"
 		}

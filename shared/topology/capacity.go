@@ -34,6 +34,10 @@ type Capacity struct {
 	WarmReads       int
 	WarmIndexWrites int
 	WarmIndexReads  int
+	// WSConnectRate is the account's API Gateway quota of new WebSocket connections a second in the region,
+	// across all its WebSocket APIs: 500 unless raised. Every shopper handed to a person opens one (the push), so
+	// a peak of hand-offs needs it raised. The stack does not set it; scripts/plan holds a peak against it.
+	WSConnectRate int
 }
 
 // AWS's defaults for a new account and region, and DynamoDB's for a new on-demand table or index.
@@ -47,6 +51,7 @@ const (
 	MinUnreserved         = 100   // Lambda keeps at least this much of the account's concurrency unreserved
 	MinReserved           = 2     // a reserved function gets at least this much: one run may overlap the next
 	MaxEventSourceBatches = 1000
+	DefaultWSConnectRate  = 500 // API Gateway: new WebSocket connections a second per account and region
 )
 
 // DefaultCapacity is an account as AWS creates it, with the responder's cap the Double 11 plan needs
@@ -54,35 +59,39 @@ const (
 // follow-ups, take 120 batches of 10 at 50 ms; 200 leaves room).
 func DefaultCapacity() Capacity {
 	return Capacity{APIRate: DefaultAPIRate, APIBurst: DefaultAPIBurst, Concurrency: DefaultConcurrency,
-		TableWrites: DefaultTableQuota, TableReads: DefaultTableQuota, MaxConcurrency: IntakeSource.MaxConcurrency}
+		TableWrites: DefaultTableQuota, TableReads: DefaultTableQuota, MaxConcurrency: IntakeSource.MaxConcurrency,
+		WSConnectRate: DefaultWSConnectRate}
 }
 
 // RouteShares is the share of the account's HTTP API quota each route's throttle gets (rate and burst alike).
-// With DefaultRouteShare for every other route they sum to at most 1, so shoppers cannot take the agents' share of
-// the account's quota, nor the other way round. The shares follow the Double 11 plan's mix of requests at its
-// busiest minute (scripts/plan prints it: shoppers' polls 56%, the agents' overview 37%, new contacts 11%), so
-// that raising the account's quota to what the plan asks gives every route its peak with a fifth to spare. The
-// follow-up route takes effect when the conversation's messages route exists.
+// With DefaultRouteShare for every other route, WebSocketShare and PushCallbackShare they sum to at most 1, so
+// shoppers cannot take the agents' share of the account's quota, nor the other way round. The shares follow the
+// Double 11 plan's mix of requests with the WebSocket push (scripts/plan prints it; at the busiest minute, of
+// 78,455 HTTP requests/s: shoppers' polls 52%, new contacts 25%, the agents' overview 8%, their re-reads of held
+// conversations 6%, follow-ups 5%), so that the account's quota the plan asks for (200,000/s) gives every route its
+// peak with a fifth to spare; the overview's share is larger, so that the default quota carries 200 agents' overview
+// a second. The push's registration routes take effect when they exist (the WebSocket push, PUSH14).
 var RouteShares = map[string]float64{
 	"POST /contacts":                  0.12,
-	"GET /contacts/{id}":              0.445,
+	"GET /contacts/{id}":              0.43,
 	"POST /contacts/{id}/messages":    0.03,
-	"GET /agent/queues":               0.28,
+	"GET /agent/queues":               0.22,
 	"POST /agent/claim":               0.015,
-	"GET /agent/contacts/{id}":        0.015,
+	"GET /agent/contacts/{id}":        0.03,
 	"POST /agent/contacts/{id}/reply": 0.015,
-	// Registering a page's push connection: once per conversation that reaches a person (and per reconnect), and
-	// once per console; taken from the polls, which push replaces while a person is involved.
-	"PUT /contacts/{id}/push": 0.008,
-	"PUT /agent/push":         0.002,
+	"PUT /contacts/{id}/push":         0.01,
+	"PUT /agent/push":                 0.005,
 }
 
-// PushStageShare is the share of the account's request quota the WebSocket stage's throttle gets (WebSocket APIs
-// count against the same quota as HTTP APIs): a hello per connection and a ping every 5 minutes.
-const PushStageShare = 0.01
-
-// PushThrottle is the WebSocket stage's throttle.
-func (c Capacity) PushThrottle() Throttle { return c.throttle(PushStageShare) }
+// WebSocketShare is the WebSocket API stage's share of the account's quota: its throttle, which counts the
+// shoppers' and agents' connection requests, hellos and pings (6,101/s at the Double 11 peak). PushCallbackShare
+// is what the functions' PostToConnection calls may take of it (2,640/s): API Gateway counts HTTP, WebSocket and
+// WebSocket callback requests against the one quota and no throttle bounds the callbacks, so their share is left
+// free.
+const (
+	WebSocketShare    = 0.04
+	PushCallbackShare = 0.02
+)
 
 // DefaultRouteShare is the share of every route not in RouteShares (the pages, the rare agent actions, the voice of
 // the customer): the stage's default route throttle.
@@ -102,6 +111,10 @@ func (c Capacity) RouteThrottle(route string) Throttle {
 	}
 	return c.throttle(share)
 }
+
+// WebSocketThrottle is the WebSocket API stage's throttle (every client message and connection request: hello,
+// ping, $connect), its WebSocketShare of the account's quota.
+func (c Capacity) WebSocketThrottle() Throttle { return c.throttle(WebSocketShare) }
 
 // DefaultThrottle is the stage's default route throttle, for routes RouteShares does not name.
 func (c Capacity) DefaultThrottle() Throttle { return c.throttle(DefaultRouteShare) }
@@ -150,6 +163,8 @@ func (c Capacity) Validate() error {
 	switch {
 	case c.APIRate < 1 || c.APIBurst < 1:
 		return fmt.Errorf("HTTP API quota %d/s, burst %d: want both at least 1", c.APIRate, c.APIBurst)
+	case c.WSConnectRate < 1:
+		return fmt.Errorf("context %s = %d: want the account's WebSocket new-connection quota, at least 1", KeyWSConnectRate, c.WSConnectRate)
 	case c.TableWrites < 1 || c.TableReads < 1:
 		return fmt.Errorf("DynamoDB table quota %d writes/s, %d reads/s: want both at least 1", c.TableWrites, c.TableReads)
 	case c.MaxConcurrency < 2 || c.MaxConcurrency > MaxEventSourceBatches:
@@ -170,16 +185,15 @@ func (c Capacity) Validate() error {
 		return fmt.Errorf("account concurrency %d: the responder's %d and the other reservations leave %d unreserved, and Lambda keeps at least %d; raise the quota (and concurrencyQuota) or lower maxConcurrency",
 			c.Concurrency, c.MaxConcurrency, u, MinUnreserved)
 	}
-	if sum := RouteSharesSum(); sum > 1+1e-9 {
-		return fmt.Errorf("route shares sum to %.3f: more than the account's quota", sum)
+	if sum := AccountSharesSum(); sum > 1+1e-9 {
+		return fmt.Errorf("route shares, the WebSocket stage's and the pushes' sum to %.3f: more than the account's quota", sum)
 	}
 	return nil
 }
 
-// RouteSharesSum is the share of the account's API Gateway quota all of Routes' throttles and the WebSocket
-// stage's together may take.
+// RouteSharesSum is the share of the account's API Gateway quota all of Routes' throttles together may take.
 func RouteSharesSum() float64 {
-	sum := PushStageShare
+	sum := 0.0
 	for _, r := range Routes {
 		if s, ok := RouteShares[r.Method+" "+r.Path]; ok {
 			sum += s
@@ -189,6 +203,10 @@ func RouteSharesSum() float64 {
 	}
 	return sum
 }
+
+// AccountSharesSum is the share of the account's request quota (HTTP, WebSocket and WebSocket callback APIs
+// share it) that the HTTP routes' throttles, the WebSocket stage's throttle and the pushes together may take.
+func AccountSharesSum() float64 { return RouteSharesSum() + WebSocketShare + PushCallbackShare }
 
 // Context keys the stack reads Capacity from (`-c key=value` or cdk.json's context), and scripts/plan checks.
 const (
@@ -202,10 +220,11 @@ const (
 	KeyWarmReads       = "warmReads"
 	KeyWarmIndexWrites = "warmIndexWrites"
 	KeyWarmIndexReads  = "warmIndexReads"
+	KeyWSConnectRate   = "wsConnectQuota"
 )
 
 // CapacityKeys lists the context keys of Capacity.
-var CapacityKeys = []string{KeyAPIRate, KeyAPIBurst, KeyConcurrency, KeyTableWrites, KeyTableReads, KeyMaxConcurrency, KeyWarmWrites, KeyWarmReads, KeyWarmIndexWrites, KeyWarmIndexReads}
+var CapacityKeys = []string{KeyAPIRate, KeyAPIBurst, KeyConcurrency, KeyTableWrites, KeyTableReads, KeyMaxConcurrency, KeyWarmWrites, KeyWarmReads, KeyWarmIndexWrites, KeyWarmIndexReads, KeyWSConnectRate}
 
 // field is the Capacity field a context key sets.
 func (c *Capacity) field(key string) *int {
@@ -230,6 +249,8 @@ func (c *Capacity) field(key string) *int {
 		return &c.WarmIndexWrites
 	case KeyWarmIndexReads:
 		return &c.WarmIndexReads
+	case KeyWSConnectRate:
+		return &c.WSConnectRate
 	}
 	return nil
 }

@@ -10,18 +10,31 @@ func TestDefaultCapacity(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("the default capacity does not deploy: %v", err)
 	}
-	if sum := RouteSharesSum(); sum > 1+1e-9 {
-		t.Errorf("route shares sum to %.3f, more than the account's quota", sum)
+	if sum := AccountSharesSum(); sum > 1+1e-9 {
+		t.Errorf("route shares, the WebSocket stage's and the pushes' sum to %.3f, more than the account's quota", sum)
 	}
-	var all float64
+	// Every share RouteShares names counts, whether its route exists yet or not (the push's registrations come
+	// with the push), and every route it does not name takes the default share.
+	all := WebSocketShare + PushCallbackShare
 	for _, s := range RouteShares {
 		all += s
 	}
-	if all+PushStageShare+float64(len(Routes)-len(RouteShares))*DefaultRouteShare > 1+1e-9 {
-		t.Errorf("route shares and the default share of the other routes sum to more than 1")
+	for _, r := range Routes {
+		if _, ok := RouteShares[r.Method+" "+r.Path]; !ok {
+			all += DefaultRouteShare
+		}
 	}
-	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4450 || got.Burst != 2225 {
-		t.Errorf("poll route throttle = %+v, want 4,450/s burst 2,225", got)
+	if all > 1+1e-9 {
+		t.Errorf("route shares, the default share of the other routes, the WebSocket stage's and the pushes' sum to %.3f, more than 1", all)
+	}
+	if got := c.RouteThrottle("GET /contacts/{id}"); got.Rate != 4300 || got.Burst != 2150 {
+		t.Errorf("poll route throttle = %+v, want 4,300/s burst 2,150", got)
+	}
+	if got := c.WebSocketThrottle(); got.Rate != 400 || got.Burst != 200 {
+		t.Errorf("WebSocket stage throttle = %+v, want 400/s burst 200", got)
+	}
+	if got, want := c.WSConnectRate, 500; got != want {
+		t.Errorf("WebSocket connections = %d/s, want AWS's default %d", got, want)
 	}
 	if got := c.DefaultThrottle(); got.Rate != 50 || got.Burst != 25 {
 		t.Errorf("default throttle = %+v, want 50/s burst 25", got)
@@ -41,12 +54,12 @@ func TestDefaultCapacity(t *testing.T) {
 }
 
 func TestCapacityWith(t *testing.T) {
-	ctx := map[string]any{KeyAPIRate: "40000", KeyConcurrency: float64(3000), KeyMaxConcurrency: 300, KeyWarmWrites: ""}
+	ctx := map[string]any{KeyAPIRate: "40000", KeyConcurrency: float64(3000), KeyMaxConcurrency: 300, KeyWarmWrites: "", KeyWSConnectRate: "1500"}
 	c, err := DefaultCapacity().With(func(k string) any { return ctx[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.APIRate != 40000 || c.Concurrency != 3000 || c.MaxConcurrency != 300 || c.WarmWrites != 0 || c.APIBurst != DefaultAPIBurst {
+	if c.APIRate != 40000 || c.Concurrency != 3000 || c.MaxConcurrency != 300 || c.WarmWrites != 0 || c.APIBurst != DefaultAPIBurst || c.WSConnectRate != 1500 {
 		t.Errorf("With = %+v", c)
 	}
 	for _, tc := range []struct {
@@ -58,6 +71,7 @@ func TestCapacityWith(t *testing.T) {
 		{map[string]any{KeyWarmReads: -1}, "negative"},
 		{map[string]any{KeyMaxConcurrency: 1}, "maxConcurrency"},
 		{map[string]any{KeyMaxConcurrency: 1000}, "concurrencyQuota"},
+		{map[string]any{KeyWSConnectRate: 0}, "wsConnectQuota"},
 	} {
 		_, err := DefaultCapacity().With(func(k string) any { return tc.ctx[k] })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

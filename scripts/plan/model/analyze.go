@@ -57,6 +57,7 @@ func Analyze(c Config, w Workload, st Stack) (Analysis, error) {
 		return Analysis{}, err
 	}
 	a := Analysis{Result: r, Usage: newUsage(), Agents: float64(sc.Agents.Total())}
+	a.Usage.addLogins(a.Agents, w, st.Memory)
 	ls := &limitSet{limits: map[string]*Limit{}}
 	for i, s := range r.Samples {
 		l := Demand(sc, w, s, a.Agents)
@@ -107,8 +108,8 @@ func (w Workload) tableWRU(c Config) (intake, responder, agent float64) {
 	l := Demand(c, w, s, float64(c.Agents.Total()))
 	f := w.FollowUpShare
 	wcu := math.Ceil(w.Sizes.ContactKB)
-	intake = ((2 + wcu) + f*(1+wcu)) / (1 + f)
-	responder = 2 * wcu
+	intake = ((w.Writes.NoteWRU() + wcu) + f*(1+wcu)) / (1 + f)
+	responder = w.Writes.SettleWRU(wcu, float64(c.Lambda.BatchSize))
 	agent = (l.TableWRU - peak*intake - peak*responder) / handed
 	return intake, responder, max(agent, 1)
 }

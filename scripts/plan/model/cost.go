@@ -7,19 +7,21 @@ import (
 
 // Prices are list prices in US dollars (us-east-1).
 type Prices struct {
-	HTTPPerMillion    float64 // API Gateway HTTP API requests (the first 300 million a month)
-	SQSPerMillion     float64 // SQS standard requests
-	LambdaPerGBSecond float64 // arm64
-	LambdaPerMillion  float64 // invocations
-	WRUPerMillion     float64 // DynamoDB on-demand write request units
-	RRUPerMillion     float64 // DynamoDB on-demand read request units
-	LogsPerGB         float64 // CloudWatch Logs ingestion
+	HTTPPerMillion     float64 // API Gateway HTTP API requests (the first 300 million a month)
+	WSPerMillion       float64 // API Gateway WebSocket messages (each 32 KB, both directions, PostToConnection included)
+	WSMinutePerMillion float64 // API Gateway WebSocket connection-minutes
+	SQSPerMillion      float64 // SQS standard requests
+	LambdaPerGBSecond  float64 // arm64
+	LambdaPerMillion   float64 // invocations
+	WRUPerMillion      float64 // DynamoDB on-demand write request units
+	RRUPerMillion      float64 // DynamoDB on-demand read request units
+	LogsPerGB          float64 // CloudWatch Logs ingestion
 }
 
 // ListPrices are the us-east-1 list prices the plan uses.
 func ListPrices() Prices {
 	return Prices{
-		HTTPPerMillion: 1.00, SQSPerMillion: 0.40, LambdaPerGBSecond: 0.0000133334, LambdaPerMillion: 0.20,
+		HTTPPerMillion: 1.00, WSPerMillion: 1.00, WSMinutePerMillion: 0.25, SQSPerMillion: 0.40, LambdaPerGBSecond: 0.0000133334, LambdaPerMillion: 0.20,
 		WRUPerMillion: 0.625, RRUPerMillion: 0.125, LogsPerGB: 0.50,
 	}
 }
@@ -44,47 +46,108 @@ type Usage struct {
 	SQS         float64 // sends, receives and delete batches
 	WRU, RRU    float64 // the table and its indexes
 	LogBytes    float64
+	// WSMessages are the WebSocket messages billed, by what sent them (WSHello ...); WSMinutes the connection-minutes.
+	WSMessages map[string]float64
+	WSMinutes  float64
+	// Reads are the shoppers' polls and the consoles' re-reads of held conversations, by why they are made
+	// (ReadPending ...): parts of GET /contacts/{id} and GET /agent/contacts/{id}.
+	Reads map[string]float64
 }
 
+// Why a page or console reads, for Usage.Reads.
+const (
+	ReadPending     = "polls while the bot decides"
+	ReadQueued      = "polls while queued"
+	ReadHeld        = "polls while a person holds it"
+	ReadPoked       = "polls after a poke"
+	ReadRereads     = "console re-reads"
+	ReadPokedReread = "console re-reads after a poke"
+)
+
+// What WebSocket messages are, for Usage.WSMessages and the report.
+const (
+	WSHello       = "hellos"
+	WSPing        = "pings"
+	WSShopperPoke = "pokes to shoppers"
+	WSAgentPoke   = "pokes to agents"
+)
+
 func newUsage() Usage {
-	return Usage{Requests: map[string]float64{}, Invocations: map[string]float64{}, GBSeconds: map[string]float64{}}
+	return Usage{Requests: map[string]float64{}, Invocations: map[string]float64{}, GBSeconds: map[string]float64{}, WSMessages: map[string]float64{}, Reads: map[string]float64{}}
+}
+
+// memoryMB is function fn's memory: topology's, or the push function's own when topology does not list it yet.
+func memoryMB(memory map[string]float64, fn string) float64 {
+	if m, ok := memory[fn]; ok {
+		return m
+	}
+	if fn == FnPush {
+		return PushMemoryMB
+	}
+	return 0
 }
 
 // add counts dt seconds of load l, with the responder's batches and the functions' memory in MB.
 func (u *Usage) add(l Load, s Sample, w Workload, lam Lambda, memory map[string]float64, dt float64) {
 	u.Contacts += l.Contacts * dt
-	gbs := func(fn string, calls, ms float64) {
-		u.Invocations[fn] += calls * dt
-		u.GBSeconds[fn] += calls * dt * math.Ceil(ms) / 1000 * memory[fn] / 1024
-	}
-	m := w.Millis
+	// Every HTTP request is one invocation of its function; the intake's, agent's and push function's time is
+	// their concurrency (function-seconds a second, every request at its own Millis), in whole milliseconds.
 	for route, rps := range l.Routes {
 		u.Requests[route] += rps * dt
+		u.Invocations[FunctionOf(route)] += rps * dt
 		switch route {
-		case RoutePost:
-			gbs(FnIntake, rps, m.Post)
+		case RoutePost, RouteMessage:
 			u.LogBytes += rps * dt * postLogBytes
-		case RouteMessage:
-			gbs(FnIntake, rps, m.Message)
-			u.LogBytes += rps * dt * postLogBytes
-		case RoutePoll:
-			gbs(FnIntake, rps, m.Poll)
-		case RouteOverview:
-			gbs(FnAgent, rps, m.Overview)
+		case RoutePoll, RouteOverview, RoutePushShopper:
 		default:
-			gbs(FnAgent, rps, m.Agent)
 			u.LogBytes += rps * dt * agentCallLogBytes
 		}
 		u.LogBytes += rps * dt * (platformLogBytes + accessLogBytes)
 	}
+	for _, fn := range []string{FnIntake, FnAgent, FnPush} {
+		u.GBSeconds[fn] += l.Concurrency[fn] * dt * memoryMB(memory, fn) / 1024
+	}
+	u.addPush(l.Push, dt)
+	for k, v := range map[string]float64{ReadPending: l.PendingPolls, ReadQueued: l.QueuedPolls, ReadHeld: l.ClaimedPolls,
+		ReadPoked: l.PokedPolls, ReadRereads: l.Rereads, ReadPokedReread: l.PokedRereads} {
+		u.Reads[k] += v * dt
+	}
 	batch := EffectiveBatch(s.Drained, s.Concurrency, lam)
 	invocations := s.Drained / batch
-	gbs(FnResponder, invocations, BatchMillis(lam, batch))
+	u.Invocations[FnResponder] += invocations * dt
+	u.GBSeconds[FnResponder] += invocations * dt * math.Ceil(BatchMillis(lam, batch)) / 1000 * memoryMB(memory, FnResponder) / 1024
 	u.LogBytes += invocations * dt * (platformLogBytes + batchLogBytes)
 	// SQS: intake sends each message; the event source receives a batch and deletes it in one call.
 	u.SQS += (s.Arrivals + 2*invocations) * dt
 	u.WRU += (l.TableWRU + l.QueueWRU + l.AgingWRU + l.MessagesWRU) * dt
 	u.RRU += (l.TableRRU + l.QueueRRU + l.AgingRRU + l.MessagesRRU) * dt
+}
+
+// addPush counts dt seconds of the push's load p: its messages, connection-minutes, the push function's hellos and
+// the stage's access log lines (connection requests, hellos, pings).
+func (u *Usage) addPush(p PushLoad, dt float64) {
+	u.WSMessages[WSHello] += p.Hellos * MessagesPerHello * dt
+	u.WSMessages[WSPing] += p.Pings * MessagesPerPing * dt
+	u.WSMessages[WSShopperPoke] += p.ShopperPokes * MessagesPerPoke * dt
+	u.WSMessages[WSAgentPoke] += p.AgentPokes * MessagesPerPoke * dt
+	u.WSMinutes += p.Sockets * dt / 60
+	u.Invocations[FnPush] += p.Hellos * dt
+	u.LogBytes += p.StageRequests()*dt*accessLogBytes + p.Hellos*dt*platformLogBytes
+}
+
+// addLogins counts agents consoles connecting at the start of their shift (the reconnects during it are in the
+// load): a connection, its hello and the console's PUT /agent/push each; w's times, function memory in MB.
+func (u *Usage) addLogins(agents float64, w Workload, memory map[string]float64) {
+	if !w.Push.On || agents <= 0 {
+		return
+	}
+	u.addPush(PushLoad{Connects: agents, Hellos: agents}, 1)
+	u.Requests[RoutePushAgent] += agents
+	u.Invocations[FnAgent] += agents
+	u.GBSeconds[FnAgent] += agents * w.Millis.Register / 1000 * memoryMB(memory, FnAgent) / 1024
+	u.GBSeconds[FnPush] += agents * w.Millis.Hello / 1000 * memoryMB(memory, FnPush) / 1024
+	u.WRU += agents
+	u.LogBytes += agents * (platformLogBytes + accessLogBytes + agentCallLogBytes)
 }
 
 // BatchMillis is a responder invocation's time for a batch of n messages: BatchMillis for a full batch, a fifth of
@@ -121,8 +184,11 @@ func CostPerMillion(u Usage, p Prices) (lines []CostLine, logs CostLine) {
 	http := per(sum(u.Requests))
 	inv := per(sum(u.Invocations))
 	gbs := per(sum(u.GBSeconds))
+	ws, minutes := per(sum(u.WSMessages)), per(u.WSMinutes)
 	lines = []CostLine{
-		{"API Gateway HTTP API", "requests", http, http * p.HTTPPerMillion, routesDetail(u, per)},
+		{"API Gateway HTTP API", "requests", http, http * p.HTTPPerMillion, detail(u.Requests, per) + "; of which " + detail(u.Reads, per)},
+		{"API Gateway WebSocket messages", "messages", ws, ws * p.WSPerMillion, detail(u.WSMessages, per)},
+		{"API Gateway WebSocket connections", "connection-minutes", minutes, minutes * p.WSMinutePerMillion, ""},
 		{"Lambda invocations", "invocations", inv, inv * p.LambdaPerMillion, ""},
 		{"Lambda duration (arm64)", "GB-s", gbs, gbs * 1e6 * p.LambdaPerGBSecond, ""},
 		{"SQS", "requests", per(u.SQS), per(u.SQS) * p.SQSPerMillion, ""},
@@ -143,17 +209,21 @@ func Total(lines []CostLine) float64 {
 	return t
 }
 
-// routesDetail lists requests per contact by route, largest first.
-func routesDetail(u Usage, per func(float64) float64) string {
-	keys := make([]string, 0, len(u.Requests))
-	for k := range u.Requests {
-		keys = append(keys, k)
+// detail lists m's units per contact by key (requests by route, messages by sender), largest first; keys with
+// none are left out.
+func detail(m map[string]float64, per func(float64) float64) string {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if v > 0 {
+			keys = append(keys, k)
+		}
 	}
-	slices.SortFunc(keys, func(a, b string) int {
+	slices.Sort(keys)
+	slices.SortStableFunc(keys, func(a, b string) int {
 		switch {
-		case u.Requests[a] > u.Requests[b]:
+		case m[a] > m[b]:
 			return -1
-		case u.Requests[a] < u.Requests[b]:
+		case m[a] < m[b]:
 			return 1
 		}
 		return 0
@@ -163,7 +233,7 @@ func routesDetail(u Usage, per func(float64) float64) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += k + " " + trim2(per(u.Requests[k]))
+		out += k + " " + trim2(per(m[k]))
 	}
 	return out
 }

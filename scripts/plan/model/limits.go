@@ -20,6 +20,9 @@ const (
 	Stalls Severity = "stalls agents"
 	// Delays: the intake queue holds a backlog; answers come later but come.
 	Delays Severity = "delays answers"
+	// Fallback: a page or console cannot open or register its socket and goes back to polling, a load the plan
+	// did not size the routes and quotas for.
+	Fallback Severity = "falls back to polling"
 	// Degrades: a best-effort write or read fails (the staffing notes behind wait estimates); no contact waits for
 	// it, the shoppers' estimates are less sure. The check warns about it and does not fail.
 	Degrades Severity = "degrades estimates"
@@ -63,6 +66,14 @@ func (l Limit) Binds() bool { return l.FirstBind >= 0 }
 // PartitionWriteBudget is the writes a second the plan lets one partition key value take: half of DynamoDB's
 // 1,000 WCU per partition, so a burst of twice the average still fits.
 const PartitionWriteBudget = 500
+
+// Names of the limits the checklist sizes settings from.
+const (
+	LimitAccountRequests = "API Gateway requests (account quota: HTTP, WebSocket, callbacks)"
+	LimitUnreserved      = "Lambda concurrency, unreserved (intake, push)"
+	LimitWSConnects      = "WebSocket new connections (account quota)"
+	LimitWSStage         = "WebSocket stage (throttle)"
+)
 
 // Per-partition limits of DynamoDB, table and indexes alike, and SQS's in-flight limit for a standard queue.
 const (
@@ -114,19 +125,37 @@ func (ls *limitSet) assess(l Load, s Sample, c Config, w Workload, st Stack) {
 			return Limit{Unit: unit, Capacity: capacity, Severity: sev, Owner: "stack", Setting: setting}
 		}
 	}
-	ls.need("HTTP API requests (account quota)", t, l.Total(),
+	ls.need(LimitAccountRequests, t, l.Total()+l.Push.StageRequests()+l.Push.Callbacks(),
 		account("", "requests/s", float64(cp.APIRate), Drops, "ask AWS (Service Quotas: Amazon API Gateway, throttle rate), then context apiRateQuota"))
+	if w.Push.On {
+		total := l.Total() + l.Push.StageRequests() + l.Push.Callbacks()
+		ls.why(LimitAccountRequests, t, total, fmt.Sprintf("HTTP %.0f/s (shoppers' polls %.0f, of them %.0f after a poke), the WebSocket stage %.0f/s, pushes (PostToConnection) %.0f/s: %.0f to shoppers' pages on claim and on each agent message, %.0f to agents' consoles on a shopper's follow-up to a held conversation",
+			l.Total(), l.Routes[RoutePoll], l.PokedPolls, l.Push.StageRequests(), l.Push.Callbacks(), l.Push.ShopperPokes, l.Push.AgentPokes))
+	}
 	for _, route := range slices.Sorted(mapKeys(l.Routes)) {
-		sev := Drops
-		if route == RouteOverview {
-			sev = Stalls
-		} else if route != RoutePost && route != RouteMessage && route != RoutePoll {
+		var sev Severity
+		switch route {
+		case RoutePost, RouteMessage, RoutePoll:
+			sev = Drops
+		case RoutePushShopper, RoutePushAgent:
+			sev = Fallback
+		default:
 			sev = Stalls
 		}
 		ls.need("route "+route+" (throttle)", t, l.Routes[route],
 			stack("requests/s", float64(cp.RouteThrottle(route).Rate), sev, fmt.Sprintf("context apiRateQuota (the route gets %.1f%% of it: topology.RouteShares)", 100*routeShare(route))))
 	}
-	ls.need("Lambda concurrency, unreserved (intake)", t, l.Concurrency[FnIntake],
+	if w.Push.On {
+		ls.need(LimitWSConnects, t, l.Push.Connects,
+			account("", "connections/s", float64(cp.WSConnectRate), Fallback, "ask AWS (Service Quotas: Amazon API Gateway, new connections per second for WebSocket APIs), then context "+topology.KeyWSConnectRate))
+		ls.why(LimitWSConnects, t, l.Push.Connects, fmt.Sprintf("%.0f hand-offs/s open a socket each, %.0f agents reconnect every %s (%.1f/s); agents' first connections at the start of their shift are not counted: stagger the logins",
+			s.HandedOff, l.Agents, formatFloat(w.Push.ReconnectSeconds/3600)+" h", l.Agents/w.Push.ReconnectSeconds))
+		ls.need(LimitWSStage, t, l.Push.StageRequests(),
+			stack("requests/s", float64(cp.WebSocketThrottle().Rate), Fallback, fmt.Sprintf("context apiRateQuota (the WebSocket stage gets %.1f%% of it: topology.WebSocketShare)", 100*topology.WebSocketShare)))
+		ls.why(LimitWSStage, t, l.Push.StageRequests(), fmt.Sprintf("connection requests %.0f/s, hellos %.0f/s, pings %.0f/s (%.0f sockets open every %gs)",
+			l.Push.Connects, l.Push.Hellos, l.Push.Pings, l.Push.Sockets, w.Push.PingSeconds))
+	}
+	ls.need(LimitUnreserved, t, l.Concurrency[FnIntake]+l.Concurrency[FnPush],
 		account("", "concurrent", float64(cp.Unreserved()), Drops, "ask AWS (Service Quotas: AWS Lambda, concurrent executions), then context concurrencyQuota"))
 	ls.need("Lambda reserved concurrency (agent)", t, l.Concurrency[FnAgent],
 		stack("concurrent", float64(cp.Reserved(FnAgent)), Stalls, fmt.Sprintf("context concurrencyQuota (the agent function reserves %.0f%% of what the responder leaves: topology.ReservedShares)", 100*topology.ReservedShares[FnAgent])))

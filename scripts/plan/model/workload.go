@@ -25,13 +25,47 @@ type Workload struct {
 	OverviewSeconds float64 `json:"overviewSeconds"`
 	// AgentCalls is the agent's other calls per contact it serves: claim, the contact's view, the reply.
 	AgentCalls float64 `json:"agentCalls"`
-	Millis     Millis  `json:"millis"`
-	Sizes      Sizes   `json:"sizes"`
-	Caches     Caches  `json:"caches"`
+	// WatchSeconds is how often the console re-reads each conversation its agent holds without the push
+	// (shared/webui/console.html, watch: GET /agent/contacts/{id} with the lease, every 4 s); 0 leaves it out.
+	WatchSeconds float64 `json:"watchSeconds"`
+	Push         Push    `json:"push"`
+	Writes       Writes  `json:"writes"`
+	Millis       Millis  `json:"millis"`
+	Sizes        Sizes   `json:"sizes"`
+	Caches       Caches  `json:"caches"`
 	// Shards and PlatformShards are the human-queue shards of a merchant and of the platform team
 	// (priority.Rules; 0 means 1).
 	Shards         int `json:"shards"`
 	PlatformShards int `json:"platformShards"`
+}
+
+// Writes are two ways the code writes a contact, as switches: false is the code as it was on 6 December. Flip one
+// (here in DefaultWorkload, or a profile's "workload": {"writes": {...}}) when the code changes.
+type Writes struct {
+	// NoteOnce: the intake writes the shopper note once a contact (1 WRU) instead of before and after the contact
+	// (2 UpdateItems, 2 WRU).
+	NoteOnce bool `json:"noteOnce"`
+	// SettleBatch: the responder settles a batch with PartiQL BatchExecuteStatement (conditional writes, not a
+	// transaction: 1 WRU an item) instead of TransactWriteItems (2 WRU an item).
+	SettleBatch bool `json:"settleBatch"`
+}
+
+// NoteWRU is the shopper note's write units a contact: 2 before and after the contact, 1 once.
+func (w Writes) NoteWRU() float64 {
+	if w.NoteOnce {
+		return 1
+	}
+	return 2
+}
+
+// SettleWRU is what the responder's settle bills a message of wcu units, in a batch of batch messages: a single
+// message is one conditional write; a batch is a transaction (each item twice) or, with SettleBatch, a
+// BatchExecuteStatement of conditional writes.
+func (w Writes) SettleWRU(wcu, batch float64) float64 {
+	if batch > 1 && !w.SettleBatch {
+		return 2 * wcu
+	}
+	return wcu
 }
 
 // Millis is how long a request keeps its function busy, in milliseconds.
@@ -41,6 +75,10 @@ type Millis struct {
 	Message  float64 `json:"message"`  // POST /contacts/{id}/messages
 	Agent    float64 `json:"agent"`    // claim, view, reply (a claim reads every queue head and writes a transaction)
 	Overview float64 `json:"overview"` // GET /agent/queues, from the instance's cache but once per OverviewTTL
+	Reread   float64 `json:"reread"`   // GET /agent/contacts/{id} of a held conversation: the contact and its new messages
+	Register float64 `json:"register"` // PUT /contacts/{id}/push, PUT /agent/push: one UpdateItem
+	Hello    float64 `json:"hello"`    // the push function's answer to hello: no AWS call
+	Poke     float64 `json:"poke"`     // one PostToConnection, inside the request that pokes
 }
 
 // Sizes are what DynamoDB bills a contact's reads and writes by.
@@ -74,7 +112,10 @@ type Caches struct {
 func DefaultWorkload() Workload {
 	return Workload{
 		Tenants: DefaultTenants(), FollowUpShare: 0.2, BotSeconds: 0.5, OverviewSeconds: topology.OverviewSeconds, AgentCalls: 3,
-		Millis: Millis{Post: 25, Poll: 8, Message: 20, Agent: 30, Overview: 4},
+		WatchSeconds: 4, Push: DefaultPush(),
+		// The lead's two write changes, off until they land in the code: flip to true then.
+		Writes: Writes{NoteOnce: false, SettleBatch: false},
+		Millis: Millis{Post: 25, Poll: 8, Message: 20, Agent: 30, Overview: 4, Reread: 10, Register: 10, Hello: 2, Poke: 5},
 		Sizes:  Sizes{ContactKB: 1, IndexEntryBytes: 200, AgentNameBytes: 16, AgentLanguages: 1},
 		Caches: Caches{PositionTTL: topology.PositionTTL.Seconds(), PositionEntries: 500, StaffingTTL: 15, OverviewTTL: topology.OverviewSeconds, ActivityShards: 16, ActivityMinutes: 6, MaxScan: 5000, MaxCountPages: 8},
 	}
@@ -93,7 +134,13 @@ func (w Workload) Validate() error {
 		return errors.New("bot seconds and agent calls must not be negative")
 	case w.OverviewSeconds <= 0:
 		return errors.New("overview seconds must be positive")
-	case m.Post < 0 || m.Poll < 0 || m.Message < 0 || m.Agent < 0 || m.Overview < 0:
+	case w.WatchSeconds < 0:
+		return errors.New("watch seconds must not be negative (0 leaves the console's re-reads out)")
+	case w.Push.On && (w.Push.SafetySeconds <= 0 || w.Push.PingSeconds <= 0 || w.Push.ReconnectSeconds <= 0):
+		return errors.New("push: safety, ping and reconnect seconds must be positive")
+	case w.Push.QueuedFloorSeconds < 0:
+		return errors.New("push: queued floor seconds must not be negative")
+	case m.Post < 0 || m.Poll < 0 || m.Message < 0 || m.Agent < 0 || m.Overview < 0 || m.Reread < 0 || m.Register < 0 || m.Hello < 0 || m.Poke < 0:
 		return errors.New("request times must not be negative")
 	case w.Sizes.ContactKB <= 0 || w.Sizes.IndexEntryBytes <= 0 || w.Sizes.AgentNameBytes <= 0 || w.Sizes.AgentLanguages <= 0:
 		return errors.New("sizes must be positive")
@@ -116,7 +163,23 @@ const (
 	RouteClaim    = "POST /agent/claim"
 	RouteView     = "GET /agent/contacts/{id}"
 	RouteReply    = "POST /agent/contacts/{id}/reply"
+	// The push's registrations (PUSH14): a shopper's page and an agent's console store their connection id.
+	RoutePushShopper = "PUT /contacts/{id}/push"
+	RoutePushAgent   = "PUT /agent/push"
 )
+
+// FunctionOf is the function behind route: the intake for shoppers' routes, the agent function for agents'.
+func FunctionOf(route string) string {
+	for _, r := range topology.Routes {
+		if r.Method+" "+r.Path == route {
+			return r.Function
+		}
+	}
+	if route == RoutePushShopper {
+		return FnIntake
+	}
+	return FnAgent
+}
 
 // Functions' names, as topology names them.
 const (
@@ -142,10 +205,15 @@ type Load struct {
 	MessagesWRU, MessagesRRU float64
 	// Hot is the busiest partition key value of the table and of each index.
 	Hot []KeyLoad
-	// Parts of the totals, for the report: polls by the conversation's state.
-	PendingPolls, QueuedPolls, ClaimedPolls float64
-	Agents, BusyAgents                      float64
-	SQSInFlight                             float64
+	// Parts of the totals, for the report: polls by the conversation's state (ClaimedPolls while a person holds
+	// it: paced, or with the push the safety polls and PokedPolls, one after each poke); the console's re-reads of
+	// held conversations (its watch, or with the push the safety re-reads and PokedRereads).
+	PendingPolls, QueuedPolls, ClaimedPolls, PokedPolls float64
+	Rereads, PokedRereads                               float64
+	// Push is the WebSocket push's load.
+	Push               PushLoad
+	Agents, BusyAgents float64
+	SQSInFlight        float64
 }
 
 // KeyLoad is one partition key value's load: what it is, where, and the units a second it takes.
@@ -205,54 +273,70 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	for i := len(priority.All) - 1; i >= 0; i-- { // urgent first: a contact waits for those above it and half its own
 		p := priority.All[i]
 		est := estimatedWait(ahead+waiting[p]/2, aht, agents)
-		l.QueuedPolls += waiting[p] / QueuedPace(est).Seconds()
+		l.QueuedPolls += waiting[p] / w.Push.QueuedPace(QueuedPace(est)).Seconds()
 		ahead += waiting[p]
 	}
 	busy := min(agents, s.Served*aht)
 	l.BusyAgents = busy
-	l.ClaimedPolls = busy / contact.PollClaimed.Seconds()
+	per := w.AgentCalls / 3
+	// A person holds busy conversations. With the push, a socket per handed-off contact (queued or held) and per
+	// agent; a poke to the shopper on claim and on each agent message (per a contact served), to the agent on a
+	// shopper's follow-up while held (as often as any contact's: FollowUpShare), each followed by one read.
+	l.Push = w.Push.Load(s.HandedOff, totalWaiting, busy, s.Served, agents, per, f)
+	held, rereads := w.Push.HeldReads(l.Push, busy, contact.PollClaimed.Seconds(), w.WatchSeconds)
+	l.PokedPolls, l.PokedRereads = l.Push.ShopperPokes, l.Push.AgentPokes
+	l.ClaimedPolls, l.Rereads = held-l.PokedPolls, rereads-l.PokedRereads
 	l.Routes[RoutePost] = contacts
 	l.Routes[RouteMessage] = contacts * f
-	l.Routes[RoutePoll] = l.PendingPolls + l.QueuedPolls + l.ClaimedPolls
+	l.Routes[RoutePoll] = l.PendingPolls + l.QueuedPolls + held
 
-	// Agents: the overview on a timer, the rest per contact served.
+	// Agents: the overview on a timer, the rest per contact served, and the re-reads of held conversations.
 	l.Routes[RouteOverview] = agents / w.OverviewSeconds
-	per := w.AgentCalls / 3
 	l.Routes[RouteClaim] = s.Served * per
-	l.Routes[RouteView] = s.Served * per
+	l.Routes[RouteView] = s.Served*per + rereads
 	l.Routes[RouteReply] = s.Served * per
+	if w.Push.On {
+		l.Routes[RoutePushShopper] = l.Push.ShopperRegistrations
+		l.Routes[RoutePushAgent] = l.Push.AgentRegistrations
+	}
 
+	// Function time: each route's requests, the re-reads at their own pace, a PostToConnection inside the request
+	// that pokes (the agent function pokes shoppers, the intake agents), and the push function's hellos.
 	m := w.Millis
-	l.Concurrency[FnIntake] = (contacts*m.Post + contacts*f*m.Message + l.Routes[RoutePoll]*m.Poll) / 1000
-	l.Concurrency[FnAgent] = (l.Routes[RouteOverview]*m.Overview + s.Served*w.AgentCalls*m.Agent) / 1000
+	l.Concurrency[FnIntake] = (contacts*m.Post + contacts*f*m.Message + l.Routes[RoutePoll]*m.Poll +
+		l.Push.ShopperRegistrations*m.Register + l.Push.AgentPokes*m.Poke) / 1000
+	l.Concurrency[FnAgent] = (l.Routes[RouteOverview]*m.Overview + s.Served*w.AgentCalls*m.Agent + rereads*m.Reread +
+		l.Push.AgentRegistrations*m.Register + l.Push.ShopperPokes*m.Poke) / 1000
 	l.Concurrency[FnResponder] = s.Concurrency
+	if w.Push.On {
+		l.Concurrency[FnPush] = l.Push.Hellos * m.Hello / 1000
+	}
 	l.SQSInFlight = s.Concurrency * float64(c.Lambda.BatchSize)
 
 	// Tenants: the biggest merchant and the platform team carry the hottest keys.
 	tenants := w.tenantLoads(c, s, waiting, agents, l.QueuedPolls, l.Routes[RouteOverview], totalWaiting)
 	wcu := math.Ceil(w.Sizes.ContactKB)
 	batch := EffectiveBatch(s.Drained, s.Concurrency, c.Lambda)
-	settleWCU := wcu
-	if batch > 1 {
-		settleWCU = 2 * wcu // a transaction bills each item twice
-	}
+	settleWCU := w.Writes.SettleWRU(wcu, batch)
 	handed := s.HandedOff
-	// Table writes: intake (note, contact, note again; a follow-up updates the contact and the note), the
-	// responder's settles, and per contact served the claim's transaction (contact and lease slot), the reply,
-	// freeing the slot and two staffing notes.
+	// Table writes: intake (note, contact, note again, or the note once; a follow-up updates the contact and the
+	// note), the responder's settles, and per contact served the claim's transaction (contact and lease slot), the
+	// reply, freeing the slot and two staffing notes; with the push, each registration's UpdateItem (the contact's
+	// pushConn, not projected into any index; the agent's own record).
 	intakeInstances := max(1, math.Ceil(l.Concurrency[FnIntake]))
 	agentInstances := max(1, math.Ceil(l.Concurrency[FnAgent]))
 	activity := w.activity(tenants, intakeInstances)
 	// A follow-up's own writes (its transaction and the bot's answer) bill the Messages table and, for the contact's
 	// item, this one: 2 units for the contact in the post's transaction and 2 in the answer's.
 	l.MessagesWRU = contacts * f * (2*2 + 2*1)
-	l.MessagesRRU = l.Routes[RoutePoll] * 0.5
-	l.TableWRU = contacts*(2+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained*settleWCU +
-		s.Served*(2*wcu+2+wcu+1) + activity.totalWCU
+	l.MessagesRRU = (l.Routes[RoutePoll] + rereads) * 0.5
+	l.TableWRU = contacts*(w.Writes.NoteWRU()+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained*settleWCU +
+		s.Served*(2*wcu+2+wcu+1) + activity.totalWCU + l.Push.ShopperRegistrations*wcu + l.Push.AgentRegistrations*1
 	// Table reads: a poll reads the contact (eventually consistent, up to 4 KB: half a unit); a claim reads the
 	// agent's slots (consistent) and the claimed contact, a view and a reply read the contact; staffing reads.
 	half := 0.5 * math.Ceil(w.Sizes.ContactKB/4)
-	l.TableRRU = l.Routes[RoutePoll]*half + s.Served*(1+3*half) + activity.totalRCU
+	// A re-read of a held conversation reads the contact and queries its new messages.
+	l.TableRRU = l.Routes[RoutePoll]*half + s.Served*(1+3*half) + rereads*half + activity.totalRCU
 	// Queue index: an entry is written when queued, twice when claimed (its sort key changes) and removed at the
 	// reply; the aging index when queued, when claimed (the lease is projected) and at the reply.
 	l.QueueWRU = handed*1 + s.Served*3
