@@ -122,7 +122,7 @@ func parse(args []string) (plan, error) {
 		overview = fs.Float64("overview-seconds", p.Workload.OverviewSeconds, "how often each agent's console reads the queue overview")
 		push     = fs.Bool("push", p.Workload.Push.On, "model the WebSocket push for conversations a person is in (false: the page polls while held, the console re-reads every -watch)")
 		watch    = fs.Duration("watch", time.Duration(p.Workload.WatchSeconds*float64(time.Second)), "without -push, how often the console re-reads each held conversation (0: leave it out)")
-		queued   = fs.Duration("queued-floor", 0, "with -push, slow a queued shopper's polls to at least this (0: contact.NextPoll's pace, as designed)")
+		queued   = fs.Duration("queued-floor", 0, "with -push, slow a queued shopper's polls to at least this (default contact.PushQueuedPoll; 0: contact.NextPoll's pace)")
 		noteOnce = fs.Bool("note-once", p.Workload.Writes.NoteOnce, "the intake writes the shopper note once a contact instead of twice (model.Writes.NoteOnce)")
 		settle   = fs.Bool("settle-batch", p.Workload.Writes.SettleBatch, "the responder settles with BatchExecuteStatement, 1 WRU an item, not a transaction (model.Writes.SettleBatch)")
 		step     = fs.Duration("step", time.Second, "simulation step")

@@ -53,8 +53,13 @@ const (
 	// ConsoleSafetyRead is how often the console re-reads a conversation an agent holds with its socket
 	// registered (the 4 s re-read it replaces was a third of an agent's requests).
 	ConsoleSafetyRead = 60 * time.Second
-	// PushPing is how often a page pings its socket: API Gateway closes a connection idle for 10 minutes.
-	PushPing = 5 * time.Minute
+	// PushPing is how often a page pings its socket: API Gateway closes a connection idle for 10 minutes, and a
+	// browser may delay a hidden tab's timer to the next whole minute.
+	PushPing = 8 * time.Minute
+	// PushQueuedPoll is the least time between a queued page's polls while its socket is registered: the claim comes
+	// by poke, so the polls only refresh the position shown (a quarter of the estimated wait, as NextPoll, but not
+	// more often than this).
+	PushQueuedPoll = 30 * time.Second
 	// PushIdleTimeout is API Gateway's idle timeout of a WebSocket connection, which PushPing stays under.
 	PushIdleTimeout = 10 * time.Minute
 	// PushReconnectMin and PushReconnectMax bound the backoff of a page reconnecting a closed socket; meanwhile
@@ -64,11 +69,13 @@ const (
 )
 
 // NextPollPushed is when a page whose socket is registered should ask again: the safety net while a person holds
-// or awaits the conversation, NextPoll otherwise.
+// or awaits the conversation, the position's refresh while queued, NextPoll otherwise.
 func NextPollPushed(s Status, estimatedWait *int) time.Duration {
 	switch s {
 	case Claimed, Waiting:
 		return max(PushSafetyPoll, NextPoll(s, estimatedWait))
+	case Queued:
+		return max(PushQueuedPoll, NextPoll(s, estimatedWait))
 	}
 	return NextPoll(s, estimatedWait)
 }

@@ -51,8 +51,9 @@ func TestPushPacing(t *testing.T) {
 		wait   *int
 		want   time.Duration
 	}{
-		{Pending, nil, PollPending},          // the bot's answers stay on paced polling
-		{Queued, secs(60), 15 * time.Second}, // the position display keeps its pace
+		{Pending, nil, PollPending},         // the bot's answers stay on paced polling
+		{Queued, secs(60), PushQueuedPoll},  // the claim comes by poke: the position refreshes at most every 30 s
+		{Queued, secs(3600), PollQueuedMax}, // a long wait keeps NextPoll's slower pace
 		{Claimed, nil, PushSafetyPoll},
 		{Waiting, nil, PushSafetyPoll},
 		{Answered, nil, 0},

@@ -1,9 +1,13 @@
 package model
 
-import "time"
+import (
+	"time"
 
-// Push is the WebSocket push for the part of a conversation a person is in (API Gateway WebSocket API; the design
-// is /work/briefs/PUSH14.md's): a shopper's page opens a socket when its contact is handed off, sends hello (the
+	"breakwater/shared/contact"
+)
+
+// Push is the WebSocket push for the part of a conversation a person is in (API Gateway WebSocket API; the README's
+// "Delivery"): a shopper's page opens a socket when its contact is handed off, sends hello (the
 // push function answers with the connection id) and registers it with PUT /contacts/{id}/push; an agent's console
 // opens one per shift (reconnecting when API Gateway closes it after 2 hours) and registers with PUT /agent/push.
 // The functions poke a socket with PostToConnection, a content-free {"type":"changed"}, and the page or console then
@@ -16,8 +20,8 @@ type Push struct {
 	// SafetySeconds is how often a page with a socket polls, and the console re-reads a held conversation, anyway.
 	SafetySeconds float64 `json:"safetySeconds"`
 	// QueuedFloorSeconds, when positive, slows a queued shopper's estimate-paced polls to at least this while the
-	// page holds a socket (the push says when an agent joins; the polls only refresh the position). 0 keeps
-	// contact.NextPoll's pace, as the design does.
+	// page holds a socket (the push says when an agent joins; the polls only refresh the position):
+	// contact.PushQueuedPoll; 0 keeps contact.NextPoll's pace.
 	QueuedFloorSeconds float64 `json:"queuedFloorSeconds"`
 	// PingSeconds is how often a client pings (a mock integration: no Lambda) to stay under the 10-minute idle
 	// timeout.
@@ -26,16 +30,15 @@ type Push struct {
 	ReconnectSeconds float64 `json:"reconnectSeconds"`
 }
 
-// PushSafety is the safety poll and re-read while pushed (the design's 60 s). contact gets its own constant with
-// the push (beside contact.PollClaimed); use it here once it exists.
-const PushSafety = 60 * time.Second
+// PushSafety is the safety poll and re-read while pushed: the page's and the console's (the same 60 s).
+const PushSafety = contact.PushSafetyPoll
 
 // Messages API Gateway bills per event (each up to 32 KB, both directions).
 const (
 	// MessagesPerHello: the client's hello and the route response with its connection id.
 	MessagesPerHello = 2
-	// MessagesPerPing: the client's ping and the mock integration's answer (1 if the route sends none).
-	MessagesPerPing = 2
+	// MessagesPerPing: the client's ping; the mock integration has no route response, so nothing comes back.
+	MessagesPerPing = 1
 	// MessagesPerPoke: one PostToConnection.
 	MessagesPerPoke = 1
 )
@@ -46,9 +49,10 @@ const PushMemoryMB = 128
 // FnPush is the push function's name.
 const FnPush = "push"
 
-// DefaultPush is the design: on, 60 s safety polls, pings every 5 minutes, connections of at most 2 hours.
+// DefaultPush is the code's: on, 60 s safety polls, queued polls at least 30 s apart, pings every 8 minutes,
+// connections of at most 2 hours.
 func DefaultPush() Push {
-	return Push{On: true, SafetySeconds: PushSafety.Seconds(), PingSeconds: 300, ReconnectSeconds: 2 * 3600}
+	return Push{On: true, SafetySeconds: PushSafety.Seconds(), PingSeconds: contact.PushPing.Seconds(), QueuedFloorSeconds: contact.PushQueuedPoll.Seconds(), ReconnectSeconds: 2 * 3600}
 }
 
 // PushLoad is what the push asks of API Gateway at one moment, a second (Sockets: open connections).

@@ -8,6 +8,7 @@ import (
 
 func TestPushLoad(t *testing.T) {
 	on := DefaultPush()
+	on.PingSeconds = 300 // round numbers
 	tests := []struct {
 		name string
 		push Push
@@ -23,14 +24,14 @@ func TestPushLoad(t *testing.T) {
 			// 7,200 agents reconnect every 2 h: 1 a second; 8,100 sockets ping every 300 s: 27 a second.
 			want: PushLoad{Connects: 11, Sockets: 8100, Hellos: 11, Pings: 27, ShopperPokes: 5, AgentPokes: 0.5,
 				ShopperRegistrations: 10, AgentRegistrations: 1},
-			// hellos 11 × 2, pings 27 × 2, pokes 5.5 × 1
-			messages: 81.5, stage: 11 + 11 + 27, callbacks: 5.5,
+			// hellos 11 × 2, pings 27 × MessagesPerPing, pokes 5.5 × 1
+			messages: 22 + 27*MessagesPerPing + 5.5, stage: 11 + 11 + 27, callbacks: 5.5,
 		},
 		{
 			name: "no agents, no hand-offs: only the queued pages",
 			push: on, queued: 600,
 			want:     PushLoad{Sockets: 600, Pings: 2},
-			messages: 4, stage: 2,
+			messages: 2 * MessagesPerPing, stage: 2,
 		},
 	}
 	for _, tt := range tests {
@@ -87,15 +88,16 @@ func TestHeldReads(t *testing.T) {
 }
 
 func TestQueuedPaceWithPush(t *testing.T) {
-	floor := DefaultPush()
-	floor.QueuedFloorSeconds = 30
+	floor := DefaultPush() // contact.PushQueuedPoll: 30 s
+	none := floor
+	none.QueuedFloorSeconds = 0
 	off := floor
 	off.On = false
 	tests := []struct {
 		push       Push
 		pace, want time.Duration
 	}{
-		{DefaultPush(), 5 * time.Second, 5 * time.Second}, // as designed: contact.NextPoll's pace
+		{none, 5 * time.Second, 5 * time.Second}, // no floor: contact.NextPoll's pace
 		{floor, 5 * time.Second, 30 * time.Second},
 		{floor, time.Minute, time.Minute},
 		{off, 5 * time.Second, 5 * time.Second}, // no socket, no floor
@@ -117,7 +119,7 @@ func TestAddPush(t *testing.T) {
 	}{
 		{"connection-minutes", u.WSMinutes, 10},
 		{"hello messages", u.WSMessages[WSHello], 60 * 2},
-		{"ping messages", u.WSMessages[WSPing], 2 * 2},
+		{"ping messages", u.WSMessages[WSPing], 2 * MessagesPerPing},
 		{"pokes to shoppers", u.WSMessages[WSShopperPoke], 120},
 		{"push invocations", u.Invocations[FnPush], 60},
 	} {

@@ -40,10 +40,12 @@ type Workload struct {
 }
 
 // Writes are two ways the code writes a contact, as switches: false is the code as it was on 6 December. Flip one
-// (here in DefaultWorkload, or a profile's "workload": {"writes": {...}}) when the code changes.
+// (here in DefaultWorkload, or a profile's "workload": {"writes": {...}}) when the code changes. NoteOnce is the code
+// since 6 December (dynamo.Contacts.NoteShopper reads, Remember writes once); SettleBatch is not built: PartiQL
+// costs DynamoDB Local more CPU per contact than the lean transaction (scripts/bench/PERFORMANCE.md).
 type Writes struct {
-	// NoteOnce: the intake writes the shopper note once a contact (1 WRU) instead of before and after the contact
-	// (2 UpdateItems, 2 WRU).
+	// NoteOnce: the intake reads the shopper note (a consistent GetItem, 1 RRU) and writes it once a contact
+	// (1 WRU) instead of before and after the contact (2 UpdateItems, 2 WRU).
 	NoteOnce bool `json:"noteOnce"`
 	// SettleBatch: the responder settles a batch with PartiQL BatchExecuteStatement (conditional writes, not a
 	// transaction: 1 WRU an item) instead of TransactWriteItems (2 WRU an item).
@@ -114,7 +116,7 @@ func DefaultWorkload() Workload {
 		Tenants: DefaultTenants(), FollowUpShare: 0.2, BotSeconds: 0.5, OverviewSeconds: topology.OverviewSeconds, AgentCalls: 3,
 		WatchSeconds: 4, Push: DefaultPush(),
 		// The lead's two write changes, off until they land in the code: flip to true then.
-		Writes: Writes{NoteOnce: false, SettleBatch: false},
+		Writes: Writes{NoteOnce: true, SettleBatch: false},
 		Millis: Millis{Post: 25, Poll: 8, Message: 20, Agent: 30, Overview: 4, Reread: 10, Register: 10, Hello: 2, Poke: 5},
 		Sizes:  Sizes{ContactKB: 1, IndexEntryBytes: 200, AgentNameBytes: 16, AgentLanguages: 1},
 		Caches: Caches{PositionTTL: topology.PositionTTL.Seconds(), PositionEntries: 500, StaffingTTL: 15, OverviewTTL: topology.OverviewSeconds, ActivityShards: 16, ActivityMinutes: 6, MaxScan: 5000, MaxCountPages: 8},
@@ -337,6 +339,9 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	half := 0.5 * math.Ceil(w.Sizes.ContactKB/4)
 	// A re-read of a held conversation reads the contact and queries its new messages.
 	l.TableRRU = l.Routes[RoutePoll]*half + s.Served*(1+3*half) + rereads*half + activity.totalRCU
+	if w.Writes.NoteOnce {
+		l.TableRRU += contacts // the note's consistent read before each contact
+	}
 	// Queue index: an entry is written when queued, twice when claimed (its sort key changes) and removed at the
 	// reply; the aging index when queued, when claimed (the lease is projected) and at the reply.
 	l.QueueWRU = handed*1 + s.Served*3
