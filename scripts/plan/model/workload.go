@@ -331,8 +331,10 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	// A follow-up's own writes (its transaction and the bot's answer) bill the Messages table and, for the contact's
 	// item, this one: 2 units for the contact in the post's transaction and 2 in the answer's.
 	l.MessagesWRU = contacts * f * (2*2 + 2*1)
-	l.MessagesRRU = (l.Routes[RoutePoll] + rereads) * 0.5
-	l.TableWRU = contacts*(w.Writes.NoteWRU()+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained*settleWCU +
+	// The responder answers a follow-up's turn apart (it reads the contact, and the thread consistently, and settles
+	// the turn with SettleTurn, counted above): its batch settle takes only the contacts' first messages.
+	l.MessagesRRU = (l.Routes[RoutePoll]+rereads)*0.5 + contacts*f*1
+	l.TableWRU = contacts*(w.Writes.NoteWRU()+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained/(1+f)*settleWCU +
 		s.Served*(2*wcu+2+wcu+1) + activity.totalWCU + l.Push.ShopperRegistrations*wcu + l.Push.AgentRegistrations*1
 	// Table reads: a poll reads the contact (eventually consistent, up to 4 KB: half a unit); a claim reads the
 	// agent's slots (consistent) and the claimed contact, a view and a reply read the contact; staffing reads.
@@ -342,6 +344,7 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	if w.Writes.NoteOnce {
 		l.TableRRU += contacts // the note's consistent read before each contact
 	}
+	l.TableRRU += contacts * f * half // a turn reads its contact
 	// Queue index: an entry is written when queued, twice when claimed (its sort key changes) and removed at the
 	// reply; the aging index when queued, when claimed (the lease is projected) and at the reply.
 	l.QueueWRU = handed*1 + s.Served*3
