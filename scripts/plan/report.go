@@ -192,7 +192,7 @@ func report(w io.Writer, p plan, o outcome) {
 	tw.Flush()
 	out("  requests per contact by route: %s\n", o.Cost[0].Detail)
 	if wl.Push.On {
-		out("  WebSocket messages per contact: %s (each both ways: hello and its answer, ping and the mock's answer; a poke is one PostToConnection)\n", o.Cost[1].Detail)
+		out("  WebSocket messages per contact: %s (a hello and its answer are two, a ping one: the mock integration answers nothing; a poke is one PostToConnection)\n", o.Cost[1].Detail)
 		out("  WebSocket connection-minutes per contact: %.2f (pages from hand-off to the end of the conversation, agents' consoles for the whole run)\n", o.Cost[2].PerContact)
 	}
 	out("  not included: data transfer, the free tier, alarms, dashboard and metrics at rest (infra/DEPLOY.md), one-time pre-warming\n")
