@@ -32,6 +32,39 @@ var shopCues = []string{
 	"账户", "密码", "会员", "店", "买", "拍", "保修", "评价", "价格", "链接",
 }
 
+// foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
+// "12306密码忘了", "酒店订单怎么取消"): a bag of words weighs the name too little against the verb. A text naming
+// one is never answered with a template; it is declined when the matcher finds it off-topic (even with a shop
+// word, which here belongs to the other service), and goes to a person otherwise. Payment brands (PayPal, Alipay,
+// 花呗, banks' cards) and couriers are left out: shoppers name them about this shop.
+var foreignCues = []string{
+	"netflix", "spotify", "hulu", "disney+", "disney plus", "youtube premium", "hbo max", "prime video", "uber",
+	"lyft", "doordash", "grubhub", "deliveroo", "instacart", "airbnb", "booking.com", "expedia", "tripadvisor",
+	"gmail account", "gmail password", "hotmail account", "hotmail password", "yahoo mail", "my facebook",
+	"facebook account", "facebook password", "my instagram", "instagram account", "instagram password",
+	"whatsapp account", "my tiktok", "tiktok account", "twitter account", "snapchat", "linkedin", "steam account",
+	"playstation", "psn", "xbox live", "fortnite", "roblox", "icloud", "apple id", "venmo", "zelle", "cash app",
+	"verizon", "at&t", "t-mobile", "vodafone", "comcast", "xfinity", "my flight", "flight to", "my airline",
+	"boarding pass", "hotel room", "hotel booking", "hotel reservation", "my hotel", "car rental", "rental car",
+	"train ticket", "bus ticket", "concert ticket", "movie ticket", "gym membership", "my gym", "phone bill",
+	"phone plan", "mobile plan", "data plan", "cell plan", "electric bill", "electricity bill", "water bill",
+	"gas bill", "utility bill", "credit score", "car insurance", "health insurance", "life insurance",
+	"my mortgage", "student loan", "tax return", "my taxes", "my passport", "passport renewal",
+	"visa application", "driver's license", "drivers license", "driving license", "my landlord", "my doctor",
+	"my dentist", "my paycheck", "my salary", "my pension", "my 401k", "library book",
+	"12306", "12123", "滴滴", "美团", "饿了么", "携程", "飞猪", "去哪儿", "同程", "爱奇艺", "腾讯视频", "优酷",
+	"芒果tv", "网易云", "qq音乐", "王者荣耀", "原神", "steam账号", "steam游戏", "微博", "b站", "知乎",
+	"百度网盘", "钉钉", "学信网", "社保", "公积金", "医保", "个税", "签证", "办护照", "护照办理", "护照续签",
+	"护照丢", "驾照", "驾校", "健身房", "健身卡", "高铁", "火车票", "机票", "航班", "酒店订单", "订酒店",
+	"酒店预订", "酒店房间", "住酒店", "酒店退", "酒店取消", "酒店前台", "民宿", "中国移动", "中国联通",
+	"中国电信", "话费", "流量套餐", "宽带", "房贷", "车贷", "网贷", "股票", "房东", "物业费", "电费", "水费",
+	"燃气费", "挂号", "wifi密码", "qq密码", "qq号", "微信密码", "微信账号", "微信号被", "支付宝账号",
+	"支付宝密码", "游戏账号", "游戏充值",
+}
+
+// foreign reports whether text names another company's service (foreignCues).
+func foreign(text string) bool { return hasCue(fold(text), foreignCues) }
+
 // shopCue reports whether text mentions a shop matter, or carries a long number (an order or tracking number).
 func shopCue(text string) bool {
 	lower := fold(text)
@@ -45,7 +78,12 @@ func shopCue(text string) bool {
 			digits = 0
 		}
 	}
-	for _, cue := range shopCues {
+	return hasCue(lower, shopCues)
+}
+
+// hasCue reports whether lower has one of cues: a Latin cue at the start of a word, a Han one anywhere.
+func hasCue(lower string, cues []string) bool {
+	for _, cue := range cues {
 		i := strings.Index(lower, cue)
 		for i >= 0 {
 			if cue[0] >= 0x80 || boundaryBefore(lower, i) {

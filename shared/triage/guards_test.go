@@ -46,6 +46,14 @@ func TestInspect(t *testing.T) {
 		{"少发了一件", contact.Chinese, []string{intent.Complaint}, false},
 		{"显示签收了但是我根本没收到", contact.Chinese, []string{intent.Complaint}, false},
 		{"垃圾店铺", contact.Chinese, []string{intent.Complaint}, true},
+		// A review that finds fault, as a statement; a question about the same attribute stays routine.
+		{"衣服质量一般，穿了一次就起球了", contact.Chinese, []string{intent.Complaint}, false},
+		{"物流很快，但是东西不怎么样", contact.Chinese, []string{intent.Complaint}, false},
+		{"鞋子有点磨脚，穿着不舒服", contact.Chinese, []string{intent.Complaint}, false},
+		{"会不会起球", contact.Chinese, nil, false},
+		{"尺码偏小吗", contact.Chinese, nil, false},
+		{"太大了，能换小一码吗", contact.Chinese, nil, false},
+		{"质量很好，不掉色", contact.Chinese, nil, false},
 		// Money, law and fraud.
 		{"i was charged twice for one order", contact.English, []string{intent.PaymentProblem}, false},
 		{"i paid but the order still says unpaid", contact.English, []string{intent.PaymentProblem}, false},
