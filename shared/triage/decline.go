@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"slices"
 	"strings"
 
 	"breakwater/shared/contact"
@@ -25,11 +26,14 @@ var shopCues = []string{
 	"discount", "voucher", "purchase", "bought", "item", "product", "size", "warranty", "account", "password",
 	"login", "log in", "sign in", "subscription", "membership", "unsubscribe", "newsletter", "your shop",
 	"your store", "your site", "your website", "your app", "customer service", "agent", "complain", "seller",
-	"store", "shop",
+	"store", "shop", "cancel", "oder", "ordr", "cncel", "cancle", "pamnt", "paymnt", "pymnt", "paymet", "fail",
+	"broke", "snapped", "crack", "defect", "faulty", "damag", "refund", "refud", "reufnd", "deliv", "shiping",
+	"adress", "acount", "pasword", "invoce", "reciept",
 	// Chinese, matched anywhere.
 	"订单", "下单", "单号", "快递", "物流", "发货", "收货", "包裹", "配送", "运费", "退款", "退货", "换货", "售后",
 	"发票", "付款", "支付", "扣款", "优惠", "满减", "红包", "客服", "人工", "商品", "宝贝", "尺码", "质量", "账号",
-	"账户", "密码", "会员", "店", "买", "拍", "保修", "评价", "价格", "链接",
+	"账户", "密码", "会员", "店", "买", "拍", "保修", "评价", "价格", "链接", "明细", "屏幕", "几寸", "定金",
+	"尺寸", "颜色", "材质", "这款", "这件", "这个是", "型号", "现货", "吃出", "头发", "坏", "退单", "拒付",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
@@ -51,7 +55,10 @@ var foreignCues = []string{
 	"gas bill", "utility bill", "credit score", "car insurance", "health insurance", "life insurance",
 	"my mortgage", "student loan", "tax return", "my taxes", "my passport", "passport renewal",
 	"visa application", "driver's license", "drivers license", "driving license", "my landlord", "my doctor",
-	"my dentist", "my paycheck", "my salary", "my pension", "my 401k", "library book",
+	"my dentist", "my paycheck", "my salary", "my pension", "my 401k", "library book", "tax refund",
+	"order checks", "more checks", "new checks", "checkbook", "shopping list", "grocery list", "to-do list",
+	"todo list", "vacation request", "vacation days", "pto", "direct deposit", "routing number", "credit limit",
+	"w2", "w-2",
 	"12306", "12123", "滴滴", "美团", "饿了么", "携程", "飞猪", "去哪儿", "同程", "爱奇艺", "腾讯视频", "优酷",
 	"芒果tv", "网易云", "qq音乐", "王者荣耀", "原神", "steam账号", "steam游戏", "微博", "b站", "知乎",
 	"百度网盘", "钉钉", "学信网", "社保", "公积金", "医保", "个税", "签证", "办护照", "护照办理", "护照续签",
@@ -64,6 +71,32 @@ var foreignCues = []string{
 
 // foreign reports whether text names another company's service (foreignCues).
 func foreign(text string) bool { return hasCue(fold(text), foreignCues) }
+
+// serviceCues are the shop words another company's service has too (its account, password, subscription,
+// orders and refunds); beyondService are the other shop cues, which a text naming another service may still not
+// have to be declined ("an instagram account with your logo asks for a shipping fee" goes to a person).
+var serviceCues = []string{"order", "refund", "charge", "payment", "paid", "account", "password", "login", "log in",
+	"sign in", "subscription", "membership", "unsubscribe", "purchase", "receipt", "cancel", "账号", "账户", "密码", "会员",
+	"退款", "订单", "下单", "付款", "支付", "扣款", "价格", "买"}
+
+var beyondService = func() []string {
+	var out []string
+	for _, c := range shopCues {
+		if !slices.Contains(serviceCues, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
+
+// declinable reports whether text may be declined as off-topic: it mentions nothing of a shop, or it names
+// another company's service and only the shop words such a service has too.
+func declinable(text string) bool {
+	if !shopCue(text) {
+		return true
+	}
+	return foreign(text) && !hasCue(fold(text), beyondService)
+}
 
 // shopCue reports whether text mentions a shop matter, or carries a long number (an order or tracking number).
 func shopCue(text string) bool {

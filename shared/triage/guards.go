@@ -59,7 +59,7 @@ var rules = []rule{
 		"disgust*", "pathetic", "this is a joke", "what a joke", "joke of a", "rip off", "ripoff", "rip-off",
 		"garbage", "trash", "crap", "crappy", "rubbish", "hate", "never buying", "never order*", "never again",
 		"never shop*", "poor quality", "bad quality", "low quality", "cheap quality", "1 star",
-		"one star", "bad review", "negative review", "compensat*", "demand", "wtf", "the hell", "damn", "fuck*",
+		"one star", "bad review", "negative review", "demand", "wtf", "the hell", "damn", "fuck*",
 		"shit*", "bullshit", "liar", "lied", "lying", "rude", "runaround", "excuses", "nobody cares",
 		"nobody replies", "nobody answers", "no one answers", "no answer", "no reply", "no response",
 		"had enough", "sick of", "how many times", "third time", "fourth time", "second time", "again?",
@@ -118,23 +118,45 @@ var rules = []rule{
 		"没给赠品", "第三次", "第四次", "好几次了", "多少次", "没人解决", "还是没人", "说好的", "承诺",
 		"这么慢", "还这么", "怎么办吧", "你们说怎么办", "虚假", "你们怎么回事", "一直不发", "一直没", "明明",
 		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
-		"图片差", "是旧的",
+		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
+		"snapped", "says deliverd", "shows deliverd", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
+		"扔在", "不打电话",
 	}, all: [][]string{
 		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
 	}, unless: []string{
 		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
+		"回购了", "i forgot to include", "i forgot to add",
 	}},
+	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
+	// refund's status in the public corpora's words.
+	{reason: intent.Complaint, all: [][]string{
+		{"compensat*"},
+		{"want", "demand", "expect", "deserve", "owe", "damage*", "broken", "late", "delay*", "lost", "missing",
+			"wrong", "trouble", "inconvenience", "for the", "for this", "for my time"},
+	}, unless: []string{"status", "update", "updates", "track", "where is", "where's", "processed", "policy",
+		"in which case*", "in what case*", "eligible"}},
+	// A shopper who cannot sign up, register or log in reports something broken, whatever words they use
+	// ("I have issues with registration", "where can i notify of a sign-up issue").
+	{reason: intent.ProblemReport, all: [][]string{
+		{"issue", "issues", "problem", "problems", "trouble", "troubles", "error", "errors", "difficulty",
+			"difficulties", "bug", "glitch", "fails", "failed", "failing", "isn't working", "not working",
+			"doesn't work", "won't let me", "unable to", "can't", "cannot", "can not", "couldn't"},
+		{"registration", "register", "registering", "sign up", "signup", "sign-up", "signing up",
+			"create an account", "creating an account", "create my account", "creating my account",
+			"open an account", "opening an account", "注册"},
+	}, unless: []string{"how do i sign up", "how to sign up", "how can i sign up", "how do i register",
+		"how to register", "how can i register", "forgot", "password"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"签收", "送到了", "显示送达", "已送达"},
 		{"没收到", "没有收到", "没看到", "没有", "东西呢", "没拿到", "不在", "找不到"},
-	}},
+	}, unless: []string{"签收了没有", "签收没有", "有没有签收", "签收了吗", "确认下", "确认一下"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"两周", "一周", "几周", "星期", "个月", "半个月", "十天", "十几天", "二十天", "好久", "很久",
 			"weeks", "a month", "10 days", "ten days"},
 		{"还没", "还不", "没到", "没发", "不发", "没收到", "没动静", "没人", "还是没", "也没",
 			"still", "nothing", "not arrived", "hasn't", "hasnt", "nobody", "no one"},
-	}},
+	}, unless: []string{"开票", "发票", "补开", "invoice"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"expired", "过期"},
 		{"food", "arrived", "received", "milk", "product", "medicine", "item", "食品", "吃", "食物", "零食", "牛奶",
@@ -196,6 +218,11 @@ var rules = []rule{
 		"two payments", "double payment", "paid twice", "pay twice", "charged 2x", "payments for the same",
 		"two transactions", "2 transactions", "charged again", "went through twice", "paid 2 times",
 		"charged me 2 times",
+		"cannot pay", "can't pay", "cant pay", "can not pay", "unable to pay", "not able to pay", "couldn't pay",
+		"could not pay", "won't let me pay", "can't make a payment", "can't make the payment", "cannot make a payment",
+		"unable to make a payment", "can't complete the payment", "can't complete my payment",
+		"trouble with payment*", "trouble with my payment", "trouble paying", "problem paying", "issue paying",
+		"problems paying", "issues paying", "errors with online payment", "error with online payment",
 		"扣了两次", "扣两次", "两次钱", "重复扣", "多扣", "两笔", "扣了三次", "扣了我", "被扣", "扣了钱",
 		"钱扣了", "钱被扣", "扣款金额", "还在扣", "还被扣", "又扣", "未付款", "待付款", "付款失败",
 		"支付失败", "提示失败", "付款一直", "付了钱", "已经付了", "付过钱", "钱付了", "没生成", "没有订单",
@@ -203,7 +230,7 @@ var rules = []rule{
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
-	}, unless: []string{"how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
+	}, unless: []string{"未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
 		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
@@ -213,6 +240,17 @@ var rules = []rule{
 		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
 		"争议", "仲裁", "黑猫投诉", "举报", "打官司", "权益保护", "违法", "撤销这笔", "撤销扣款", "银行撤销",
 	}, unless: []string{"工商银行"}},
+	// The bank reversing a payment is a chargeback, in Chinese as "退单" or "拒付" through the bank.
+	{reason: intent.Dispute, all: [][]string{
+		{"银行", "信用卡", "发卡行", "bank"},
+		{"退单", "拒付", "撤销交易", "追回", "reverse*", "reversal", "claw back"},
+	}},
+	// A password, email or phone changed that the shopper did not change is someone else in the account.
+	{reason: intent.Fraud, all: [][]string{
+		{"didn't change", "did not change", "didn't request", "did not request", "never requested", "never changed",
+			"didn't ask for", "没改过", "没有改过", "没改", "没申请", "没有申请"},
+		{"password", "email", "phone number", "密码", "邮箱", "手机号"},
+	}},
 	{reason: intent.Fraud, any: []string{
 		"scam*", "fraud*", "phishing", "hacked", "hacker", "stolen", "stole", "unauthori*", "didn't make",
 		"did not make", "didn't place", "did not place", "not mine", "aren't mine", "wasn't me",

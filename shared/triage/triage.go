@@ -26,7 +26,7 @@ const (
 	MinConfidence = 0.45
 	MinMargin     = 0.20
 	MinHandoff    = 0.40
-	MinDecline    = 0.60
+	MinDecline    = 0.70
 )
 
 // Thresholds are the four thresholds a Triage decides with.
@@ -154,7 +154,7 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 		}
 		// A required field is missing and the template hands off: a person asks for it.
 		signals.Reasons = append(signals.Reasons, intent.NoMatch)
-	case offTopic >= t.Thresholds.Decline && offTopic > best && offTopic > handoffScore && (!shopCue(text) || foreign(text)):
+	case offTopic >= t.Thresholds.Decline && offTopic > best && offTopic > handoffScore && declinable(text):
 		d.Decline, d.Intent, d.Template, d.Confidence, d.Answer = true, "", "", offTopic, declineText(c.Locale)
 		return d
 	}
