@@ -240,6 +240,12 @@ var rules = []rule{
 		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
 		"争议", "仲裁", "黑猫投诉", "举报", "打官司", "权益保护", "违法", "撤销这笔", "撤销扣款", "银行撤销",
 	}, unless: []string{"工商银行"}},
+	// Going to the bank because the shop will not pay back is a dispute in the making.
+	{reason: intent.Dispute, all: [][]string{
+		{"contacting my bank", "contact my bank", "calling my bank", "call my bank", "going to my bank",
+			"go to my bank", "ask my bank", "asking my bank"},
+		{"since you", "because you", "you won't", "you refuse", "you didn't", "unless", "if you don't", "if you do not"},
+	}},
 	// The bank reversing a payment is a chargeback, in Chinese as "退单" or "拒付" through the bank.
 	{reason: intent.Dispute, all: [][]string{
 		{"银行", "信用卡", "发卡行", "bank"},
@@ -265,7 +271,9 @@ var rules = []rule{
 		"要我转账", "叫我转账", "转账给",
 		"扫码退款", "不是我买", "没下过", "不是我下", "假网站", "身份信息", "以你们名义", "密码被改",
 		"有人用我", "不是我的订单", "加我微信", "正规", "奇怪的短信", "奇怪的电话", "奇怪的邮件", "可疑",
-		"有人改了", "被人改了", "被改了", "盗了", "weird text", "weird email", "weird call", "strange text",
+		"有人改了", "被人改了", "被改了", "盗了", "strange orders", "orders i don't recognise",
+		"orders i don't recognize", "orders i dont recognize", "orders i dont recognise", "address i don't know",
+		"address i dont know", "adress i dont know", "adress i don't know", "weird text", "weird email", "weird call", "strange text",
 		"strange email", "strange call",
 	}, unless: []string{"正规发票"}},
 	// Questions about other shops and platforms are not ours to answer.
@@ -286,7 +294,7 @@ var rules = []rule{
 		"有点失望", "不推荐", "不建议购买", "不建议买", "别买", "不会再买", "不会回购", "不回购", "没效果",
 		"没什么效果", "不灵敏", "漏气", "起皮", "过敏", "长痘", "闷痘", "太甜", "太咸", "不新鲜", "变质",
 		"有瑕疵", "线头", "异响", "噪音大", "很吵", "太吵", "掉皮", "不结实", "容易坏",
-		"一股", "差评", "被坑", "坑了", "不满意", "一星",
+		"一股", "差评", "被坑", "坑了", "不满意", "一星", "太冲", "味道冲", "还有味", "散不掉", "散不去",
 	}}, unless: []string{
 		"吗", "能么", "可以么", "有么", "行么", "好么", "是么", "对么", "嘛", "?", "？", "还是", "大不大", "小不小", "会不会", "是不是", "有没有", "能不能", "可不可以", "是否", "多少", "多久",
 		"多大", "多重", "多长", "哪个", "哪种", "哪款", "什么码", "什么尺码", "怎么办", "怎么选", "怎么换",
