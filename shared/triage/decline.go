@@ -3,6 +3,8 @@ package triage
 import (
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"breakwater/shared/contact"
 )
@@ -69,8 +71,26 @@ var foreignCues = []string{
 	"支付宝密码", "游戏账号", "游戏充值",
 }
 
+// foreignIndex finds foreignCues in one pass over a text (Decide asks it for every answer it is about to give).
+var foreignIndex = compile([]rule{{any: foreignCues}})
+
 // foreign reports whether text names another company's service (foreignCues).
-func foreign(text string) bool { return hasCue(fold(text), foreignCues) }
+func foreign(text string) bool { return foreignIndex.hasAny(fold(text)) }
+
+// hasAny reports whether lower has one of g's phrases: a Latin one at the start of a word, a Han one anywhere.
+func (g guardIndex) hasAny(lower string) bool {
+	for at, r := range lower {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) && !boundaryBefore(lower, at) {
+			continue
+		}
+		for _, pi := range g.byFirst[r] {
+			if strings.HasPrefix(lower[at:], g.phrases[pi].text) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // serviceCues are the shop words another company's service has too (its account, password, subscription,
 // orders and refunds); beyondService are the other shop cues, which a text naming another service may still not

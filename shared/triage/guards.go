@@ -126,7 +126,9 @@ var rules = []rule{
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
 	}, unless: []string{
 		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
-		"回购了", "i forgot to include", "i forgot to add",
+		"回购了", "i forgot to include", "i forgot to add", "会不会缩水", "会不会起球", "会不会掉色", "会不会褪色",
+		"会不会变形", "会不会开胶", "会不会漏", "会不会坏", "容易坏吗", "容易起球吗", "容易掉色吗", "容易缩水吗",
+		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗",
 	}},
 	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
 	// refund's status in the public corpora's words.

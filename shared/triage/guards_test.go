@@ -89,3 +89,22 @@ func BenchmarkInspect(b *testing.B) {
 		Inspect(texts[i%len(texts)], contact.English)
 	}
 }
+
+func TestForeign(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"reset my netflix password", true},
+		{"12306账号密码忘了怎么找回", true},
+		{"How do I track my flight to Paris?", true},
+		{"does this steamer work on silk", false},
+		{"can i pay with paypal", false},
+		{"do you ship with ups", false},
+		{"酒店同款枕头是什么材质", false},
+	} {
+		if got := foreign(Normalize(tt.text)); got != tt.want {
+			t.Errorf("foreign(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
