@@ -36,6 +36,9 @@ var shopCues = []string{
 	"发票", "付款", "支付", "扣款", "优惠", "满减", "红包", "客服", "人工", "商品", "宝贝", "尺码", "质量", "账号",
 	"账户", "密码", "会员", "店", "买", "拍", "保修", "评价", "价格", "链接", "明细", "屏幕", "几寸", "定金",
 	"尺寸", "颜色", "材质", "这款", "这件", "这个是", "型号", "现货", "吃出", "头发", "坏", "退单", "拒付",
+	// A shopper's review that finds fault is never declined, whatever it is about.
+	"严重", "很慢", "太慢", "好慢", "卡顿", "很卡", "游戏卡", "不足", "很差", "太差", "不好", "不行", "一般",
+	"失望", "正品", "专柜", "分量", "做工", "手感", "味道", "包装", "发热", "耗电", "续航",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
