@@ -63,7 +63,7 @@ var foreignCues = []string{
 	"my dentist", "my paycheck", "my salary", "my pension", "my 401k", "library book", "tax refund",
 	"order checks", "more checks", "new checks", "checkbook", "shopping list", "grocery list", "to-do list",
 	"todo list", "vacation request", "vacation days", "pto", "direct deposit", "routing number", "credit limit",
-	"w2", "w-2",
+	"w2", "w-2", "ticketmaster", "stubhub", "eventbrite",
 	"12306", "12123", "滴滴", "美团", "饿了么", "携程", "飞猪", "去哪儿", "同程", "爱奇艺", "腾讯视频", "优酷",
 	"芒果tv", "网易云", "qq音乐", "王者荣耀", "原神", "steam账号", "steam游戏", "微博", "b站", "知乎",
 	"百度网盘", "钉钉", "学信网", "社保", "公积金", "医保", "个税", "签证", "办护照", "护照办理", "护照续签",

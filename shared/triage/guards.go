@@ -119,7 +119,8 @@ var rules = []rule{
 		"这么慢", "还这么", "怎么办吧", "你们说怎么办", "虚假", "你们怎么回事", "一直不发", "一直没", "明明",
 		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
 		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
-		"snapped", "says deliverd", "shows deliverd", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
+		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
+		"made me ill", "burned my skin", "irritated my skin", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
 		"扔在", "不打电话",
 	}, all: [][]string{
 		{"wrong", "instead of"},
@@ -252,6 +253,13 @@ var rules = []rule{
 	{reason: intent.Dispute, all: [][]string{
 		{"银行", "信用卡", "发卡行", "bank"},
 		{"退单", "拒付", "撤销交易", "追回", "reverse*", "reversal", "claw back"},
+	}},
+	// A link, text or call "about a refund" that the shopper asks us to vouch for is phishing until shown otherwise.
+	{reason: intent.Fraud, all: [][]string{
+		{"收到", "发来", "有人发", "接到", "got a", "received a", "someone sent"},
+		{"链接", "短信", "电话", "邮件", "link", "text message", "sms", "call", "email"},
+		{"是真的吗", "是你们", "可信吗", "是不是骗", "真的假的", "is this real", "is it real", "legit", "from you",
+			"genuine"},
 	}},
 	// A password, email or phone changed that the shopper did not change is someone else in the account.
 	{reason: intent.Fraud, all: [][]string{
