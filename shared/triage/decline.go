@@ -47,31 +47,33 @@ var shopCues = []string{
 // word, which here belongs to the other service), and goes to a person otherwise. Payment brands (PayPal, Alipay,
 // 花呗, banks' cards) and couriers are left out: shoppers name them about this shop.
 var foreignCues = []string{
-	"netflix", "spotify", "hulu", "disney+", "disney plus", "youtube premium", "hbo max", "prime video", "uber",
-	"lyft", "doordash", "grubhub", "deliveroo", "instacart", "airbnb", "booking.com", "expedia", "tripadvisor",
-	"gmail account", "gmail password", "hotmail account", "hotmail password", "yahoo mail", "my facebook",
-	"facebook account", "facebook password", "my instagram", "instagram account", "instagram password",
-	"whatsapp account", "my tiktok", "tiktok account", "twitter account", "snapchat", "linkedin", "steam account",
-	"playstation", "psn", "xbox live", "fortnite", "roblox", "icloud", "apple id", "venmo", "zelle", "cash app",
-	"verizon", "at&t", "t-mobile", "vodafone", "comcast", "xfinity", "my flight", "flight to", "my airline",
-	"boarding pass", "hotel room", "hotel booking", "hotel reservation", "my hotel", "car rental", "rental car",
-	"train ticket", "bus ticket", "concert ticket", "movie ticket", "gym membership", "my gym", "phone bill",
-	"phone plan", "mobile plan", "data plan", "cell plan", "electric bill", "electricity bill", "water bill",
-	"gas bill", "utility bill", "credit score", "car insurance", "health insurance", "life insurance",
-	"my mortgage", "student loan", "tax return", "my taxes", "my passport", "passport renewal",
-	"visa application", "driver's license", "drivers license", "driving license", "my landlord", "my doctor",
-	"my dentist", "my paycheck", "my salary", "my pension", "my 401k", "library book", "tax refund",
-	"order checks", "more checks", "new checks", "checkbook", "shopping list", "grocery list", "to-do list",
-	"todo list", "vacation request", "vacation days", "pto", "direct deposit", "routing number", "credit limit",
+	"netflix", "spotify", "hulu", "disney+*", "disney plus*", "youtube premium*", "hbo max*", "prime video*", "uber",
+	"lyft", "doordash", "grubhub", "deliveroo", "instacart", "airbnb", "booking.com*", "expedia", "tripadvisor",
+	"gmail account*", "gmail password*", "hotmail account*", "hotmail password*", "yahoo mail*", "my facebook*",
+	"facebook account*", "facebook password*", "my instagram*", "instagram account*", "instagram password*",
+	"whatsapp account*", "my tiktok*", "tiktok account*", "twitter account*", "snapchat", "linkedin", "steam account*",
+	"playstation", "psn", "xbox live*", "fortnite", "roblox", "icloud", "apple id*", "venmo", "zelle", "cash app*",
+	"verizon", "at&t", "t-mobile", "vodafone", "comcast", "xfinity", "my flight*", "flight to*", "my airline*",
+	"boarding pass*", "hotel room*", "hotel booking*", "hotel reservation*", "my hotel*", "car rental*", "rental car*",
+	"train ticket*", "bus ticket*", "concert ticket*", "movie ticket*", "gym membership*", "my gym*", "phone bill*",
+	"phone plan*", "mobile plan*", "data plan*", "cell plan*", "electric bill*", "electricity bill*", "water bill*",
+	"gas bill*", "utility bill*", "credit score*", "car insurance*", "health insurance*", "life insurance*",
+	"my mortgage*", "student loan*", "tax return*", "my taxes*", "my passport*", "passport renewal*",
+	"visa application*", "driver's license*", "drivers license*", "driving license*", "my landlord*", "my doctor*",
+	"my dentist*", "my paycheck*", "my salary*", "my pension*", "my 401k*", "library book*", "tax refund*",
+	"order checks*", "more checks*", "new checks*", "checkbook*", "shopping list*", "grocery list*", "to-do list*",
+	"todo list*", "vacation request*", "vacation days*", "pto", "direct deposit*", "routing number*", "credit limit*",
 	"w2", "w-2", "ticketmaster", "stubhub", "eventbrite",
 	"12306", "12123", "滴滴", "美团", "饿了么", "携程", "飞猪", "去哪儿", "同程", "爱奇艺", "腾讯视频", "优酷",
-	"芒果tv", "网易云", "qq音乐", "王者荣耀", "原神", "steam账号", "steam游戏", "微博", "b站", "知乎",
+	"芒果tv", "网易云", "qq音乐*", "王者荣耀", "原神", "steam账号*", "steam游戏*", "微博", "b站*", "知乎",
 	"百度网盘", "钉钉", "学信网", "社保", "公积金", "医保", "个税", "签证", "办护照", "护照办理", "护照续签",
 	"护照丢", "驾照", "驾校", "健身房", "健身卡", "高铁", "火车票", "机票", "航班", "酒店订单", "订酒店",
 	"酒店预订", "酒店房间", "住酒店", "酒店退", "酒店取消", "酒店前台", "民宿", "中国移动", "中国联通",
 	"中国电信", "话费", "流量套餐", "宽带", "房贷", "车贷", "网贷", "股票", "房东", "物业费", "电费", "水费",
-	"燃气费", "挂号", "wifi密码", "qq密码", "qq号", "微信密码", "微信账号", "微信号被", "支付宝账号",
+	"燃气费", "挂号", "wifi密码*", "qq密码*", "qq号*", "微信密码", "微信账号", "微信号被", "支付宝账号",
 	"支付宝密码", "游戏账号", "游戏充值",
+	"atm", "atms", "irs", "hmrc", "debit card pin*", "pin for my debit card", "pin number for my debit card",
+	"school newsletter*", "pay off debt", "my debt", "debt", "a passport", "new passport*",
 }
 
 // foreignIndex finds foreignCues in one pass over a text (Decide asks it for every answer it is about to give).
@@ -80,14 +82,16 @@ var foreignIndex = compile([]rule{{any: foreignCues}})
 // foreign reports whether text names another company's service (foreignCues).
 func foreign(text string) bool { return foreignIndex.hasAny(fold(text)) }
 
-// hasAny reports whether lower has one of g's phrases: a Latin one at the start of a word, a Han one anywhere.
+// hasAny reports whether lower has one of g's phrases, read as the guards read them: a Latin one from the start of
+// a word to the end of one (or on into a longer word when it ends in "*"), a Han one anywhere.
 func (g guardIndex) hasAny(lower string) bool {
 	for at, r := range lower {
 		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) && !boundaryBefore(lower, at) {
 			continue
 		}
 		for _, pi := range g.byFirst[r] {
-			if strings.HasPrefix(lower[at:], g.phrases[pi].text) {
+			p := &g.phrases[pi]
+			if strings.HasPrefix(lower[at:], p.text) && (!p.latin || p.prefix || boundaryAfter(lower, at+len(p.text))) {
 				return true
 			}
 		}
