@@ -38,7 +38,7 @@ var shopCues = []string{
 	"尺寸", "颜色", "材质", "这款", "这件", "这个是", "型号", "现货", "吃出", "头发", "坏", "退单", "拒付",
 	// A shopper's review that finds fault is never declined, whatever it is about.
 	"严重", "很慢", "太慢", "好慢", "卡顿", "很卡", "游戏卡", "不足", "很差", "太差", "不好", "不行", "一般",
-	"失望", "正品", "专柜", "分量", "做工", "手感", "味道", "包装", "发热", "耗电", "续航",
+	"失望", "正品", "专柜", "分量", "做工", "手感", "味道", "包装", "发热", "耗电", "续航", "师傅", "安装",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
@@ -73,7 +73,9 @@ var foreignCues = []string{
 	"燃气费", "挂号", "wifi密码*", "qq密码*", "qq号*", "微信密码", "微信账号", "微信号被", "支付宝账号",
 	"支付宝密码", "游戏账号", "游戏充值",
 	"atm", "atms", "irs", "hmrc", "debit card pin*", "pin for my debit card", "pin number for my debit card",
-	"school newsletter*", "pay off debt", "my debt", "debt", "a passport", "new passport*",
+	"school newsletter*", "pay off debt", "my debt", "debt", "a passport", "new passport*", "做账", "记账", "报税",
+	"装修公司", "装修合同", "关闭花呗", "花呗怎么关", "花呗额度", "借呗", "白条额度", "信用卡额度", "信用卡账单",
+	"外卖",
 }
 
 // foreignIndex finds foreignCues in one pass over a text (Decide asks it for every answer it is about to give).

@@ -120,7 +120,7 @@ var rules = []rule{
 		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
 		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
 		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
-		"made me ill", "burned my skin", "irritated my skin", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
+		"made me ill", "burned my skin", "irritated my skin", "乱收费", "多收钱", "收费不合理", "乱要钱", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
 		"扔在", "不打电话",
 	}, all: [][]string{
 		{"wrong", "instead of"},
