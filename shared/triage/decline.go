@@ -119,13 +119,59 @@ var beyondService = func() []string {
 	return out
 }()
 
-// declinable reports whether text may be declined as off-topic: it mentions nothing of a shop, or it names
-// another company's service and only the shop words such a service has too.
+// declinable reports whether text may be declined as off-topic: it mentions nothing of a shop, not even misspelt,
+// or it names another company's service and only the shop words such a service has too.
 func declinable(text string) bool {
-	if !shopCue(text) {
+	if !shopCue(text) && !misspeltCue(fold(text)) {
 		return true
 	}
 	return foreign(text) && !hasCue(fold(text), beyondService)
+}
+
+// typoCues are shop words long enough that one slip of the keyboard ("retrun", "refnd", "pakage") still names
+// them; misspeltCue finds them so that a misspelt shop question is not declined.
+var typoCues = []string{"return", "refund", "order", "package", "parcel", "deliver", "delivery", "shipping",
+	"shipment", "invoice", "receipt", "payment", "account", "password", "cancel", "coupon", "voucher", "purchase",
+	"tracking", "warranty", "exchange", "discount", "checkout"}
+
+// misspeltCue reports whether a word of lower starts like one of typoCues and is one edit from it (a letter added,
+// dropped, changed, or two swapped).
+func misspeltCue(lower string) bool {
+	for _, w := range strings.FieldsFunc(lower, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if len(w) < 5 {
+			continue
+		}
+		for _, c := range typoCues {
+			if w[0] == c[0] && oneEdit(w, c) { // a slip rarely hits the first letter ("border" is not "order")
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// oneEdit reports whether a and b differ by at most one insertion, deletion, substitution or swap of neighbours.
+func oneEdit(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a)-len(b) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case i == len(b):
+		return true
+	case len(a) > len(b):
+		return a[i+1:] == b[i:]
+	case i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i]:
+		return a[i+2:] == b[i+2:]
+	default:
+		return a[i+1:] == b[i+1:]
+	}
 }
 
 // shopCue reports whether text mentions a shop matter, or carries a long number (an order or tracking number).

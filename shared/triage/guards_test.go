@@ -111,3 +111,22 @@ func TestForeign(t *testing.T) {
 		}
 	}
 }
+
+func TestMisspeltCue(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"how long is the retrun window", true},
+		{"where is my pakage", true},
+		{"refnd please", true},
+		{"cancell my oder", true},
+		{"what is the capital of france", false},
+		{"orders", true},
+		{"border crossing times", false},
+	} {
+		if got := misspeltCue(fold(tt.text)); got != tt.want {
+			t.Errorf("misspeltCue(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
