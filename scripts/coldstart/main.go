@@ -117,7 +117,8 @@ func run(ctx context.Context, runs int, sizeList string, build, verbose bool) er
 			env = append(env, k+"="+v)
 		}
 		env = append(env, topology.Contacts.EnvVar+"="+res.Tables[topology.Contacts.ID],
-			topology.Catalog.EnvVar+"="+res.Tables[topology.Catalog.ID])
+			topology.Catalog.EnvVar+"="+res.Tables[topology.Catalog.ID],
+			topology.Messages.EnvVar+"="+res.Tables[topology.Messages.ID])
 		var inits []time.Duration
 		for range runs {
 			// Init is allowed a minute here, so a slow one is measured rather than cut off; Lambda allows 10 s.

@@ -59,7 +59,7 @@ var rules = []rule{
 		"disgust*", "pathetic", "this is a joke", "what a joke", "joke of a", "rip off", "ripoff", "rip-off",
 		"garbage", "trash", "crap", "crappy", "rubbish", "hate", "never buying", "never order*", "never again",
 		"never shop*", "poor quality", "bad quality", "low quality", "cheap quality", "1 star",
-		"one star", "bad review", "negative review", "compensat*", "demand", "wtf", "the hell", "damn", "fuck*",
+		"one star", "bad review", "negative review", "demand", "wtf", "the hell", "damn", "fuck*",
 		"shit*", "bullshit", "liar", "lied", "lying", "rude", "runaround", "excuses", "nobody cares",
 		"nobody replies", "nobody answers", "no one answers", "no answer", "no reply", "no response",
 		"had enough", "sick of", "how many times", "third time", "fourth time", "second time", "again?",
@@ -118,23 +118,48 @@ var rules = []rule{
 		"没给赠品", "第三次", "第四次", "好几次了", "多少次", "没人解决", "还是没人", "说好的", "承诺",
 		"这么慢", "还这么", "怎么办吧", "你们说怎么办", "虚假", "你们怎么回事", "一直不发", "一直没", "明明",
 		"还让我", "压碎", "摔碎", "湿了", "烂了", "坏了，你们", "质量有问题", "完全不一样", "图片不一样",
-		"图片差", "是旧的",
+		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
+		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
+		"made me ill", "burned my skin", "irritated my skin", "乱收费", "多收钱", "收费不合理", "乱要钱", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
+		"扔在", "不打电话",
 	}, all: [][]string{
 		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
 	}, unless: []string{
 		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
+		"回购了", "i forgot to include", "i forgot to add", "会不会缩水", "会不会起球", "会不会掉色", "会不会褪色",
+		"会不会变形", "会不会开胶", "会不会漏", "会不会坏", "容易坏吗", "容易起球吗", "容易掉色吗", "容易缩水吗",
+		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗",
 	}},
+	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
+	// refund's status in the public corpora's words.
+	{reason: intent.Complaint, all: [][]string{
+		{"compensat*"},
+		{"want", "demand", "expect", "deserve", "owe", "damage*", "broken", "late", "delay*", "lost", "missing",
+			"wrong", "trouble", "inconvenience", "for the", "for this", "for my time"},
+	}, unless: []string{"status", "update", "updates", "track", "where is", "where's", "processed", "policy",
+		"in which case*", "in what case*", "eligible"}},
+	// A shopper who cannot sign up, register or log in reports something broken, whatever words they use
+	// ("I have issues with registration", "where can i notify of a sign-up issue").
+	{reason: intent.ProblemReport, all: [][]string{
+		{"issue", "issues", "problem", "problems", "trouble", "troubles", "error", "errors", "difficulty",
+			"difficulties", "bug", "glitch", "fails", "failed", "failing", "isn't working", "not working",
+			"doesn't work", "won't let me", "unable to", "can't", "cannot", "can not", "couldn't"},
+		{"registration", "register", "registering", "sign up", "signup", "sign-up", "signing up",
+			"create an account", "creating an account", "create my account", "creating my account",
+			"open an account", "opening an account", "注册"},
+	}, unless: []string{"how do i sign up", "how to sign up", "how can i sign up", "how do i register",
+		"how to register", "how can i register", "forgot", "password"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"签收", "送到了", "显示送达", "已送达"},
 		{"没收到", "没有收到", "没看到", "没有", "东西呢", "没拿到", "不在", "找不到"},
-	}},
+	}, unless: []string{"签收了没有", "签收没有", "有没有签收", "签收了吗", "确认下", "确认一下"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"两周", "一周", "几周", "星期", "个月", "半个月", "十天", "十几天", "二十天", "好久", "很久",
 			"weeks", "a month", "10 days", "ten days"},
 		{"还没", "还不", "没到", "没发", "不发", "没收到", "没动静", "没人", "还是没", "也没",
 			"still", "nothing", "not arrived", "hasn't", "hasnt", "nobody", "no one"},
-	}},
+	}, unless: []string{"开票", "发票", "补开", "invoice"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"expired", "过期"},
 		{"food", "arrived", "received", "milk", "product", "medicine", "item", "食品", "吃", "食物", "零食", "牛奶",
@@ -196,6 +221,11 @@ var rules = []rule{
 		"two payments", "double payment", "paid twice", "pay twice", "charged 2x", "payments for the same",
 		"two transactions", "2 transactions", "charged again", "went through twice", "paid 2 times",
 		"charged me 2 times",
+		"cannot pay", "can't pay", "cant pay", "can not pay", "unable to pay", "not able to pay", "couldn't pay",
+		"could not pay", "won't let me pay", "can't make a payment", "can't make the payment", "cannot make a payment",
+		"unable to make a payment", "can't complete the payment", "can't complete my payment",
+		"trouble with payment*", "trouble with my payment", "trouble paying", "problem paying", "issue paying",
+		"problems paying", "issues paying", "errors with online payment", "error with online payment",
 		"扣了两次", "扣两次", "两次钱", "重复扣", "多扣", "两笔", "扣了三次", "扣了我", "被扣", "扣了钱",
 		"钱扣了", "钱被扣", "扣款金额", "还在扣", "还被扣", "又扣", "未付款", "待付款", "付款失败",
 		"支付失败", "提示失败", "付款一直", "付了钱", "已经付了", "付过钱", "钱付了", "没生成", "没有订单",
@@ -203,7 +233,7 @@ var rules = []rule{
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
-	}, unless: []string{"how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
+	}, unless: []string{"未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
 		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
@@ -213,6 +243,30 @@ var rules = []rule{
 		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
 		"争议", "仲裁", "黑猫投诉", "举报", "打官司", "权益保护", "违法", "撤销这笔", "撤销扣款", "银行撤销",
 	}, unless: []string{"工商银行"}},
+	// Going to the bank because the shop will not pay back is a dispute in the making.
+	{reason: intent.Dispute, all: [][]string{
+		{"contacting my bank", "contact my bank", "calling my bank", "call my bank", "going to my bank",
+			"go to my bank", "ask my bank", "asking my bank"},
+		{"since you", "because you", "you won't", "you refuse", "you didn't", "unless", "if you don't", "if you do not"},
+	}},
+	// The bank reversing a payment is a chargeback, in Chinese as "退单" or "拒付" through the bank.
+	{reason: intent.Dispute, all: [][]string{
+		{"银行", "信用卡", "发卡行", "bank"},
+		{"退单", "拒付", "撤销交易", "追回", "reverse*", "reversal", "claw back"},
+	}},
+	// A link, text or call "about a refund" that the shopper asks us to vouch for is phishing until shown otherwise.
+	{reason: intent.Fraud, all: [][]string{
+		{"收到", "发来", "有人发", "接到", "got a", "received a", "someone sent"},
+		{"链接", "短信", "电话", "邮件", "link", "text message", "sms", "call", "email"},
+		{"是真的吗", "是你们", "可信吗", "是不是骗", "真的假的", "is this real", "is it real", "legit", "from you",
+			"genuine"},
+	}},
+	// A password, email or phone changed that the shopper did not change is someone else in the account.
+	{reason: intent.Fraud, all: [][]string{
+		{"didn't change", "did not change", "didn't request", "did not request", "never requested", "never changed",
+			"didn't ask for", "没改过", "没有改过", "没改", "没申请", "没有申请"},
+		{"password", "email", "phone number", "密码", "邮箱", "手机号"},
+	}},
 	{reason: intent.Fraud, any: []string{
 		"scam*", "fraud*", "phishing", "hacked", "hacker", "stolen", "stole", "unauthori*", "didn't make",
 		"did not make", "didn't place", "did not place", "not mine", "aren't mine", "wasn't me",
@@ -227,13 +281,39 @@ var rules = []rule{
 		"要我转账", "叫我转账", "转账给",
 		"扫码退款", "不是我买", "没下过", "不是我下", "假网站", "身份信息", "以你们名义", "密码被改",
 		"有人用我", "不是我的订单", "加我微信", "正规", "奇怪的短信", "奇怪的电话", "奇怪的邮件", "可疑",
-		"有人改了", "被人改了", "被改了", "盗了", "weird text", "weird email", "weird call", "strange text",
+		"有人改了", "被人改了", "被改了", "盗了", "strange orders", "orders i don't recognise",
+		"orders i don't recognize", "orders i dont recognize", "orders i dont recognise", "address i don't know",
+		"address i dont know", "adress i dont know", "adress i don't know", "weird text", "weird email", "weird call", "strange text",
 		"strange email", "strange call",
 	}, unless: []string{"正规发票"}},
 	// Questions about other shops and platforms are not ours to answer.
 	{reason: intent.NoMatch, any: []string{
 		"amazon", "ebay", "walmart", "costco", "aliexpress", "temu", "shein", "etsy", "best buy",
 		"淘宝", "天猫", "拼多多", "唯品会", "抖音", "快手", "苏宁", "当当", "闲鱼",
+	}},
+	// A shopper's review that finds fault, written as a statement ("衣服质量一般，穿了一次就起球了", "太小了，不合适",
+	// "物流很快，但是东西不怎么样"): it goes to a person however the words lean. A question about the same attribute
+	// ("会不会起球", "偏小吗", "太大了能换吗") is a product or return question and left to the matcher.
+	{reason: intent.Complaint, all: [][]string{{
+		"偏小", "偏大", "太小了", "太大了", "太短了", "太长了", "太薄", "很薄", "太厚了", "太硬", "很硬", "不舒服",
+		"不好用", "不好穿", "不好看", "不好吃", "不好闻", "难用", "难吃", "难看", "难闻", "刺鼻", "味道大",
+		"味道很大", "味道有点大", "有味道", "一股味", "一般般", "很一般", "质量一般", "效果一般", "做工一般",
+		"不怎么样", "不值", "性价比不高", "性价比低", "性价比太低", "没想象中", "没有想象中", "不如图片",
+		"和图片不", "跟图片不", "掉毛", "起球", "掉色", "褪色", "磨脚", "不透气", "不保暖", "质感差", "质感很差",
+		"廉价感", "很卡", "卡顿", "发烫", "续航短", "续航差", "不耐用", "声音小", "充电慢", "不合适", "不合身",
+		"有点失望", "不推荐", "不建议购买", "不建议买", "别买", "不会再买", "不会回购", "不回购", "没效果",
+		"没什么效果", "不灵敏", "漏气", "起皮", "过敏", "长痘", "闷痘", "太甜", "太咸", "不新鲜", "变质",
+		"有瑕疵", "线头", "异响", "噪音大", "很吵", "太吵", "掉皮", "不结实", "容易坏",
+		"一股", "差评", "被坑", "坑了", "不满意", "一星", "太冲", "味道冲", "还有味", "散不掉", "散不去", "东西一般",
+		"产品一般", "手感一般", "味道一般", "不是正品", "发热严重", "分量不足", "少多了", "差远了", "不出水",
+		"听不清", "很慢", "太慢", "游戏卡", "严重", "不咋地", "不咋样", "不怎么地", "不太行", "不太好", "不好使",
+		"拉胯", "辣鸡", "一言难尽", "踩雷", "翻车", "智商税", "劝退", "鸡肋", "没法用", "凑合",
+	}}, unless: []string{
+		"吗", "能么", "可以么", "有么", "行么", "好么", "是么", "对么", "嘛", "?", "？", "还是偏", "还是正", "大还是", "小还是", "还是要", "还是拍", "还是选", "还是买", "大不大", "小不小", "会不会", "是不是", "有没有", "能不能", "可不可以", "是否", "多少", "多久",
+		"多大", "多重", "多长", "哪个", "哪种", "哪款", "什么码", "什么尺码", "怎么办", "怎么选", "怎么换",
+		"怎么退", "的话", "如果", "要是", "万一", "建议拍", "要拍", "想换", "想退", "换一", "换个", "能换", "能退",
+		"可以换", "可以退", "申请", "退货", "退换", "换货", "退款", "七天无理由", "评价怎么", "怎么评", "差评怎么",
+		"怎么写", "修改评价", "追评",
 	}},
 	{reason: negativeSentiment, any: []string{
 		"angry", "furious", "hate", "disgust*", "wtf", "the hell", "damn", "fuck*", "shit*",

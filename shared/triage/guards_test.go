@@ -46,6 +46,17 @@ func TestInspect(t *testing.T) {
 		{"少发了一件", contact.Chinese, []string{intent.Complaint}, false},
 		{"显示签收了但是我根本没收到", contact.Chinese, []string{intent.Complaint}, false},
 		{"垃圾店铺", contact.Chinese, []string{intent.Complaint}, true},
+		// A review that finds fault, as a statement; a question about the same attribute stays routine.
+		{"衣服质量一般，穿了一次就起球了", contact.Chinese, []string{intent.Complaint}, false},
+		{"物流很快，但是东西不怎么样", contact.Chinese, []string{intent.Complaint}, false},
+		{"鞋子有点磨脚，穿着不舒服", contact.Chinese, []string{intent.Complaint}, false},
+		{"物流还是一如既往的快，但是东西一般", contact.Chinese, []string{intent.Complaint}, false},
+		{"这个 size 偏大还是偏小", contact.Chinese, nil, false},
+		{"会不会缩水", contact.Chinese, nil, false},
+		{"会不会起球", contact.Chinese, nil, false},
+		{"尺码偏小吗", contact.Chinese, nil, false},
+		{"太大了，能换小一码吗", contact.Chinese, nil, false},
+		{"质量很好，不掉色", contact.Chinese, nil, false},
 		// Money, law and fraud.
 		{"i was charged twice for one order", contact.English, []string{intent.PaymentProblem}, false},
 		{"i paid but the order still says unpaid", contact.English, []string{intent.PaymentProblem}, false},
@@ -79,5 +90,43 @@ func BenchmarkInspect(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		Inspect(texts[i%len(texts)], contact.English)
+	}
+}
+
+func TestForeign(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"reset my netflix password", true},
+		{"12306账号密码忘了怎么找回", true},
+		{"How do I track my flight to Paris?", true},
+		{"does this steamer work on silk", false},
+		{"can i pay with paypal", false},
+		{"do you ship with ups", false},
+		{"酒店同款枕头是什么材质", false},
+	} {
+		if got := foreign(Normalize(tt.text)); got != tt.want {
+			t.Errorf("foreign(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestMisspeltCue(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"how long is the retrun window", true},
+		{"where is my pakage", true},
+		{"refnd please", true},
+		{"cancell my oder", true},
+		{"what is the capital of france", false},
+		{"orders", true},
+		{"border crossing times", false},
+	} {
+		if got := misspeltCue(fold(tt.text)); got != tt.want {
+			t.Errorf("misspeltCue(%q) = %v, want %v", tt.text, got, tt.want)
+		}
 	}
 }

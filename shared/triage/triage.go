@@ -26,7 +26,7 @@ const (
 	MinConfidence = 0.45
 	MinMargin     = 0.20
 	MinHandoff    = 0.40
-	MinDecline    = 0.60
+	MinDecline    = 0.70
 )
 
 // Thresholds are the four thresholds a Triage decides with.
@@ -145,7 +145,7 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 	case guarded:
 	case handoffScore >= t.Thresholds.Handoff && handoffScore > best:
 		signals.Reasons = []string{handoff}
-	case t.Thresholds.confident(res.Candidates, c.Topic) && best > handoffScore && best > offTopic:
+	case t.Thresholds.confident(res.Candidates, c.Topic) && best > handoffScore && best > offTopic && !foreign(text):
 		tpl := res.Candidates[0].Template
 		text, err := tpl.Render(c)
 		if err == nil {
@@ -154,7 +154,7 @@ func (t *Triage) Decide(c contact.Contact, now time.Time) Decision {
 		}
 		// A required field is missing and the template hands off: a person asks for it.
 		signals.Reasons = append(signals.Reasons, intent.NoMatch)
-	case offTopic >= t.Thresholds.Decline && offTopic > best && offTopic > handoffScore && !shopCue(text):
+	case offTopic >= t.Thresholds.Decline && offTopic > best && offTopic > handoffScore && declinable(text):
 		d.Decline, d.Intent, d.Template, d.Confidence, d.Answer = true, "", "", offTopic, declineText(c.Locale)
 		return d
 	}
