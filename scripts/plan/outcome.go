@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -182,7 +183,7 @@ func advise(p plan, o outcome) checklist {
 		c.Quotas = append(c.Quotas, fmt.Sprintf("DynamoDB table-level throughput for on-demand tables: %s WRU/s and %s RRU/s (default 40,000 each; it holds for the table and each index)",
 			count(float64(need.TableWrites)), count(float64(need.TableReads))))
 	}
-	keys := slices.Sorted(mapKeys(c.Context))
+	keys := slices.Sorted(maps.Keys(c.Context))
 	var flags []string
 	for _, k := range keys {
 		flags = append(flags, fmt.Sprintf("-c %s=%d", k, c.Context[k]))
@@ -209,16 +210,6 @@ func advise(p plan, o outcome) checklist {
 	}
 	c.Staffing = staffingAdvice(p, o)
 	return c
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func staffingAdvice(p plan, o outcome) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -69,7 +68,7 @@ func report(w io.Writer, p plan, o outcome) {
 	peakLoad := o.peakLoad()
 	out("At the busiest minute (%s): %s requests/s\n", clock(peakLoad.T), count(peakLoad.Total()))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for _, route := range sortedRoutes(peakLoad.Routes) {
+	for _, route := range model.LargestFirst(peakLoad.Routes) {
 		fmt.Fprintf(tw, "  %s\t%s/s\t\n", route, count(peakLoad.Routes[route]))
 	}
 	tw.Flush()
@@ -227,20 +226,6 @@ func (o outcome) peakLoad() model.Load {
 		best.Concurrency = map[string]float64{}
 	}
 	return best
-}
-
-func sortedRoutes(m map[string]float64) []string {
-	keys := slices.Sorted(mapKeys(m))
-	slices.SortStableFunc(keys, func(a, b string) int {
-		switch {
-		case m[a] > m[b]:
-			return -1
-		case m[a] < m[b]:
-			return 1
-		}
-		return 0
-	})
-	return keys
 }
 
 func headroom(l model.Limit) string {

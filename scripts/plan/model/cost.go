@@ -1,6 +1,8 @@
 package model
 
 import (
+	"cmp"
+	"maps"
 	"math"
 	"slices"
 )
@@ -92,7 +94,8 @@ func (u *Usage) add(l Load, s Sample, w Workload, lam Lambda, memory map[string]
 	u.Contacts += l.Contacts * dt
 	// Every HTTP request is one invocation of its function; the intake's, agent's and push function's time is
 	// their concurrency (function-seconds a second, every request at its own Millis), in whole milliseconds.
-	for route, rps := range l.Routes {
+	for _, route := range slices.Sorted(maps.Keys(l.Routes)) { // in one order: float sums must not vary by run
+		rps := l.Routes[route]
 		u.Requests[route] += rps * dt
 		u.Invocations[FunctionOf(route)] += rps * dt
 		switch route {
@@ -174,13 +177,6 @@ func CostPerMillion(u Usage, p Prices) (lines []CostLine, logs CostLine) {
 		}
 		return v / u.Contacts
 	}
-	sum := func(m map[string]float64) float64 {
-		var s float64
-		for _, v := range m {
-			s += v
-		}
-		return s
-	}
 	http := per(sum(u.Requests))
 	inv := per(sum(u.Invocations))
 	gbs := per(sum(u.GBSeconds))
@@ -212,30 +208,24 @@ func Total(lines []CostLine) float64 {
 // detail lists m's units per contact by key (requests by route, messages by sender), largest first; keys with
 // none are left out.
 func detail(m map[string]float64, per func(float64) float64) string {
-	keys := make([]string, 0, len(m))
-	for k, v := range m {
-		if v > 0 {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	slices.SortStableFunc(keys, func(a, b string) int {
-		switch {
-		case m[a] > m[b]:
-			return -1
-		case m[a] < m[b]:
-			return 1
-		}
-		return 0
-	})
 	out := ""
-	for i, k := range keys {
-		if i > 0 {
+	for _, k := range LargestFirst(m) {
+		if m[k] <= 0 {
+			break
+		}
+		if out != "" {
 			out += ", "
 		}
 		out += k + " " + trim2(per(m[k]))
 	}
 	return out
+}
+
+// LargestFirst is m's keys by value, largest first, and by name among equal values.
+func LargestFirst(m map[string]float64) []string {
+	keys := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
+	return keys
 }
 
 func trim2(v float64) string {

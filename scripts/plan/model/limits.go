@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -132,7 +133,7 @@ func (ls *limitSet) assess(l Load, s Sample, c Config, w Workload, st Stack) {
 		ls.why(LimitAccountRequests, t, total, fmt.Sprintf("HTTP %.0f/s (shoppers' polls %.0f, of them %.0f after a poke), the WebSocket stage %.0f/s, pushes (PostToConnection) %.0f/s: %.0f to shoppers' pages on claim and on each agent message, %.0f to agents' consoles on a shopper's follow-up to a held conversation",
 			l.Total(), l.Routes[RoutePoll], l.PokedPolls, l.Push.StageRequests(), l.Push.Callbacks(), l.Push.ShopperPokes, l.Push.AgentPokes))
 	}
-	for _, route := range slices.Sorted(mapKeys(l.Routes)) {
+	for _, route := range slices.Sorted(maps.Keys(l.Routes)) {
 		var sev Severity
 		switch route {
 		case RoutePost, RouteMessage, RoutePoll:
@@ -235,16 +236,6 @@ func routeShare(route string) float64 {
 		return s
 	}
 	return topology.DefaultRouteShare
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // sorted returns the limits, those that bind first (earliest) first, then by least headroom.

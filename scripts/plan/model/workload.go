@@ -3,7 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"breakwater/shared/contact"
@@ -229,12 +231,16 @@ type KeyLoad struct {
 }
 
 // Total is the requests a second over every route.
-func (l Load) Total() float64 {
-	var n float64
-	for _, v := range l.Routes {
-		n += v
+func (l Load) Total() float64 { return sum(l.Routes) }
+
+// sum adds m's values in the order of their keys, so that a plan's figures are the same on every run (a map's
+// order changes a float sum's last digits, and with them which minute ties for the busiest).
+func sum(m map[string]float64) float64 {
+	var s float64
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		s += m[k]
 	}
-	return n
+	return s
 }
 
 // tenantLoad is one tenant's share of the human queues' traffic.
