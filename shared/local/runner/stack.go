@@ -226,13 +226,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	wg.Go(func() { s.Mapping.Run(runCtx) })
 	s.stops = append(s.stops, func() error { cancel(); wg.Wait(); return nil })
 	if o.MetricsEvery > 0 {
-		wg.Go(func() { s.runMetrics(runCtx, o.MetricsEvery, log) })
+		wg.Go(func() { s.runEvery(runCtx, o.MetricsEvery, "metrics", scheduledEvent, "metrics run failed", log) })
 	}
 	if o.VoiceEvery > 0 {
 		wg.Go(func() { s.runVoice(runCtx, o.VoiceEvery, log) })
 	}
 	if o.VoicePublishEvery > 0 {
-		wg.Go(func() { s.runVoicePublish(runCtx, o.VoicePublishEvery, log) })
+		wg.Go(func() {
+			s.runEvery(runCtx, o.VoicePublishEvery, "voice", VoicePublishEvent, "voice publication failed", log)
+		})
 	}
 
 	fns := map[string]invoker{}
@@ -369,7 +371,11 @@ func countRecords(payload []byte) int {
 	return len(ev.Records)
 }
 
-func (s *Stack) runMetrics(ctx context.Context, every time.Duration, log *slog.Logger) {
+// scheduledEvent is what an EventBridge schedule hands a function.
+const scheduledEvent = `{"source":"aws.events","detail-type":"Scheduled Event"}`
+
+// runEvery invokes function fn with event every so often, as a deployed schedule does, logging failed runs.
+func (s *Stack) runEvery(ctx context.Context, every time.Duration, fn, event, failed string, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -377,8 +383,8 @@ func (s *Stack) runMetrics(ctx context.Context, every time.Duration, log *slog.L
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.pools["metrics"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
-				log.Warn("metrics run failed", "err", err)
+			if _, err := s.pools[fn].Invoke(ctx, []byte(event)); err != nil && ctx.Err() == nil {
+				log.Warn(failed, "err", err)
 			}
 		}
 	}
@@ -405,7 +411,7 @@ func (s *Stack) runVoice(ctx context.Context, every time.Duration, log *slog.Log
 			return
 		case <-t.C:
 		}
-		if _, err := s.pools["voice"].Invoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event"}`)); err != nil && ctx.Err() == nil {
+		if _, err := s.pools["voice"].Invoke(ctx, []byte(scheduledEvent)); err != nil && ctx.Err() == nil {
 			log.Warn("voice run failed", "err", err)
 		}
 	}
@@ -413,22 +419,6 @@ func (s *Stack) runVoice(ctx context.Context, every time.Duration, log *slog.Log
 
 // VoicePublishEvent is the event of the voice function's publish schedule (events/voice/publish.json).
 const VoicePublishEvent = `{"source":"breakwater.voice","detail-type":"Publish","detail":{"publish":true}}`
-
-// runVoicePublish invokes the voice function with a publish event every so often, as the deployed schedule does.
-func (s *Stack) runVoicePublish(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.pools["voice"].Invoke(ctx, []byte(VoicePublishEvent)); err != nil && ctx.Err() == nil {
-				log.Warn("voice publication failed", "err", err)
-			}
-		}
-	}
-}
 
 // Invoke runs one function of the stack with payload, through its pool.
 func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
