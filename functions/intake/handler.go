@@ -116,7 +116,7 @@ type accepted struct {
 
 func (h *handler) post(ctx context.Context, req apigw.Request) apigw.Response {
 	// Only JSON: a cross-site form (text/plain, urlencoded, multipart) cannot post contacts from a visitor's browser.
-	if ct := strings.ToLower(strings.TrimSpace(strings.SplitN(apigw.Header(req, "Content-Type"), ";", 2)[0])); ct != "application/json" {
+	if !isJSON(req) {
 		return apigw.Error(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type", "send the contact as Content-Type: application/json")
 	}
 	body, err := apigw.Body(req)
@@ -399,8 +399,13 @@ func (h *handler) get(ctx context.Context, req apigw.Request) apigw.Response {
 }
 
 // jsonOnly refuses a body that is not JSON: a cross-site form cannot post to the shopper's routes.
+// isJSON reports whether req says its body is JSON (parameters such as charset aside).
+func isJSON(req apigw.Request) bool {
+	return strings.ToLower(strings.TrimSpace(strings.SplitN(apigw.Header(req, "Content-Type"), ";", 2)[0])) == "application/json"
+}
+
 func jsonOnly(req apigw.Request) ([]byte, *apigw.Response) {
-	if ct := strings.ToLower(strings.TrimSpace(strings.SplitN(apigw.Header(req, "Content-Type"), ";", 2)[0])); ct != "application/json" {
+	if !isJSON(req) {
 		r := apigw.Error(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type", "send Content-Type: application/json")
 		return nil, &r
 	}
