@@ -176,10 +176,34 @@ type waitingView struct {
 const listed = 20
 
 func (h *handler) stats(ctx context.Context, agent humanqueue.Agent) apigw.Response {
+	o, err := h.overviewOf(ctx, agent)
+	if err != nil {
+		slog.ErrorContext(ctx, "queue stats not read", "tenant", agent.Tenant, "err", err)
+		return unavailable()
+	}
+	return apigw.JSON(http.StatusOK, o)
+}
+
+// withOverview adds the queue overview (GET /agent/queues' body, from the same per-instance cache) to the answer
+// of an agent's claim, view or action: a console that holds a conversation re-reads it anyway, so it needs no
+// overview poll of its own (at a peak every agent holds one, and those polls were a sixteenth of the requests:
+// scripts/plan). Best effort: without it the console polls the overview.
+func (h *handler) withOverview(ctx context.Context, agent humanqueue.Agent, body map[string]any) map[string]any {
+	o, err := h.overviewOf(ctx, agent)
+	if err != nil {
+		slog.WarnContext(ctx, "queue overview not added", "tenant", agent.Tenant, "err", err)
+		return body
+	}
+	body["overview"] = o
+	return body
+}
+
+// overviewOf is the tenant's queue overview as agent sees it: the queues, the first waiting contacts, and who the
+// agent is.
+func (h *handler) overviewOf(ctx context.Context, agent humanqueue.Agent) (map[string]any, error) {
 	shards, err := h.shards(ctx, agent.Tenant)
 	if err != nil {
-		slog.ErrorContext(ctx, "catalog not read", "err", err)
-		return unavailable()
+		return nil, fmt.Errorf("read the catalog's shards: %w", err)
 	}
 	o, err := h.overview.get(ctx, agent.Tenant, func(ctx context.Context) (overview, error) {
 		stats, err := h.queues.Stats(ctx, agent.Tenant, shards, h.targets)
@@ -190,8 +214,7 @@ func (h *handler) stats(ctx context.Context, agent humanqueue.Agent) apigw.Respo
 		return overview{stats: stats, waiting: waiting}, err
 	})
 	if err != nil {
-		slog.ErrorContext(ctx, "queue stats not read", "tenant", agent.Tenant, "err", err)
-		return unavailable()
+		return nil, err
 	}
 	out := make([]queueView, len(o.stats))
 	for i, s := range o.stats {
@@ -205,8 +228,8 @@ func (h *handler) stats(ctx context.Context, agent humanqueue.Agent) apigw.Respo
 			WaitedSeconds: int(now.Sub(e.EnqueuedAt).Seconds()), Overdue: h.targets.Overdue(e.Waiting, now),
 			Servable: agent.Serves(agent.Tenant, e.Locale, e.Skill)}
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"tenant": agent.Tenant, "queues": out, "waiting": waiting,
-		"agent": map[string]any{"name": agent.Name, "languages": agent.Languages, "skills": agent.Skills}})
+	return map[string]any{"tenant": agent.Tenant, "queues": out, "waiting": waiting,
+		"agent": map[string]any{"name": agent.Name, "languages": agent.Languages, "skills": agent.Skills}}, nil
 }
 
 // shards is how many shards tenant's queues have, by the catalog's rules.
@@ -319,7 +342,7 @@ func (h *handler) claim(ctx context.Context, agent humanqueue.Agent) apigw.Respo
 	}
 	slog.InfoContext(ctx, "contact claimed", "contact", r.ID, "agent", agent.Name, "tenant", agent.Tenant, "priority", r.Priority.String())
 	h.pokeShopper(ctx, r) // "an agent joined"
-	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}})
+	return apigw.JSON(http.StatusOK, h.withOverview(ctx, agent, map[string]any{"contact": h.viewOf(ctx, r), "lease": leaseView{lease.Token, lease.ExpiresAt}}))
 }
 
 // view shows a contact to the agent that holds its lease (X-Lease header); to anyone else it is not found.
@@ -335,7 +358,7 @@ func (h *handler) view(ctx context.Context, agent humanqueue.Agent, id, lease st
 		slog.ErrorContext(ctx, "contact not read", "contact", id, "err", err)
 		return unavailable()
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"contact": h.viewOf(ctx, r)})
+	return apigw.JSON(http.StatusOK, h.withOverview(ctx, agent, map[string]any{"contact": h.viewOf(ctx, r)}))
 }
 
 // actionBody is the body of reply, release, extend and escalate; each uses some of the fields.
@@ -409,7 +432,7 @@ func (h *handler) act(ctx context.Context, req apigw.Request, agent humanqueue.A
 	}
 	slog.InfoContext(ctx, "agent action", "action", action, "contact", id, "agent", agent.Name, "tenant", agent.Tenant)
 	h.pokeShopper(ctx, r) // a reply (resolved or waiting), a release or an escalation back to the queue
-	return apigw.JSON(http.StatusOK, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority})
+	return apigw.JSON(http.StatusOK, h.withOverview(ctx, agent, map[string]any{"id": r.ID, "status": r.Status, "priority": r.Priority}))
 }
 
 // registerPush stores the WebSocket connection of the agent's console (PUT /agent/push), on the agent's own

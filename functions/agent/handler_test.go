@@ -324,3 +324,50 @@ func TestJWTClaims(t *testing.T) {
 		t.Error("a bearer token without claims passed in jwt mode")
 	}
 }
+
+// A claim, a read of a held conversation and an action answer with the queue overview of the agent's own tenant
+// (GET /agent/queues' body), so that a console holding a conversation needs no overview poll of its own.
+func TestAnswersCarryTheTenantsOverview(t *testing.T) {
+	h, store := newHandler(t)
+	now := time.Now()
+	mk := func(merchant string) contact.Record {
+		return contact.Record{Contact: contact.Contact{ID: contact.NewID(), Merchant: merchant, Shopper: contact.Shopper{ID: "s1", Tier: contact.Standard},
+			Locale: contact.English, Channel: "web", Text: "my parcel is broken", ReceivedAt: now, TokenHash: "h"},
+			Status: contact.Queued, Priority: priority.High, Reasons: []string{"complaint"}, EnqueuedAt: now, UpdatedAt: now, Tenant: merchant}
+	}
+	first, second, other := mk("m1"), mk("m1"), mk("m2")
+	if res := store.Settle(context.Background(), []contact.Record{first, second, other}); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	type answer struct {
+		Contact  struct{ ID string }
+		Lease    struct{ Token string }
+		Overview *struct {
+			Tenant  string
+			Queues  []struct{ Priority string }
+			Waiting []struct{ ID string }
+		}
+	}
+	check := func(what string, resp apigw.Response) answer {
+		t.Helper()
+		var a answer
+		if err := json.Unmarshal([]byte(resp.Body), &a); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s = %d %s", what, resp.StatusCode, resp.Body)
+		}
+		switch {
+		case a.Overview == nil:
+			t.Errorf("%s carries no overview: %s", what, resp.Body)
+		case a.Overview.Tenant != "m1" || len(a.Overview.Queues) == 0:
+			t.Errorf("%s's overview is of tenant %q with %d queues, want m1's", what, a.Overview.Tenant, len(a.Overview.Queues))
+		case strings.Contains(resp.Body, other.ID):
+			t.Errorf("%s's overview lists m2's contact: %s", what, resp.Body)
+		}
+		return a
+	}
+	claimed := check("claim", call(t, h, request("POST", "/agent/claim", nil, token, nil)))
+	read := request("GET", "/agent/contacts/"+claimed.Contact.ID, nil, token, nil)
+	read.Headers["x-lease"] = claimed.Lease.Token
+	check("read", call(t, h, read))
+	check("reply", call(t, h, request("POST", "/agent/contacts/"+claimed.Contact.ID+"/reply",
+		map[string]any{"lease": claimed.Lease.Token, "text": "Sorry: a new one is on its way."}, token, nil)))
+}

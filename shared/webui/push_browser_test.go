@@ -31,10 +31,21 @@ func TestPushDeliversRepliesWithoutPolling(t *testing.T) {
 
 	console := tab(t, shopper, "console")
 	signIn(t, console, base, token)
-	do(t, console, "await the console's registered socket", waitJS(`document.body.dataset.push === "on"`))
+	do(t, console, "await the console's registered socket, then count its overview polls from here on",
+		waitJS(`document.body.dataset.push === "on"`),
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			window.overviewPolls = 0;
+			const f = window.fetch;
+			window.fetch = function (u) { if (String(u).includes("/agent/queues")) { window.overviewPolls++; } return f.apply(this, arguments); };
+		})()`))
+	do(t, console, "mark the overview shown so far", waitJS(`document.querySelectorAll("#queues > *").length > 0`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#queues > *").forEach(e => { e.dataset.old = "1"; })`))
 	if got := takeNext(t, console); got != "I was charged twice for my order, please help" {
 		t.Fatalf("console opened %q, want the shopper's question", got)
 	}
+	// The claim's answer brings the overview: the console shows it without asking for it.
+	do(t, console, "the overview shown again after the claim",
+		waitJS(`document.querySelectorAll("#queues > *").length > 0 && !document.querySelector("#queues > [data-old]")`))
 	// The page has seen the claim (by push or its queue-paced poll): from now on it polls every ten minutes.
 	do(t, shopper, "the shopper page shows the agent joining", chromedp.WaitVisible(chromedp.CSS(`#log .sys[data-event="agent.joined"]`)))
 	question := "Which card was charged twice?"
@@ -77,6 +88,10 @@ func TestPushDeliversRepliesWithoutPolling(t *testing.T) {
 		chromedp.Click(chromedp.ID("send")),
 		chromedp.WaitVisible(chromedp.ID("idle")),
 	)
+	// Claim, re-reads, send-and-wait and resolve each brought the overview along: no poll of its own.
+	if got := must(t, console, "count the overview polls", chromedp.Evaluate[int](`window.overviewPolls`)); got != 0 {
+		t.Errorf("the console asked for the overview %d times while its answers carried it, want 0", got)
+	}
 	do(t, shopper, "the resolution arrives by push, and the socket closes with no person left",
 		waitJS(fmt.Sprintf(`[...document.querySelectorAll("#log .msg.agent .body")].some(e => e.textContent === %q)`, resolution)),
 		chromedp.WaitVisible(chromedp.CSS(`#log .sys[data-event="resolved"]`)),
