@@ -223,8 +223,8 @@ func BenchmarkBatch(b *testing.B) {
 				m.done += 10
 			}
 			m.report()
-			if got, want := tr.requests.Load(), int64(i); got != want {
-				b.Errorf("%d batches made %d DynamoDB requests, want one transaction each", i, got)
+			if got, want := tr.requests.Load(), int64(10*i); got != want {
+				b.Errorf("%d batches of 10 made %d DynamoDB requests, want one UpdateItem a contact", i, got)
 			}
 		})
 	}

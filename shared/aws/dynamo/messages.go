@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +98,8 @@ type Posted struct {
 	Message contact.Message
 	// Duplicate: the client had posted this message already; Message is that one and nothing changed.
 	Duplicate bool
-	// To is ToBot or ToPerson; Status is the conversation's status after the post.
+	// To is ToBot or ToPerson, or "" when a later message had already moved the conversation on (this one is in
+	// the thread, and whoever answers the later one reads it); Status is the conversation's status after the post.
 	To     string
 	Status contact.Status
 }
@@ -110,10 +112,33 @@ var ErrClosed = errors.New("conversation closed")
 // conversation along: to the bot when no person holds it (reopening a closed one within contact.Reopen), into
 // the thread of the person who does, and back to the agent who asked when it was waiting for the shopper (to
 // the queue, that agent first, when the agent's lease ran out). A repeat of clientID is the same message.
+//
+// It writes without a transaction, which DynamoDB bills twice for every item in it: first the client's message
+// id with the message (when there is one: a repeat finds it and learns the message), then the message into the
+// thread, then the conversation's state, each conditional. The conversation moves only after its message is
+// stored, so nothing it points at is missing; a post that dies in between leaves its message in the thread and
+// the repeat (the page retries with the same clientMessageId) finishes it with the same id. A post that loses a
+// race to a newer message is already complete: the newer one moved the conversation and its reader sees both.
 func (s *Contacts) Post(ctx context.Context, r contact.Record, text, clientID string) (Posted, error) {
+	if s.Messages == "" {
+		return Posted{}, errors.New("post message: no messages table configured")
+	}
+	now := s.Now()
+	m := contact.Message{ID: contact.MessageID(now), From: contact.FromShopper, Text: text, At: now}
+	if clientID != "" {
+		earlier, done, err := s.claimClientID(ctx, r, m, clientID)
+		switch {
+		case err != nil:
+			return Posted{}, err
+		case done != nil:
+			return *done, nil
+		case earlier != nil:
+			m = *earlier // the first post of this id died before it finished: finish it with its message
+		}
+	}
 	const attempts = 5
 	for attempt := 0; ; attempt++ {
-		p, err := s.post(ctx, r, text, clientID)
+		p, err := s.post(ctx, r, m, now)
 		if !errors.Is(err, errRaced) || attempt == attempts-1 {
 			return p, err
 		}
@@ -121,17 +146,61 @@ func (s *Contacts) Post(ctx context.Context, r contact.Record, text, clientID st
 		if r, err = s.Get(ctx, r.ID); err != nil {
 			return Posted{}, err
 		}
+		if r.Last >= m.ID {
+			// A newer message got in first; this one is stored in the thread before it.
+			return Posted{Message: m, Status: r.Status}, nil
+		}
 	}
+}
+
+// claimClientID records that clientID is message m of contact r. When an earlier post recorded it, it returns
+// that post's result (done) when the conversation went past its message, or the message (earlier) to finish.
+func (s *Contacts) claimClientID(ctx context.Context, r contact.Record, m contact.Message, clientID string) (earlier *contact.Message, done *Posted, err error) {
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Messages,
+		Item: map[string]types.AttributeValue{
+			topology.MessagePartition: str(r.ID), topology.MessageSort: str(dedupPrefix + clientID),
+			"msg": str(m.ID), "text": str(m.Text), "at": num(millis(m.At)), "expiresAt": num(r.ReceivedAt.Add(s.retention).Unix()),
+		},
+		ConditionExpression:                 aws.String("attribute_not_exists(seq)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		if err != nil {
+			return nil, nil, fmt.Errorf("post message to contact %s: record client message id: %w", r.ID, translate(err))
+		}
+		return nil, nil, nil
+	}
+	id, _ := ccf.Item["msg"].(*types.AttributeValueMemberS)
+	if id == nil {
+		return nil, nil, fmt.Errorf("post message to contact %s: the client's earlier message is unreadable", r.ID)
+	}
+	text, hasText := ccf.Item["text"].(*types.AttributeValueMemberS)
+	if !hasText {
+		// Recorded by a post that wrote everything in one transaction: complete; find its message.
+		p, err := s.posted(ctx, r, id.Value)
+		return nil, &p, err
+	}
+	var at int64
+	if v, ok := ccf.Item["at"].(*types.AttributeValueMemberN); ok {
+		at, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	first := contact.Message{ID: id.Value, From: contact.FromShopper, Text: text.Value, At: fromMillis(at)}
+	if r.Last >= first.ID {
+		// The conversation went past it. The first post stored the message before moving the conversation, unless
+		// it died before and a newer message moved it: store it (once) to be sure it is in the thread.
+		if err := s.putOnce(ctx, r.ID, first, r.ReceivedAt.Add(s.retention).Unix()); err != nil {
+			return nil, nil, fmt.Errorf("post message to contact %s: %w", r.ID, err)
+		}
+		return nil, &Posted{Message: first, Duplicate: true, Status: r.Status}, nil
+	}
+	return &first, nil, nil
 }
 
 var errRaced = errors.New("conversation changed meanwhile")
 
-func (s *Contacts) post(ctx context.Context, r contact.Record, text, clientID string) (Posted, error) {
-	if s.Messages == "" {
-		return Posted{}, errors.New("post message: no messages table configured")
-	}
-	now := s.Now()
-	m := contact.Message{ID: contact.MessageID(now), From: contact.FromShopper, Text: text, At: now}
+// post stores m in r's thread, then moves the conversation, as Post describes.
+func (s *Contacts) post(ctx context.Context, r contact.Record, m contact.Message, now time.Time) (Posted, error) {
 	expires := r.ReceivedAt.Add(s.retention).Unix()
 	values := map[string]types.AttributeValue{
 		":seen": str(string(r.Status)), ":seenAt": num(millis(r.UpdatedAt)), ":last": str(m.ID), ":now": num(now.UnixMilli()),
@@ -156,7 +225,7 @@ func (s *Contacts) post(ctx context.Context, r contact.Record, text, clientID st
 			return Posted{}, fmt.Errorf("post to contact %s, closed %s ago: %w", r.ID, now.Sub(r.UpdatedAt).Round(time.Minute), ErrClosed)
 		}
 		if r.Status == contact.Resolved {
-			before = append(before, contact.Message{ID: systemID(now), From: contact.FromSystem, Event: contact.EventReopened, At: now})
+			before = append(before, contact.Message{ID: systemID(m.At), From: contact.FromSystem, Event: contact.EventReopened, At: m.At})
 		}
 		values[":pending"] = str(string(contact.Pending))
 		update, to, status = "SET #s = :pending, #l = :last, turn = :last, updatedAt = :now REMOVE rating, #c", ToBot, contact.Pending
@@ -187,38 +256,18 @@ func (s *Contacts) post(ctx context.Context, r contact.Record, text, clientID st
 	if !strings.Contains(cond, ":seenAt") {
 		delete(values, ":seenAt") // DynamoDB refuses values an expression does not use
 	}
-	var items []types.TransactWriteItem
-	if clientID != "" {
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Messages,
-			Item: map[string]types.AttributeValue{
-				topology.MessagePartition: str(r.ID), topology.MessageSort: str(dedupPrefix + clientID),
-				"msg": str(m.ID), "expiresAt": num(expires),
-			},
-			ConditionExpression:                 aws.String("attribute_not_exists(seq)"),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}})
-	}
 	for _, b := range append(before, m) {
-		put, err := s.putMessage(r.ID, b, expires)
-		if err != nil {
-			return Posted{}, err
+		if err := s.putOnce(ctx, r.ID, b, expires); err != nil {
+			return Posted{}, fmt.Errorf("post message to contact %s: %w", r.ID, err)
 		}
-		items = append(items, put)
 	}
-	items = append(items, types.TransactWriteItem{Update: &types.Update{
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(contactKey(r.ID)), UpdateExpression: aws.String(update),
 		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	}})
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) && len(canceled.CancellationReasons) == len(items) {
-		if clientID != "" && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-			return s.posted(ctx, r, canceled.CancellationReasons[0].Item)
-		}
-		if aws.ToString(canceled.CancellationReasons[len(items)-1].Code) == "ConditionalCheckFailed" {
-			return Posted{}, errRaced
-		}
+	})
+	if isConditionFailed(err) {
+		return Posted{}, errRaced
 	}
 	if err != nil {
 		return Posted{}, fmt.Errorf("post message to contact %s: %w", r.ID, translate(err))
@@ -226,29 +275,34 @@ func (s *Contacts) post(ctx context.Context, r contact.Record, text, clientID st
 	return Posted{Message: m, To: to, Status: status}, nil
 }
 
+// putOnce stores message m in the thread of contact id unless it is there already (a retried write).
+func (s *Contacts) putOnce(ctx context.Context, id string, m contact.Message, expires int64) error {
+	item, err := s.messageItem(id, m, expires)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Messages, Item: item, ConditionExpression: aws.String("attribute_not_exists(seq)")})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("store message %s: %w", m.ID, translate(err))
+	}
+	return nil
+}
+
 // PreferFor is how long a conversation that came back to the queue goes only to the agent who asked.
 const PreferFor = 2 * time.Minute
 
-// posted answers a repeated client message id with the message the first post stored.
-func (s *Contacts) posted(ctx context.Context, r contact.Record, dedup map[string]types.AttributeValue) (Posted, error) {
-	id, _ := dedup["msg"].(*types.AttributeValueMemberS)
-	if id == nil {
-		return Posted{}, fmt.Errorf("post message to contact %s: the client's earlier message is unreadable", r.ID)
-	}
+// posted answers a repeated client message id with message id, which the first post stored.
+func (s *Contacts) posted(ctx context.Context, r contact.Record, id string) (Posted, error) {
 	thread, err := s.Thread(ctx, r.ID, "")
 	if err != nil {
 		return Posted{}, err
 	}
-	cur, err := s.Get(ctx, r.ID)
-	if err != nil {
-		return Posted{}, err
-	}
 	for _, m := range thread {
-		if m.ID == id.Value {
-			return Posted{Message: m, Duplicate: true, Status: cur.Status}, nil
+		if m.ID == id {
+			return Posted{Message: m, Duplicate: true, Status: r.Status}, nil
 		}
 	}
-	return Posted{}, fmt.Errorf("post message to contact %s: the client's earlier message %s is missing", r.ID, id.Value)
+	return Posted{}, fmt.Errorf("post message to contact %s: the client's earlier message %s is missing", r.ID, id)
 }
 
 // systemID is the id of a system message written at at: it sorts before any other message of that millisecond.
@@ -341,30 +395,29 @@ type Answered struct {
 	Event string
 }
 
-// SettleTurn stores the responder's answer to the shopper's follow-up turn: the conversation's new state and the
-// bot's reply, in one transaction that holds only while turn is still the conversation's open turn. It reports
-// duplicate when it does not hold: a redelivery of a turn already answered, or a turn that a newer follow-up
-// replaced (the newer one is answered with the whole thread). Never twice, never lost.
+// SettleTurn stores the responder's answer to the shopper's follow-up turn: the bot's reply (and the system event)
+// in the thread, then the conversation's new state, which holds only while turn is still the conversation's open
+// turn. It reports duplicate when that does not hold: a redelivery of a turn already answered, or a turn that a
+// newer follow-up replaced (the newer one is answered with the whole thread). Never twice, never lost: the reply's
+// id comes from the turn, so a redelivery writes the same message once, and the state moves only after it is
+// stored. No transaction: DynamoDB bills each item of one twice.
 func (s *Contacts) SettleTurn(ctx context.Context, turn string, a Answered) (duplicate bool, err error) {
 	r := a.Record
 	r.Turn = ""
 	expires := r.ReceivedAt.Add(s.retention).Unix()
-	var items []types.TransactWriteItem
+	var ms []contact.Message
 	if a.Event != "" {
-		put, err := s.putMessage(r.ID, contact.Message{ID: ReplyEventID(turn), From: contact.FromSystem, Event: a.Event, At: r.UpdatedAt}, expires)
-		if err != nil {
-			return false, err
-		}
-		items = append(items, put)
+		ms = append(ms, contact.Message{ID: ReplyEventID(turn), From: contact.FromSystem, Event: a.Event, At: r.UpdatedAt})
 		r.Last = ReplyEventID(turn)
 	}
 	if a.Reply != nil {
-		put, err := s.putMessage(r.ID, *a.Reply, expires)
-		if err != nil {
-			return false, err
-		}
-		items = append(items, put)
+		ms = append(ms, *a.Reply)
 		r.Last = a.Reply.ID
+	}
+	for _, m := range ms {
+		if err := s.putOnce(ctx, r.ID, m, expires); err != nil {
+			return false, fmt.Errorf("settle turn %s of contact %s: %w", turn, r.ID, err)
+		}
 	}
 	it, err := toItem(r, s.retention)
 	if err != nil {
@@ -372,12 +425,11 @@ func (s *Contacts) SettleTurn(ctx context.Context, turn string, a Answered) (dup
 	}
 	expr, names, values := setAll(it.attributes())
 	values[":turn"] = str(turn)
-	items = append(items, types.TransactWriteItem{Update: &types.Update{
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(it.PK), UpdateExpression: aws.String(expr + " REMOVE turn"),
 		ConditionExpression: aws.String("turn = :turn"), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	}})
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if isCanceledByCondition(err) {
+	})
+	if isConditionFailed(err) {
 		return true, nil
 	}
 	if err != nil {

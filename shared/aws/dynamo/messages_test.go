@@ -8,6 +8,7 @@ import (
 
 	"breakwater/shared/aws/dynamo"
 	"breakwater/shared/contact"
+	"breakwater/shared/local/faults"
 	"breakwater/shared/local/runner"
 	"breakwater/shared/priority"
 	"breakwater/shared/topology"
@@ -113,5 +114,87 @@ func TestClosedConversationsReopenOnlyWithinADay(t *testing.T) {
 	th, _ := s.Thread(ctx, "z1", "")
 	if n := len(th); n < 2 || th[n-2].Event != contact.EventReopened || th[n-1].Text != "one more thing" {
 		t.Errorf("thread ends %+v, want the reopening and the message", th)
+	}
+}
+
+// A follow-up is written without a transaction (which DynamoDB bills twice an item): the client's message id, the
+// message, then the conversation. A post that dies before the conversation moved leaves its message in the thread,
+// and the page's repeat (same clientMessageId) finishes it with that message, once; a later repeat is a duplicate.
+func TestPostWithoutTransactionIsFinishedByItsRepeat(t *testing.T) {
+	ctx := context.Background()
+	store, direct, proxy, db := throttled(t, faults.Options{Kinds: []faults.Kind{faults.Throttle}, Operations: []string{"UpdateItem"}, KeyPrefix: "C#"})
+	now := time.Now()
+	c := contact.Contact{ID: "c_postrepeat", Merchant: "m1", Shopper: contact.Shopper{ID: "s1", Tier: contact.Standard},
+		Locale: contact.English, Channel: "web", Text: "where is my order", ReceivedAt: now, TokenHash: "h"}
+	if _, err := direct.Accept(ctx, c, "token", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if res := direct.Settle(ctx, []contact.Record{{Contact: c, Status: contact.Answered, Answer: "On its way.", AnsweredBy: "bot",
+		Intent: "order.track", UpdatedAt: now}}); len(res.Failed) > 0 {
+		t.Fatal(res.Failed)
+	}
+	read := func() contact.Record {
+		t.Helper()
+		r, err := direct.Get(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	shopperLines := func() []contact.Message {
+		t.Helper()
+		th, err := direct.Thread(ctx, c.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []contact.Message
+		for _, m := range th {
+			if m.From == contact.FromShopper {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+
+	db.take()
+	proxy.SetRate(1) // the conversation's update fails past the SDK's retries: the post dies half way
+	if _, err := store.Post(ctx, read(), "and the blue one?", "k1"); !errors.Is(err, contact.ErrThrottled) {
+		t.Fatalf("post with the conversation's write throttled: %v, want contact.ErrThrottled", err)
+	}
+	stored := shopperLines()
+	if len(stored) != 1 || stored[0].Text != "and the blue one?" {
+		t.Fatalf("thread after the failed post = %+v, want its message stored before the conversation moved", stored)
+	}
+	if got := read().Status; got != contact.Answered {
+		t.Fatalf("status after the failed post = %s, want answered (unchanged)", got)
+	}
+
+	proxy.SetRate(0)
+	db.take()
+	p, err := store.Post(ctx, read(), "and the blue one?", "k1")
+	if err != nil || p.Duplicate || p.To != dynamo.ToBot || p.Status != contact.Pending || p.Message.ID != stored[0].ID {
+		t.Fatalf("repeat = %+v, %v; want the first post finished: message %s to the bot, pending", p, err, stored[0].ID)
+	}
+	if got, want := db.take(), map[string]int{"PutItem": 2, "UpdateItem": 1}; !sameCalls(got, want) {
+		t.Errorf("repeat's calls = %v, want %v (no transaction)", got, want)
+	}
+	if r := read(); r.Turn != stored[0].ID || r.Last != stored[0].ID {
+		t.Errorf("conversation turn %q last %q, want both %s", r.Turn, r.Last, stored[0].ID)
+	}
+	p, err = store.Post(ctx, read(), "and the blue one?", "k1")
+	if err != nil || !p.Duplicate || p.Message.ID != stored[0].ID {
+		t.Fatalf("second repeat = %+v, %v; want a duplicate of %s", p, err, stored[0].ID)
+	}
+	if got := shopperLines(); len(got) != 1 {
+		t.Errorf("shopper's messages = %+v, want one", got)
+	}
+
+	// A fresh message: its client id, the message and the conversation, one write each.
+	db.take()
+	if p, err = store.Post(ctx, read(), "size M", "k2"); err != nil || p.Duplicate || p.To != dynamo.ToBot {
+		t.Fatalf("second message: %+v %v", p, err)
+	}
+	if got, want := db.take(), map[string]int{"PutItem": 2, "UpdateItem": 1}; !sameCalls(got, want) {
+		t.Errorf("a follow-up's calls = %v, want %v (no transaction)", got, want)
 	}
 }

@@ -18,20 +18,14 @@ import (
 	"breakwater/shared/topology"
 )
 
-// maxTransactItems is DynamoDB's limit on actions in one TransactWriteItems call.
-const maxTransactItems = 100
-
 // Settle stores the outcome of each pending contact. A contact an earlier delivery already settled is left as it
 // is, so a duplicate delivery never changes an answer or queues a contact twice. Records with Status Rejected and no
 // Contact fields (a malformed message) only mark the contact rejected.
 //
-// A batch is written in one TransactWriteItems: one call for up to 100 contacts, the cheapest way to write
-// conditionally more than one item (BatchWriteItem takes no conditions). A transaction is all or nothing, but the
-// contacts in it are not: when DynamoDB cancels it because of some of them (a throttled key, a conflicting write),
-// the rest are written again at once in a new transaction, without waiting, while those at fault are written one
-// by one, each failing alone. When the call itself fails (throttled or failed after the SDK's retries), every
-// contact is written alone, so none waits for another. A single contact is one UpdateItem (a transaction would
-// bill it twice).
+// Each contact is one conditional UpdateItem, all of a batch at once: DynamoDB bills a write in a transaction
+// twice (2 WRU a contact), a lone conditional write once, and the contacts of a batch need no all-or-nothing: each
+// succeeds or fails alone, a throttled key delays only its own contact (the SDK retries it with backoff), and a
+// failure is reported for that contact only. BatchWriteItem would be one call but takes no conditions.
 //
 // A settle sets only what the outcome adds to the pending item Accept wrote (status, answer, queue keys ...), not
 // the shopper's text and the rest it already holds: half the request, and DynamoDB Local parses the update
@@ -41,19 +35,14 @@ const maxTransactItems = 100
 // which is then written whole.
 func (s *Contacts) Settle(ctx context.Context, recs []contact.Record) contact.SettleResult {
 	out := &settled{res: contact.SettleResult{Failed: map[string]error{}}}
-	var items []pendingWrite
+	var wg sync.WaitGroup
 	for _, r := range recs {
 		item, err := s.settleItem(r)
 		if err != nil {
 			out.fail(r.ID, err)
 			continue
 		}
-		items = append(items, item)
-	}
-	var wg sync.WaitGroup
-	for start := 0; start < len(items); start += maxTransactItems {
-		chunk := items[start:min(start+maxTransactItems, len(items))]
-		wg.Go(func() { s.settleTogether(ctx, chunk, out) })
+		wg.Go(func() { s.settleAlone(ctx, item, out) })
 	}
 	wg.Wait()
 	return out.res
@@ -84,60 +73,6 @@ func (o *settled) fail(id string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.res.Failed[id] = err
-}
-
-// settleTogether writes items in one transaction, and what a cancellation leaves as described at Settle.
-func (s *Contacts) settleTogether(ctx context.Context, items []pendingWrite, out *settled) {
-	if len(items) == 1 {
-		s.settleAlone(ctx, items[0], out)
-		return
-	}
-	tx := make([]types.TransactWriteItem, len(items))
-	for i, it := range items {
-		tx[i] = types.TransactWriteItem{Update: it.lean}
-	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	if err == nil {
-		for _, it := range items {
-			out.done(it.id, false)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) || len(canceled.CancellationReasons) != len(items) {
-		// The call failed as a whole: which contact it was DynamoDB does not say, so each is written alone.
-		for _, it := range items {
-			wg.Go(func() { s.settleAlone(ctx, it, out) })
-		}
-		return
-	}
-	var bystanders []pendingWrite
-	for i, reason := range canceled.CancellationReasons {
-		switch it := items[i]; aws.ToString(reason.Code) {
-		case "ConditionalCheckFailed":
-			if reason.Item != nil {
-				out.done(it.id, true) // an earlier delivery settled it
-				continue
-			}
-			wg.Go(func() { s.settleWhole(ctx, it, out) }) // no item to settle: write it whole
-		case "None", "":
-			bystanders = append(bystanders, it) // cancelled only because another item was
-		default:
-			wg.Go(func() { s.settleAlone(ctx, it, out) }) // throttled, conflicting or invalid: on its own
-		}
-	}
-	if len(bystanders) > 0 {
-		if len(bystanders) == len(items) {
-			// Cancelled with no item at fault: write each alone rather than retry the same transaction forever.
-			for _, it := range bystanders {
-				wg.Go(func() { s.settleAlone(ctx, it, out) })
-			}
-			return
-		}
-		s.settleTogether(ctx, bystanders, out)
-	}
 }
 
 // settleAlone writes one contact's outcome with its own UpdateItem; the SDK retries throttles with backoff.

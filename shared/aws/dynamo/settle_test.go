@@ -48,12 +48,17 @@ func (c *opCounter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput
 	return c.Client.UpdateItem(ctx, in, opts...)
 }
 
+func (c *opCounter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.count("PutItem")
+	return c.Client.PutItem(ctx, in, opts...)
+}
+
 func (c *opCounter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	c.count("TransactWriteItems")
 	return c.Client.TransactWriteItems(ctx, in, opts...)
 }
 
-// throttled is a Contacts store whose DynamoDB calls pass a fault-injecting proxy in front of DynamoDB Local, and a
+// throttled is a Contacts store (with its messages table) whose DynamoDB calls pass a fault-injecting proxy in front of DynamoDB Local, and a
 // store that reads DynamoDB Local directly.
 func throttled(t *testing.T, o faults.Options) (*dynamo.Contacts, *dynamo.Contacts, *faults.Proxy, *opCounter) {
 	t.Helper()
@@ -75,8 +80,8 @@ func throttled(t *testing.T, o faults.Options) (*dynamo.Contacts, *dynamo.Contac
 			so.MaxAttempts, so.MaxBackoff = 3, 5*time.Millisecond
 		})
 	})}
-	table := f.Tables[topology.Contacts.ID]
-	return dynamo.NewContacts(db, table, 24*time.Hour), dynamo.NewContacts(f.DynamoDB, table, 24*time.Hour), p, db
+	table, messages := f.Tables[topology.Contacts.ID], f.Tables[topology.Messages.ID]
+	return dynamo.NewContacts(db, table, 24*time.Hour).WithMessages(messages), dynamo.NewContacts(f.DynamoDB, table, 24*time.Hour).WithMessages(messages), p, db
 }
 
 // batch is ten pending contacts (what intake stores) and the outcomes the responder decided for them: the odd ones
@@ -109,9 +114,9 @@ func ids(recs []contact.Record) []string {
 	return out
 }
 
-// One contact whose write DynamoDB throttles (a hot key, in the table or an index) cancels the batch's
-// transaction; the nine others are written at once all the same, the hot one fails alone and is retried by SQS, and
-// the redelivery of the whole batch settles it without changing any answer or queueing any contact twice.
+// One contact whose write DynamoDB throttles (a hot key, in the table or an index) fails alone and is retried by
+// SQS; the nine others are written all the same, and the redelivery of the whole batch settles the hot one without
+// changing any answer or queueing any contact twice.
 func TestSettleOneThrottledContactLeavesTheOthersSettled(t *testing.T) {
 	store, direct, proxy, db := throttled(t, faults.Options{})
 	recs := batch(t, direct, "hot", "first answer")
@@ -132,8 +137,8 @@ func TestSettleOneThrottledContactLeavesTheOthersSettled(t *testing.T) {
 	}
 	calls := db.take()
 	t.Logf("calls with one hot contact in a batch of 10: %v (proxy refused %d for the hot key)", calls, proxy.Hot())
-	// The first transaction, the nine bystanders' transaction, and the hot contact alone (its attempts are retries).
-	if got, want := calls, map[string]int{"TransactWriteItems": 2, "UpdateItem": 1}; !sameCalls(got, want) {
+	// One UpdateItem a contact (the hot contact's attempts are the SDK's retries, inside one call).
+	if got, want := calls, map[string]int{"UpdateItem": 10}; !sameCalls(got, want) {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
 	for _, r := range recs {
@@ -193,29 +198,39 @@ func TestSettleOneThrottledContactLeavesTheOthersSettled(t *testing.T) {
 	}
 }
 
-// When the transaction fails as a whole (throttled past the SDK's retries), which contact was at fault is unknown:
-// each is written alone, and all settle.
-func TestSettleWholeTransactionThrottledWritesEachAlone(t *testing.T) {
-	store, direct, proxy, db := throttled(t, faults.Options{Rate: 1, Kinds: []faults.Kind{faults.Throttle}, Operations: []string{"TransactWriteItems"}})
+// When DynamoDB throttles every write past the SDK's retries, each contact fails alone with ErrThrottled (its
+// message goes back to SQS), none is marked done; the redelivery settles all of them once.
+func TestSettleThrottledContactsFailAloneAndSettleOnRedelivery(t *testing.T) {
+	store, direct, proxy, db := throttled(t, faults.Options{Rate: 1, Kinds: []faults.Kind{faults.Throttle}, Operations: []string{"UpdateItem"}})
+	ctx := context.Background()
 	recs := batch(t, direct, "all", "an answer")
-	res := store.Settle(context.Background(), recs)
-	if len(res.Failed) != 0 || len(res.Done) != len(recs) {
-		t.Fatalf("done %d, failed %v; want all %d settled", len(res.Done), res.Failed, len(recs))
+	res := store.Settle(ctx, recs)
+	if len(res.Done) != 0 || len(res.Failed) != len(recs) {
+		t.Fatalf("done %v, failed %d; want every contact failed", res.Done, len(res.Failed))
 	}
-	calls := db.take()
-	t.Logf("calls when every transaction is throttled: %v (faults injected %d)", calls, proxy.Injected())
-	if got, want := calls, map[string]int{"TransactWriteItems": 1, "UpdateItem": 10}; !sameCalls(got, want) {
-		t.Errorf("calls = %v, want %v", got, want)
+	for id, err := range res.Failed {
+		if !errors.Is(err, contact.ErrThrottled) {
+			t.Errorf("contact %s failed with %v, want contact.ErrThrottled", id, err)
+		}
+	}
+	if got, want := db.take(), map[string]int{"UpdateItem": 10}; !sameCalls(got, want) {
+		t.Errorf("calls = %v, want %v (the SDK's retries are inside each call)", got, want)
+	}
+	t.Logf("throttles injected: %d", proxy.Injected())
+	proxy.SetRate(0)
+	res = store.Settle(ctx, recs)
+	if len(res.Failed) != 0 || len(res.Done) != len(recs) || len(res.Duplicate) != 0 {
+		t.Fatalf("redelivery: done %d (duplicates %v), failed %v; want all %d settled once", len(res.Done), res.Duplicate, res.Failed, len(recs))
 	}
 	for _, r := range recs {
-		if got, err := direct.Get(context.Background(), r.ID); err != nil || got.Status != r.Status {
+		if got, err := direct.Get(ctx, r.ID); err != nil || got.Status != r.Status {
 			t.Errorf("contact %s = %s (%v), want %s", r.ID, got.Status, err, r.Status)
 		}
 	}
 }
 
-// A batch of one (low load: the event source hands over what is there) is one UpdateItem, not a transaction that
-// DynamoDB bills twice; a batch is one transaction.
+// Each contact is one UpdateItem, never a transaction (which DynamoDB bills twice); a duplicate delivery costs no
+// extra call.
 func TestSettleCallsPerBatch(t *testing.T) {
 	store, direct, _, db := throttled(t, faults.Options{})
 	recs := batch(t, direct, "one", "an answer")
@@ -225,8 +240,8 @@ func TestSettleCallsPerBatch(t *testing.T) {
 		want map[string]int
 	}{
 		{"one contact", recs[:1], map[string]int{"UpdateItem": 1}},
-		{"nine contacts", recs[1:], map[string]int{"TransactWriteItems": 1}},
-		{"the ten again (duplicates)", recs, map[string]int{"TransactWriteItems": 1}},
+		{"nine contacts", recs[1:], map[string]int{"UpdateItem": 9}},
+		{"the ten again (duplicates)", recs, map[string]int{"UpdateItem": 10}},
 	} {
 		res := store.Settle(context.Background(), tt.recs)
 		if len(res.Failed) != 0 || len(res.Done) != len(tt.recs) {
@@ -269,9 +284,9 @@ func TestSettleLeanUpdateAndMissingItems(t *testing.T) {
 		want      map[string]int
 		duplicate int
 	}{
-		// One transaction, cancelled by the three missing items; the seven others again together, the three whole.
-		{"seven pending, three missing", recs, map[string]int{"TransactWriteItems": 2, "UpdateItem": 3}, 0},
-		{"the ten again", recs, map[string]int{"TransactWriteItems": 1}, 10},
+		// A lean write each; the three missing items' fail their condition with no item, and are written whole.
+		{"seven pending, three missing", recs, map[string]int{"UpdateItem": 13}, 0},
+		{"the ten again", recs, map[string]int{"UpdateItem": 10}, 10},
 		{"one again", recs[:1], map[string]int{"UpdateItem": 1}, 1},
 	} {
 		res := store.Settle(ctx, tt.recs)
