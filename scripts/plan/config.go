@@ -63,7 +63,7 @@ func defaultPlan() plan {
 		mem[f.Name] = float64(f.MemoryMB)
 	}
 	sim := model.DefaultConfig()
-	// A settle of 10 on AWS: one TransactWriteItems of 10 items, about 50 ms with the invocation; the stack's
+	// A settle of 10 on AWS: ten UpdateItems at once, about 50 ms with the invocation; the stack's
 	// maxConcurrency default (topology.IntakeSource) is sized by it.
 	sim.Lambda.BatchMillis = 50
 	w := model.DefaultWorkload()
@@ -124,7 +124,8 @@ func parse(args []string) (plan, error) {
 		watch    = fs.Duration("watch", time.Duration(p.Workload.WatchSeconds*float64(time.Second)), "without -push, how often the console re-reads each held conversation (0: leave it out)")
 		queued   = fs.Duration("queued-floor", 0, "with -push, slow a queued shopper's polls to at least this (default contact.PushQueuedPoll; 0: contact.NextPoll's pace)")
 		noteOnce = fs.Bool("note-once", p.Workload.Writes.NoteOnce, "the intake writes the shopper note once a contact instead of twice (model.Writes.NoteOnce)")
-		settle   = fs.Bool("settle-batch", p.Workload.Writes.SettleBatch, "the responder settles with BatchExecuteStatement, 1 WRU an item, not a transaction (model.Writes.SettleBatch)")
+		settle   = fs.Bool("settle-apart", p.Workload.Writes.SettleApart, "the responder settles each contact with its own UpdateItem, 1 WRU an item, not a transaction a batch (model.Writes.SettleApart)")
+		turn     = fs.Bool("turn-apart", p.Workload.Writes.TurnApart, "a follow-up and its answer are single conditional writes, 1 WRU an item, not transactions (model.Writes.TurnApart)")
 		step     = fs.Duration("step", time.Second, "simulation step")
 		horizon  = fs.Duration("horizon", 12*time.Hour, "how long after the peak to follow the backlog")
 		svg      = fs.String("svg", p.SVG, "where to write the plot; empty for none")
@@ -201,8 +202,11 @@ func parse(args []string) (plan, error) {
 	if set["note-once"] {
 		p.Workload.Writes.NoteOnce = *noteOnce
 	}
-	if set["settle-batch"] {
-		p.Workload.Writes.SettleBatch = *settle
+	if set["settle-apart"] {
+		p.Workload.Writes.SettleApart = *settle
+	}
+	if set["turn-apart"] {
+		p.Workload.Writes.TurnApart = *turn
 	}
 	if set["initial-batches"] {
 		p.Sim.Lambda.InitialConcurrency = *initial

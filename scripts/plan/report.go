@@ -277,14 +277,18 @@ func describePush(w model.Workload) string {
 }
 
 func describeWrites(w model.Writes) string {
-	note, settle := "the shopper note twice a contact (NoteOnce false)", "the settle a transaction, 2 WRU an item (SettleBatch false)"
+	note, settle := "the shopper note twice a contact (NoteOnce false)", "the settle a transaction, 2 WRU an item (SettleApart false)"
 	if w.NoteOnce {
 		note = "the shopper note once a contact (NoteOnce true)"
 	}
-	if w.SettleBatch {
-		settle = "the settle a BatchExecuteStatement, 1 WRU an item (SettleBatch true)"
+	if w.SettleApart {
+		settle = "the settle an UpdateItem a contact, 1 WRU an item (SettleApart true)"
 	}
-	return note + ", " + settle + " (model.Writes)"
+	turn := "a follow-up and its answer two transactions (TurnApart false)"
+	if w.TurnApart {
+		turn = "a follow-up and its answer single writes, 5 WRU (TurnApart true)"
+	}
+	return note + ", " + settle + ", " + turn + " (model.Writes)"
 }
 
 func describeProfile(p model.Profile) string {

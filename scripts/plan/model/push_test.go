@@ -135,11 +135,13 @@ func TestWrites(t *testing.T) {
 		wcu, batch   float64
 		note, settle float64
 	}{
-		{Writes{}, 1, 10, 2, 2},                  // today: the note twice, a transaction bills each item twice
+		{Writes{}, 1, 10, 2, 2},                  // before: the note twice, a transaction bills each item twice
 		{Writes{}, 1, 1, 2, 1},                   // a batch of one is a single conditional write
-		{Writes{NoteOnce: true}, 1, 10, 1, 2},    // the lead's first change
-		{Writes{SettleBatch: true}, 1, 10, 2, 1}, // the second: BatchExecuteStatement, 1 WRU an item
-		{Writes{NoteOnce: true, SettleBatch: true}, 2, 10, 1, 2},
+		{Writes{NoteOnce: true}, 1, 10, 1, 2},    // the note written once
+		{Writes{SettleApart: true}, 1, 10, 2, 1}, // the second: an UpdateItem an item, 1 WRU
+		{Writes{NoteOnce: true, SettleApart: true}, 2, 10, 1, 2},
+		{Writes{TurnApart: true}, 1, 10, 2, 2}, // a follow-up and its answer: five single writes
+		{Writes{NoteOnce: true, SettleApart: true, TurnApart: true}, 1, 1, 1, 1},
 	}
 	for _, tt := range tests {
 		if got := tt.w.NoteWRU(); got != tt.note {
@@ -147,6 +149,11 @@ func TestWrites(t *testing.T) {
 		}
 		if got := tt.w.SettleWRU(tt.wcu, tt.batch); got != tt.settle {
 			t.Errorf("%+v.SettleWRU(%g, %g) = %g, want %g", tt.w, tt.wcu, tt.batch, got, tt.settle)
+		}
+		m, c := tt.w.TurnWRU(tt.wcu)
+		want := map[bool][2]float64{false: {6, 4 * tt.wcu}, true: {3, 2 * tt.wcu}}[tt.w.TurnApart]
+		if m != want[0] || c != want[1] {
+			t.Errorf("%+v.TurnWRU(%g) = %g, %g, want %g, %g", tt.w, tt.wcu, m, c, want[0], want[1])
 		}
 	}
 }

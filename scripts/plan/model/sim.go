@@ -13,7 +13,7 @@ import (
 // Lambda is how the responder consumes the intake queue and what else uses the account's concurrency.
 type Lambda struct {
 	BatchSize int
-	// BatchMillis is the responder's measured time for one batch, including its DynamoDB transaction.
+	// BatchMillis is the responder's measured time for one batch, including its DynamoDB writes.
 	BatchMillis        float64
 	InitialConcurrency int     // concurrent batches the event source starts with
 	ScalePerMinute     float64 // concurrent invocations the event source may add a minute
@@ -37,7 +37,7 @@ type Dynamo struct {
 	// AdaptSeconds is how long a new peak takes to become the "previous peak" whose double the table takes at once.
 	AdaptSeconds float64
 	IntakeWRU    float64 // per accepted contact
-	ResponderWRU float64 // per contact in the responder's transaction
+	ResponderWRU float64 // per contact the responder settles
 	AgentWRU     float64 // per handed-off contact an agent claims and answers
 }
 

@@ -43,15 +43,28 @@ type Workload struct {
 
 // Writes are two ways the code writes a contact, as switches: false is the code as it was on 6 December. Flip one
 // (here in DefaultWorkload, or a profile's "workload": {"writes": {...}}) when the code changes. NoteOnce is the code
-// since 6 December (dynamo.Contacts.NoteShopper reads, Remember writes once); SettleBatch is not built: PartiQL
-// costs DynamoDB Local more CPU per contact than the lean transaction (scripts/bench/PERFORMANCE.md).
+// since 6 December (dynamo.Contacts.NoteShopper reads, Remember writes once); SettleApart since 7 December
+// (dynamo.Contacts.Settle: an UpdateItem a contact).
 type Writes struct {
 	// NoteOnce: the intake reads the shopper note (a consistent GetItem, 1 RRU) and writes it once a contact
 	// (1 WRU) instead of before and after the contact (2 UpdateItems, 2 WRU).
 	NoteOnce bool `json:"noteOnce"`
-	// SettleBatch: the responder settles a batch with PartiQL BatchExecuteStatement (conditional writes, not a
-	// transaction: 1 WRU an item) instead of TransactWriteItems (2 WRU an item).
-	SettleBatch bool `json:"settleBatch"`
+	// SettleApart: the responder settles each contact of a batch with its own conditional UpdateItem, all at once
+	// (1 WRU an item), instead of one TransactWriteItems a batch (2 WRU an item).
+	SettleApart bool `json:"settleApart"`
+	// TurnApart: a follow-up is three conditional writes (the client's message id, the message, the contact) and
+	// the bot's answer to it two (the reply, the contact), 1 WRU each, instead of two transactions of three and
+	// two items (2 WRU an item).
+	TurnApart bool `json:"turnApart"`
+}
+
+// TurnWRU is what a follow-up and its answer bill the Messages table and, per write unit of the contact item
+// (wcu), the Contacts table.
+func (w Writes) TurnWRU(wcu float64) (messages, contacts float64) {
+	if w.TurnApart {
+		return 3, 2 * wcu
+	}
+	return 2*2 + 2*1, 2*wcu + 2*wcu
 }
 
 // NoteWRU is the shopper note's write units a contact: 2 before and after the contact, 1 once.
@@ -63,10 +76,10 @@ func (w Writes) NoteWRU() float64 {
 }
 
 // SettleWRU is what the responder's settle bills a message of wcu units, in a batch of batch messages: a single
-// message is one conditional write; a batch is a transaction (each item twice) or, with SettleBatch, a
-// BatchExecuteStatement of conditional writes.
+// message is one conditional write; a batch is a transaction (each item twice) or, with SettleApart, a
+// conditional write a message.
 func (w Writes) SettleWRU(wcu, batch float64) float64 {
-	if batch > 1 && !w.SettleBatch {
+	if batch > 1 && !w.SettleApart {
 		return 2 * wcu
 	}
 	return wcu
@@ -117,8 +130,8 @@ func DefaultWorkload() Workload {
 	return Workload{
 		Tenants: DefaultTenants(), FollowUpShare: 0.2, BotSeconds: 0.5, OverviewSeconds: topology.OverviewSeconds, AgentCalls: 3,
 		WatchSeconds: 4, Push: DefaultPush(),
-		// The lead's two write changes, off until they land in the code: flip to true then.
-		Writes: Writes{NoteOnce: true, SettleBatch: false},
+		// The code's writes (model.Writes): the note once, a settle an UpdateItem a contact, turns without transactions.
+		Writes: Writes{NoteOnce: true, SettleApart: true, TurnApart: true},
 		Millis: Millis{Post: 25, Poll: 8, Message: 20, Agent: 30, Overview: 4, Reread: 10, Register: 10, Hello: 2, Poke: 5},
 		Sizes:  Sizes{ContactKB: 1, IndexEntryBytes: 200, AgentNameBytes: 16, AgentLanguages: 1},
 		Caches: Caches{PositionTTL: topology.PositionTTL.Seconds(), PositionEntries: 500, StaffingTTL: 15, OverviewTTL: topology.OverviewSeconds, ActivityShards: 16, ActivityMinutes: 6, MaxScan: 5000, MaxCountPages: 8},
@@ -254,7 +267,7 @@ type tenantLoad struct {
 	depth  [priority.Urgent + 1]float64
 	agents float64
 	polls  float64 // queued polls a second of its shoppers
-	views  float64 // overview reads a second of its agents
+	views  float64 // requests a second of its agents that read the overview (from their instance's cache)
 }
 
 // Demand is what the simulated moment s asks of AWS under w with agents on shift. The simulation's arrivals are
@@ -298,8 +311,10 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	l.Routes[RouteMessage] = contacts * f
 	l.Routes[RoutePoll] = l.PendingPolls + l.QueuedPolls + held
 
-	// Agents: the overview on a timer, the rest per contact served, and the re-reads of held conversations.
-	l.Routes[RouteOverview] = agents / w.OverviewSeconds
+	// Agents: the overview on a timer, but only on the consoles of agents who hold no conversation (a claim, a
+	// re-read of a held conversation and an action bring it along), the rest per contact served, and the re-reads
+	// of held conversations.
+	l.Routes[RouteOverview] = (agents - busy) / w.OverviewSeconds
 	l.Routes[RouteClaim] = s.Served * per
 	l.Routes[RouteView] = s.Served*per + rereads
 	l.Routes[RouteReply] = s.Served * per
@@ -322,7 +337,9 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	l.SQSInFlight = s.Concurrency * float64(c.Lambda.BatchSize)
 
 	// Tenants: the biggest merchant and the platform team carry the hottest keys.
-	tenants := w.tenantLoads(c, s, waiting, agents, l.QueuedPolls, l.Routes[RouteOverview], totalWaiting)
+	// Every agent request but a push registration reads the overview from its instance's cache.
+	overviews := l.Routes[RouteOverview] + l.Routes[RouteClaim] + l.Routes[RouteView] + l.Routes[RouteReply]
+	tenants := w.tenantLoads(c, s, waiting, agents, l.QueuedPolls, overviews, totalWaiting)
 	wcu := math.Ceil(w.Sizes.ContactKB)
 	batch := EffectiveBatch(s.Drained, s.Concurrency, c.Lambda)
 	settleWCU := w.Writes.SettleWRU(wcu, batch)
@@ -334,13 +351,14 @@ func Demand(c Config, w Workload, s Sample, agents float64) Load {
 	intakeInstances := max(1, math.Ceil(l.Concurrency[FnIntake]))
 	agentInstances := max(1, math.Ceil(l.Concurrency[FnAgent]))
 	activity := w.activity(tenants, intakeInstances)
-	// A follow-up's own writes (its transaction and the bot's answer) bill the Messages table and, for the contact's
-	// item, this one: 2 units for the contact in the post's transaction and 2 in the answer's.
-	l.MessagesWRU = contacts * f * (2*2 + 2*1)
+	// A follow-up's own writes (the post and the bot's answer) bill the Messages table and, for the contact's item,
+	// this one (model.Writes.TurnWRU).
+	turnMessages, turnContact := w.Writes.TurnWRU(wcu)
+	l.MessagesWRU = contacts * f * turnMessages
 	// The responder answers a follow-up's turn apart (it reads the contact, and the thread consistently, and settles
 	// the turn with SettleTurn, counted above): its batch settle takes only the contacts' first messages.
 	l.MessagesRRU = (l.Routes[RoutePoll]+rereads)*0.5 + contacts*f*1
-	l.TableWRU = contacts*(w.Writes.NoteWRU()+wcu) + contacts*f*(2*wcu+2*wcu) + s.Drained/(1+f)*settleWCU +
+	l.TableWRU = contacts*(w.Writes.NoteWRU()+wcu) + contacts*f*turnContact + s.Drained/(1+f)*settleWCU +
 		s.Served*(2*wcu+2+wcu+1) + activity.totalWCU + l.Push.ShopperRegistrations*wcu + l.Push.AgentRegistrations*1
 	// Table reads: a poll reads the contact (eventually consistent, up to 4 KB: half a unit); a claim reads the
 	// agent's slots (consistent) and the claimed contact, a view and a reply read the contact; staffing reads.
