@@ -160,7 +160,10 @@ func startDynamo(root string, port int, fast bool, log io.Writer) (*process, err
 	if fast {
 		args = append(args, "-XX:TieredStopAtLevel=1")
 	}
-	args = append(args,
+	// The throughput collector: DynamoDB Local allocates per request, and on two cores G1's concurrent work
+	// competes with the request threads (a local drain of 20,000 contacts: 1,091 and 1,048 a second against 1,036
+	// and 1,003 with G1, the same hour; scripts/bench/PERFORMANCE.md).
+	args = append(args, "-XX:+UseParallelGC",
 		"-Djava.library.path="+filepath.Join(d, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(d, "DynamoDBLocal.jar"),
 		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port), "-disableTelemetry")
