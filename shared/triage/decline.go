@@ -40,6 +40,8 @@ var shopCues = []string{
 	"严重", "很慢", "太慢", "好慢", "卡顿", "很卡", "游戏卡", "不足", "很差", "太差", "不好", "不行", "一般",
 	"失望", "正品", "专柜", "分量", "做工", "手感", "味道", "包装", "发热", "耗电", "续航", "师傅", "安装",
 	"能退", "可以退", "退吗", "退不退", "开封", "拆封", "能换吗", "可以换吗",
+	// An invoice by its short names, and a product-page question by its measure word ("这台", "这双", "这瓶" …).
+	"开票", "的票", "个票", "专票", "普票", "这台", "这双", "这套", "这瓶", "这盒", "这条", "这把", "这袋",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",

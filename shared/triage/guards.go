@@ -233,6 +233,8 @@ var rules = []rule{
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
+		"付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
+		"支付异常", "付款异常", "支付报错", "付款报错",
 	}, unless: []string{"未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
