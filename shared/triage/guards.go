@@ -52,6 +52,14 @@ var rules = []rule{
 		"agents online", "agents available", "are your agents", "agents work",
 		"人工智能", "人工客服什么时候", "人工客服几点", "人工几点", "人工客服上班", "人工客服的时间", "人工服务时间",
 		"人工客服什么时间", "找人代付", "态度超好", "态度很好", "给你们点赞",
+		// Praise of a person who helped is feedback, not a request for one.
+		"was super helpful", "was really helpful", "was very helpful", "was so helpful", "was extremely helpful",
+		"were super helpful", "were really helpful", "were very helpful", "were so helpful", "was lovely",
+		"was so lovely", "was very kind", "was so kind", "was amazing", "was fantastic", "was brilliant",
+		"pass on my thanks", "my thanks to", "thank the agent", "thanks to the agent", "thanks to your agent",
+		"表扬", "很耐心", "服务很好", "小姐姐很好", "小姐姐人很好", "小姐姐态度", "小姐姐很耐心", "谢谢小姐姐",
+		"agents are available", "agents are online", "agents available", "live chat is open", "live chat open",
+		"is the live chat", "chat is open", "客服什么时候在线", "客服几点在线",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
@@ -129,6 +137,9 @@ var rules = []rule{
 		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
 		"回购了", "i forgot to include", "i forgot to add", "会不会缩水", "会不会起球", "会不会掉色", "会不会褪色",
 		"会不会变形", "会不会开胶", "会不会漏", "会不会坏", "容易坏吗", "容易起球吗", "容易掉色吗", "容易缩水吗",
+		"instead of having", "instead of getting", "instead of home", "instead of delivery", "instead of shipping",
+		"if i return only", "return only one", "returning only one", "keep only one", "buy only one", "order only one",
+		"回购", "垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类", "spam folder", "junk folder",
 		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗", "说好吃", "说好看", "说好用", "说好喝",
 		"都说好", "说好穿",
 	}},
@@ -160,7 +171,7 @@ var rules = []rule{
 			"weeks", "a month", "10 days", "ten days"},
 		{"还没", "还不", "没到", "没发", "不发", "没收到", "没动静", "没人", "还是没", "也没",
 			"still", "nothing", "not arrived", "hasn't", "hasnt", "nobody", "no one"},
-	}, unless: []string{"开票", "发票", "补开", "invoice"}},
+	}, unless: []string{"开票", "发票", "补开", "invoice", "wondering", "being processed", "just checking"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"expired", "过期"},
 		{"food", "arrived", "received", "milk", "product", "medicine", "item", "食品", "吃", "食物", "零食", "牛奶",
@@ -169,7 +180,7 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"!!", "?!", "!?", "！！", "？！"},
 		{"still", "been", "days", "weeks", "not", "no", "never", "why", "where", "还", "没", "不", "天", "怎么回事"},
-	}},
+	}, unless: []string{"thanks", "thank you", "thx", "谢谢", "感谢"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"broken", "broke", "damage", "doesn't work", "doesnt work", "not working", "won't work", "dead", "scratch",
 			"dent", "stain", "hole", "defective", "faulty"},
@@ -187,7 +198,7 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"收到", "寄来", "发来", "到手", "送来"},
 		{"不对", "不一样", "错"},
-	}},
+	}, unless: []string{"如果", "万一", "要是", "的话", "会不会"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"坏了"},
 		{"收到", "刚到", "到手", "拆开", "你们"},
@@ -236,7 +247,7 @@ var rules = []rule{
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
 		"付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
 		"支付异常", "付款异常", "支付报错", "付款报错",
-	}, unless: []string{"未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
+	}, unless: []string{"两笔订单", "两笔单", "未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
 		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
@@ -326,7 +337,7 @@ var rules = []rule{
 		"bullshit", "pissed", "ridiculous", "unacceptable", "pathetic", "worst", "useless", "horrible",
 		"气死", "愤怒", "生气", "他妈", "你妈", "尼玛", "妈的，", "妈的!", "妈的！", "tmd", "卧槽", "垃圾", "恶心", "受够", "太过分", "无语",
 		"搞什么",
-	}},
+	}, unless: []string{"垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类"}},
 }
 
 // phrase is one compiled phrase of a rule.
