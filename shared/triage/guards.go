@@ -129,7 +129,9 @@ var rules = []rule{
 		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
 		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
 		"made me ill", "burned my skin", "irritated my skin", "乱收费", "多收钱", "收费不合理", "乱要钱", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
-		"扔在", "不打电话",
+		"扔在", "不打电话", "有个洞", "有个小洞", "有一个洞", "破了个洞", "有好几个洞", "开了个洞",
+		"dishonest", "unfair", "censor*", "deleted my review", "removed my review", "review was deleted",
+		"review was removed", "删了我的评价", "删我评价", "评价被删",
 	}, all: [][]string{
 		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
@@ -162,6 +164,17 @@ var rules = []rule{
 			"open an account", "opening an account", "注册"},
 	}, unless: []string{"how do i sign up", "how to sign up", "how can i sign up", "how do i register",
 		"how to register", "how can i register", "forgot", "password"}},
+	// A label, link or page of the shop's that does not work is a problem report ("the return label you sent doesn't
+	// work", "the reset link gives an error"). Coupons and promo codes are left to the matcher (promo.rules).
+	{reason: intent.ProblemReport, all: [][]string{
+		{"doesn't work", "doesnt work", "does not work", "not working", "isn't working", "isnt working", "won't work",
+			"wont work", "is invalid", "says it's invalid", "says its invalid", "is broken", "gives an error",
+			"shows an error", "gives me an error", "error 404", "404", "打不开", "用不了", "无效", "报错", "失效"},
+		{"label", "link", "barcode", "qr code", "page", "website", "site", "app", "button", "标签", "链接", "二维码",
+			"页面", "网页", "按钮", "面单"},
+	}, unless: []string{"what if", "what happens if", "if the", "if my", "如果", "的话", "怎么办理", "coupon", "promo",
+		"voucher", "discount", "优惠", "券", "红包", "password", "密码", "reset", "重置", "how long", "多久", "tracking",
+		"物流"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"签收", "送到了", "显示送达", "已送达"},
 		{"没收到", "没有收到", "没看到", "没有", "东西呢", "没拿到", "不在", "找不到"},
@@ -245,7 +258,7 @@ var rules = []rule{
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
-		"付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
+		"刷了两次", "刷了两遍", "刷两次", "刷了我两次", "交了两次", "支付两次", "付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
 		"支付异常", "付款异常", "支付报错", "付款报错",
 	}, unless: []string{"两笔订单", "两笔单", "未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
@@ -289,7 +302,9 @@ var rules = []rule{
 		"asked for my verification code", "asking for my verification code", "asks for my verification code",
 		"give my verification code", "share my verification code",
 		"outside the platform", "someone used", "someone logged", "someone changed", "someone ordered",
-		"someone is using", "someone has", "unknown login", "gift card was used", "my points were",
+		"someone is using", "someone has", "unknown login", "someone signed up", "someone registered",
+		"someone created an account", "someone opened an account", "using my email", "used my email",
+		"using my card", "used my card", "用我的邮箱", "用我的手机号注册", "冒用", "gift card was used", "my points were",
 		"诈骗", "骗子", "被骗", "盗刷", "被盗", "盗用", "盗号", "冒充", "假冒", "钓鱼", "点链接", "链接是你们",
 		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "问我要验证码", "跟我要验证码", "向我要验证码", "索要验证码", "要我的验证码", "问我要密码", "问我要银行卡", "让我转账",
 		"要我转账", "叫我转账", "转账给",
@@ -304,7 +319,10 @@ var rules = []rule{
 	{reason: intent.NoMatch, any: []string{
 		"amazon", "ebay", "walmart", "costco", "aliexpress", "temu", "shein", "etsy", "best buy",
 		"淘宝", "天猫", "拼多多", "唯品会", "抖音", "快手", "苏宁", "当当", "闲鱼",
-	}},
+		"京东", "优衣库", "宜家", "盒马", "山姆", "沃尔玛", "家乐福", "得物", "亚马逊", "屈臣氏", "丝芙兰", "无印良品",
+		"星巴克", "麦当劳", "肯德基", "uniqlo", "ikea", "zara", "h&m", "sephora", "tesco", "muji", "starbucks",
+		"mcdonald*", "kfc",
+	}, unless: []string{"京东物流", "京东快递", "京东配送", "白条", "京东支付"}},
 	// A shopper's review that finds fault, written as a statement ("衣服质量一般，穿了一次就起球了", "太小了，不合适",
 	// "物流很快，但是东西不怎么样"): it goes to a person however the words lean. A question about the same attribute
 	// ("会不会起球", "偏小吗", "太大了能换吗") is a product or return question and left to the matcher.
@@ -324,7 +342,8 @@ var rules = []rule{
 		"拉胯", "辣鸡", "一言难尽", "踩雷", "翻车", "智商税", "劝退", "鸡肋", "没法用", "凑合",
 		"不灵", "失灵", "死机", "漏光", "坏点", "烫手", "没电", "充不进", "充不满", "不亮了", "没声音",
 		"杂音", "电流声", "断连", "粗糙", "扎人", "暗淡", "太腻", "发腻", "起疹子", "红肿", "刺痛", "不制冷",
-		"不加热", "不保温", "漏风", "发黄", "变黄", "开裂", "掉渣", "偏色",
+		"不加热", "不保温", "漏风", "发黄", "变黄", "开裂", "掉渣", "偏色", "像假的", "是假的", "假的吧",
+		"跟专柜的不一样", "和专柜的不一样", "跟专柜不一样", "和专柜不一样", "跟化纤一样", "像化纤",
 	}}, unless: []string{
 		"吗", "能么", "可以么", "有么", "行么", "好么", "是么", "对么", "嘛", "?", "？", "还是偏", "还是正", "大还是", "小还是", "还是要", "还是拍", "还是选", "还是买", "大不大", "小不小", "会不会", "是不是", "有没有", "能不能", "可不可以", "是否", "多少", "多久",
 		"多大", "多重", "多长", "哪个", "哪种", "哪款", "什么码", "什么尺码", "怎么办", "怎么选", "怎么换",
