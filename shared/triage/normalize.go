@@ -39,7 +39,7 @@ func Normalize(text string) string {
 // guards spell them. Character by character they are already Simplified; these are other words for the same
 // thing. A slip is listed only where the mistyped word means nothing else a shopper would write to a shop; where
 // it does ("退定金"), that word is listed first as itself, which wins over the shorter slip.
-var zhWords = strings.NewReplacer(
+var zhWords = newWordMap(
 	// Words of Taiwan and Hong Kong.
 	"出货", "发货", "宅配", "快递", "超商取货", "自提", "取货付款", "货到付款", "鉴赏期", "七天无理由",
 	"入帐", "到账", "入账", "到账", "帐号", "账号", "帐户", "账户", "帐单", "账单", "登入", "登录", "登陆", "登录",
@@ -52,6 +52,49 @@ var zhWords = strings.NewReplacer(
 	"代金卷", "代金券", "领卷", "领券", "用卷", "用券", "快第", "快递", "物留", "物流", "运废", "运费", "发获", "发货",
 	"收获地址", "收货地址", "确认收获", "确认收货", "尺马", "尺码", "包由", "包邮",
 )
+
+// wordMap replaces words by others, found by their first rune in one pass; the first listed of two words that
+// start at the same place wins. Text without any of its words is returned as it is, without allocating.
+type wordMap map[rune][][2]string
+
+func newWordMap(oldNew ...string) wordMap {
+	m := wordMap{}
+	for i := 0; i+1 < len(oldNew); i += 2 {
+		first, _ := utf8.DecodeRuneInString(oldNew[i])
+		m[first] = append(m[first], [2]string{oldNew[i], oldNew[i+1]})
+	}
+	return m
+}
+
+// Replace returns text with m's words replaced.
+func (m wordMap) Replace(text string) string {
+	var b strings.Builder
+	done := 0 // text[:done] is in b
+	for at := 0; at < len(text); {
+		r, size := utf8.DecodeRuneInString(text[at:])
+		matched := false
+		for _, w := range m[r] {
+			if strings.HasPrefix(text[at:], w[0]) {
+				if b.Len() == 0 && done == 0 {
+					b.Grow(len(text))
+				}
+				b.WriteString(text[done:at])
+				b.WriteString(w[1])
+				at += len(w[0])
+				done, matched = at, true
+				break
+			}
+		}
+		if !matched {
+			at += size
+		}
+	}
+	if done == 0 {
+		return text
+	}
+	b.WriteString(text[done:])
+	return b.String()
+}
 
 func hasHan(s string) bool {
 	for _, r := range s {
