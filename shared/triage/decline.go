@@ -45,6 +45,7 @@ var shopCues = []string{
 	// Delivery, price protection and ways to reach the shop.
 	"保价", "价保", "运输", "运到", "寄到", "能寄", "邮寄", "自取", "自提", "到付", "contact", "reach you",
 	"whatsapp", "social media", "your phone number", "your email", "微信客服", "联系你们",
+	"emails", "marketing", "promotional",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
