@@ -46,6 +46,9 @@ var shopCues = []string{
 	"保价", "价保", "运输", "运到", "寄到", "能寄", "邮寄", "自取", "自提", "到付", "contact", "reach you",
 	"whatsapp", "social media", "your phone number", "your email", "微信客服", "联系你们",
 	"emails", "marketing", "promotional",
+	// A product's parameters: a question about one is never declined, however its product is spelt.
+	"watt", "volt", "dimension", "capacity", "material", "fabric", "battery", "waterproof",
+	"compatible", "ingredient",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
