@@ -60,6 +60,9 @@ var rules = []rule{
 		"表扬", "很耐心", "服务很好", "小姐姐很好", "小姐姐人很好", "小姐姐态度", "小姐姐很耐心", "谢谢小姐姐",
 		"agents are available", "agents are online", "agents available", "live chat is open", "live chat open",
 		"is the live chat", "chat is open", "客服什么时候在线", "客服几点在线",
+		// When agents are reachable, and whether one has to ask one, are questions about contacting the shop.
+		"什么时间在线", "什么时候在线", "几点在线", "几点上班", "几点下班", "什么时候上班", "在线时间", "工作时间",
+		"上班时间", "打电话找客服", "电话找客服", "能找客服吗", "要找客服吗", "需要找客服吗", "还是要找客服",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
