@@ -48,7 +48,7 @@ var shopCues = []string{
 	"emails", "marketing", "promotional",
 	// A product's parameters: a question about one is never declined, however its product is spelt.
 	"watt", "volt", "dimension", "capacity", "material", "fabric", "battery", "waterproof",
-	"compatible", "ingredient",
+	"compatible", "ingredient", "do you sell", "do you carry", "do you stock", "in stock",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",

@@ -133,6 +133,9 @@ var rules = []rule{
 		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
 		"made me ill", "burned my skin", "irritated my skin", "乱收费", "多收钱", "收费不合理", "乱要钱", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
 		"扔在", "不打电话", "有个洞", "有个小洞", "有一个洞", "破了个洞", "有好几个洞", "开了个洞",
+		"big stain", "huge stain", "stain on", "bleeds onto", "bled onto", "color ran", "colour ran", "dye ran",
+		"dye came off", "even though the listing", "even though it says",
+		"even though the description", "the listing says", "doesn't fit my", "doesnt fit my", "does not fit my",
 		"dishonest", "unfair", "censor*", "deleted my review", "removed my review", "review was deleted",
 		"review was removed", "删了我的评价", "删我评价", "评价被删",
 	}, all: [][]string{
