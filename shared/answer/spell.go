@@ -12,14 +12,23 @@ type speller struct {
 	words []string // known words by id, most frequent first
 	// byDelete maps the hash of a known word, and of each form of it with one letter deleted, to word ids.
 	byDelete map[uint64][]int32
+	// rank maps the hash of a known word to its id, its rank by frequency.
+	rank map[uint64]int32
 }
 
 // minSpellLen: shorter words have too many neighbours one edit away to correct safely.
 const minSpellLen = 4
 
+// A known word ranked rareRank or lower by frequency is corrected to a word one edit away that ranks rareRatio
+// times higher (by Zipf's law, about that many times commoner).
+var (
+	rareRank  int32 = 2000
+	rareRatio int32 = 30
+)
+
 // newSpeller indexes words, given most frequent first.
 func newSpeller(words []string) *speller {
-	sp := &speller{words: words, byDelete: make(map[uint64][]int32, len(words)*8)}
+	sp := &speller{words: words, byDelete: make(map[uint64][]int32, len(words)*8), rank: make(map[uint64]int32, len(words))}
 	buf := make([]rune, 0, 32)
 	for id, w := range words {
 		rs := []rune(w)
@@ -27,6 +36,7 @@ func newSpeller(words []string) *speller {
 			continue
 		}
 		sp.add(hashRunes(tagWord, rs), int32(id))
+		sp.rank[hashRunes(tagWord, rs)] = int32(id)
 		for i := range rs {
 			buf = append(append(buf[:0], rs[:i]...), rs[i+1:]...)
 			sp.add(hashRunes(tagWord, buf), int32(id))
@@ -46,8 +56,18 @@ func (sp *speller) add(h uint64, id int32) {
 // correct returns the known word one edit from w, or w when there is none (or w is short, or not a word).
 // known reports whether a word is in the index already.
 func (sp *speller) correct(w []rune, known func([]rune) bool) []rune {
-	if sp == nil || len(w) < minSpellLen || known(w) {
+	if sp == nil || len(w) < minSpellLen {
 		return w
+	}
+	// A known word is corrected only when it is rare and a word one edit away is far commoner: the grammars'
+	// own misspellings ("cupons", "warrenty") are known, but as weakly as the rare sentences that had them.
+	limit := int32(-1)
+	if known(w) {
+		id, ok := sp.rank[hashRunes(tagWord, w)]
+		if !ok || id < rareRank {
+			return w
+		}
+		limit = id / rareRatio
 	}
 	for _, r := range w {
 		if !unicode.IsLetter(r) {
@@ -71,7 +91,7 @@ func (sp *speller) correct(w []rune, known func([]rune) bool) []rune {
 		d := append(append(buf[:0], w[:i]...), w[i+1:]...)
 		consider(hashRunes(tagWord, d)) // w has a letter too many, one changed, or two swapped
 	}
-	if best < 0 {
+	if best < 0 || limit >= 0 && best > limit {
 		return w
 	}
 	return []rune(sp.words[best])

@@ -40,6 +40,15 @@ var shopCues = []string{
 	"严重", "很慢", "太慢", "好慢", "卡顿", "很卡", "游戏卡", "不足", "很差", "太差", "不好", "不行", "一般",
 	"失望", "正品", "专柜", "分量", "做工", "手感", "味道", "包装", "发热", "耗电", "续航", "师傅", "安装",
 	"能退", "可以退", "退吗", "退不退", "开封", "拆封", "能换吗", "可以换吗",
+	// An invoice by its short names, and a product-page question by its measure word ("这台", "这双", "这瓶" …).
+	"开票", "的票", "个票", "专票", "普票", "这台", "这双", "这套", "这瓶", "这盒", "这条", "这把", "这袋",
+	// Delivery, price protection and ways to reach the shop.
+	"保价", "价保", "运输", "运到", "寄到", "能寄", "邮寄", "自取", "自提", "到付", "contact", "reach you",
+	"whatsapp", "social media", "your phone number", "your email", "微信客服", "联系你们",
+	"emails", "marketing", "promotional",
+	// A product's parameters: a question about one is never declined, however its product is spelt.
+	"watt", "volt", "dimension", "capacity", "material", "fabric", "battery", "waterproof",
+	"compatible", "ingredient", "do you sell", "do you carry", "do you stock", "in stock",
 }
 
 // foreignCues name other companies' services, asked about with the shop's own verbs ("reset my netflix password",
@@ -64,7 +73,11 @@ var foreignCues = []string{
 	"my dentist*", "my paycheck*", "my salary*", "my pension*", "my 401k*", "library book*", "tax refund*",
 	"order checks*", "more checks*", "new checks*", "checkbook*", "shopping list*", "grocery list*", "to-do list*",
 	"todo list*", "vacation request*", "vacation days*", "pto", "direct deposit*", "routing number*", "credit limit*",
-	"w2", "w-2", "ticketmaster", "stubhub", "eventbrite",
+	"w2", "w-2", "ticketmaster", "stubhub", "eventbrite", "unlock my*", "iphone passcode*", "phone passcode*",
+	"screen lock*", "lock screen*", "wifi password*", "wi-fi password*", "router password*", "laptop password*",
+	"computer password*", "windows password*", "sim pin*", "voicemail*", "ship a dog*", "ship my dog*", "ship a cat*",
+	"ship my cat*", "ship a pet*", "ship my pet*", "ship a car*", "ship my car*", "send a letter*", "post a letter*", "a letter to*",
+	"send a postcard*", "a postcard*", "stamp", "stamps", "postage stamp*",
 	"12306", "12123", "滴滴", "美团", "饿了么", "携程", "飞猪", "去哪儿", "同程", "爱奇艺", "腾讯视频", "优酷",
 	"芒果tv", "网易云", "qq音乐*", "王者荣耀", "原神", "steam账号*", "steam游戏*", "微博", "b站*", "知乎",
 	"百度网盘", "钉钉", "学信网", "社保", "公积金", "医保", "个税", "签证", "办护照", "护照办理", "护照续签",

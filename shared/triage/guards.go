@@ -52,6 +52,17 @@ var rules = []rule{
 		"agents online", "agents available", "are your agents", "agents work",
 		"人工智能", "人工客服什么时候", "人工客服几点", "人工几点", "人工客服上班", "人工客服的时间", "人工服务时间",
 		"人工客服什么时间", "找人代付", "态度超好", "态度很好", "给你们点赞",
+		// Praise of a person who helped is feedback, not a request for one.
+		"was super helpful", "was really helpful", "was very helpful", "was so helpful", "was extremely helpful",
+		"were super helpful", "were really helpful", "were very helpful", "were so helpful", "was lovely",
+		"was so lovely", "was very kind", "was so kind", "was amazing", "was fantastic", "was brilliant",
+		"pass on my thanks", "my thanks to", "thank the agent", "thanks to the agent", "thanks to your agent",
+		"表扬", "很耐心", "服务很好", "小姐姐很好", "小姐姐人很好", "小姐姐态度", "小姐姐很耐心", "谢谢小姐姐",
+		"agents are available", "agents are online", "agents available", "live chat is open", "live chat open",
+		"is the live chat", "chat is open", "客服什么时候在线", "客服几点在线",
+		// When agents are reachable, and whether one has to ask one, are questions about contacting the shop.
+		"什么时间在线", "什么时候在线", "几点在线", "几点上班", "几点下班", "什么时候上班", "在线时间", "工作时间",
+		"上班时间", "打电话找客服", "电话找客服", "能找客服吗", "要找客服吗", "需要找客服吗", "还是要找客服",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
@@ -121,7 +132,12 @@ var rules = []rule{
 		"图片差", "是旧的", "disaster", "nightmare", "fiasco", "shambles", "nowhere to be found", "nowhere to be seen",
 		"snapped", "says deliverd", "shows deliverd", "gave me a rash", "allergic reaction", "made me sick",
 		"made me ill", "burned my skin", "irritated my skin", "乱收费", "多收钱", "收费不合理", "乱要钱", "吃出", "里面有头发", "一根头发", "有根头发", "直接扔", "扔驿站",
-		"扔在", "不打电话",
+		"扔在", "不打电话", "有个洞", "有个小洞", "有一个洞", "破了个洞", "有好几个洞", "开了个洞",
+		"big stain", "huge stain", "stain on", "bleeds onto", "bled onto", "color ran", "colour ran", "dye ran",
+		"dye came off", "even though the listing", "even though it says",
+		"even though the description", "the listing says", "doesn't fit my", "doesnt fit my", "does not fit my",
+		"dishonest", "unfair", "censor*", "deleted my review", "removed my review", "review was deleted",
+		"review was removed", "删了我的评价", "删我评价", "评价被删",
 	}, all: [][]string{
 		{"wrong", "instead of"},
 		{"sent me", "you sent", "received", "i got", "got the", "delivered", "came", "arrived", "shipped me"},
@@ -129,7 +145,11 @@ var rules = []rule{
 		"没有问题", "what if", "如果", "what happens if", "什么情况下", "坏的话", "卡丢了", "这么久了还能", "邮件一直没来",
 		"回购了", "i forgot to include", "i forgot to add", "会不会缩水", "会不会起球", "会不会掉色", "会不会褪色",
 		"会不会变形", "会不会开胶", "会不会漏", "会不会坏", "容易坏吗", "容易起球吗", "容易掉色吗", "容易缩水吗",
-		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗",
+		"instead of having", "instead of getting", "instead of home", "instead of delivery", "instead of shipping",
+		"if i return only", "return only one", "returning only one", "keep only one", "buy only one", "order only one",
+		"回购", "垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类", "spam folder", "junk folder",
+		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗", "说好吃", "说好看", "说好用", "说好喝",
+		"都说好", "说好穿",
 	}},
 	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
 	// refund's status in the public corpora's words.
@@ -150,6 +170,17 @@ var rules = []rule{
 			"open an account", "opening an account", "注册"},
 	}, unless: []string{"how do i sign up", "how to sign up", "how can i sign up", "how do i register",
 		"how to register", "how can i register", "forgot", "password"}},
+	// A label, link or page of the shop's that does not work is a problem report ("the return label you sent doesn't
+	// work", "the reset link gives an error"). Coupons and promo codes are left to the matcher (promo.rules).
+	{reason: intent.ProblemReport, all: [][]string{
+		{"doesn't work", "doesnt work", "does not work", "not working", "isn't working", "isnt working", "won't work",
+			"wont work", "is invalid", "says it's invalid", "says its invalid", "is broken", "gives an error",
+			"shows an error", "gives me an error", "error 404", "404", "打不开", "用不了", "无效", "报错", "失效"},
+		{"label", "link", "barcode", "qr code", "page", "website", "site", "app", "button", "标签", "链接", "二维码",
+			"页面", "网页", "按钮", "面单"},
+	}, unless: []string{"what if", "what happens if", "if the", "if my", "如果", "的话", "怎么办理", "coupon", "promo",
+		"voucher", "discount", "优惠", "券", "红包", "password", "密码", "reset", "重置", "how long", "多久", "tracking",
+		"物流"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"签收", "送到了", "显示送达", "已送达"},
 		{"没收到", "没有收到", "没看到", "没有", "东西呢", "没拿到", "不在", "找不到"},
@@ -159,7 +190,7 @@ var rules = []rule{
 			"weeks", "a month", "10 days", "ten days"},
 		{"还没", "还不", "没到", "没发", "不发", "没收到", "没动静", "没人", "还是没", "也没",
 			"still", "nothing", "not arrived", "hasn't", "hasnt", "nobody", "no one"},
-	}, unless: []string{"开票", "发票", "补开", "invoice"}},
+	}, unless: []string{"开票", "发票", "补开", "invoice", "wondering", "being processed", "just checking"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"expired", "过期"},
 		{"food", "arrived", "received", "milk", "product", "medicine", "item", "食品", "吃", "食物", "零食", "牛奶",
@@ -168,14 +199,15 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"!!", "?!", "!?", "！！", "？！"},
 		{"still", "been", "days", "weeks", "not", "no", "never", "why", "where", "还", "没", "不", "天", "怎么回事"},
-	}},
+	}, unless: []string{"thanks", "thank you", "thx", "谢谢", "感谢"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"broken", "broke", "damage", "doesn't work", "doesnt work", "not working", "won't work", "dead", "scratch",
 			"dent", "stain", "hole", "defective", "faulty"},
 		{"arrived", "came", "received", "delivered", "opened", "out of the box", "brand new", "got it"},
 	}, unless: []string{"what if", "if it"}},
 	{reason: intent.Complaint, all: [][]string{
-		{"stopped working", "broke", "坏了", "坏掉", "不能用了", "用不了了"},
+		{"stopped working", "broke", "坏了", "坏掉", "不能用了", "用不了了", "不充电了", "充不了电", "不工作了", "不转了",
+			"不亮了", "没反应了", "开不了机", "开不了机了"},
 		{"day", "days", "hours", "a week", "one week", "first time", "天", "小时", "一周", "一个星期", "第一次"},
 	}, unless: []string{"month", "year", "个月", "年"}},
 	{reason: intent.Complaint, all: [][]string{
@@ -186,7 +218,7 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"收到", "寄来", "发来", "到手", "送来"},
 		{"不对", "不一样", "错"},
-	}},
+	}, unless: []string{"如果", "万一", "要是", "的话", "会不会"}},
 	{reason: intent.Complaint, all: [][]string{
 		{"坏了"},
 		{"收到", "刚到", "到手", "拆开", "你们"},
@@ -196,8 +228,8 @@ var rules = []rule{
 		{"给我发", "发了", "发成", "收到的是", "寄来", "sent me", "received", "got"},
 	}, unless: []string{"什么时候", "多久", "when", "how long", "where"}},
 	{reason: intent.PaymentProblem, all: [][]string{
-		{"paid", "付了", "付款了", "已付款", "付过", "已经付"},
-		{"but", "still", "unpaid", "again", "no order", "not", "但", "还", "没", "显示", "未", "又"},
+		{"paid", "付了", "付款了", "已付款", "付过", "已经付", "付完款", "付完钱", "付完", "支付完"},
+		{"but", "still", "unpaid", "again", "no order", "not", "但", "还", "没", "显示", "未", "又", "消失", "不见"},
 	}, unless: []string{"can i", "how", "能", "可以", "吗"}},
 	{reason: intent.PaymentProblem, all: [][]string{
 		{"余额", "balance", "积分"},
@@ -214,7 +246,8 @@ var rules = []rule{
 		"charged more", "charged the wrong", "still charged", "was charged", "got charged", "been charged",
 		"payment went through but", "money was taken",
 		"took my money", "take money", "money left", "deducted", "debited", "wrong amount", "declined",
-		"payment failed", "payment fails", "payment error", "payment not going through",
+		"payment failed", "payment fails", "payment error", "order failed", "order faield", "voucher is gone",
+		"coupon is gone", "voucher was used up but", "coupon was used up but", "券没了", "券被用了", "payment not going through",
 		"payment didn't go through", "payment did not go through", "payment is stuck", "payment stuck",
 		"payment pending", "awaiting payment", "unpaid", "pay again", "billed for", "charge from you",
 		"balance disappeared", "amount charged", "charged my card", "charge on my card", "2 payments",
@@ -233,11 +266,13 @@ var rules = []rule{
 		"扣款了", "支付一直", "扣款比", "多收", "多付", "付了两次", "支付了两次", "两次扣款", "重复支付",
 		"重复付款", "付两次", "扣两笔", "付了两遍", "付两遍", "扣了两遍", "两遍钱", "付款付了两",
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
-	}, unless: []string{"未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
+		"限额了", "超限额", "提示限额", "说限额", "刷了两次", "刷了两遍", "刷两次", "刷了我两次", "交了两次", "支付两次", "付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
+		"支付异常", "付款异常", "支付报错", "付款报错",
+	}, unless: []string{"两笔订单", "两笔单", "未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
 		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
-		"consumer affairs", "consumer law", "trading standards", "ombudsman", "authorities", "report you",
+		"consumer affairs", "consumer law", "consumer centre", "consumer center", "consumer council", "consumer rights", "trading standards", "ombudsman", "authorities", "report you",
 		"reporting you", "report your", "reversing the payment", "violat*", "illegal", "reverse this charge",
 		"reverse the charge", "reverse the payment",
 		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
@@ -275,7 +310,11 @@ var rules = []rule{
 		"asked for my verification code", "asking for my verification code", "asks for my verification code",
 		"give my verification code", "share my verification code",
 		"outside the platform", "someone used", "someone logged", "someone changed", "someone ordered",
-		"someone is using", "someone has", "unknown login", "gift card was used", "my points were",
+		"someone is using", "someone has", "unknown login", "logins from", "login from another", "logged in from",
+		"sign-in from", "sign in from another", "signed in from", "unknown device", "unrecognised device",
+		"unrecognized device", "someone signed up", "someone registered",
+		"someone created an account", "someone opened an account", "using my email", "used my email",
+		"using my card", "used my card", "用我的邮箱", "用我的手机号注册", "冒用", "gift card was used", "my points were",
 		"诈骗", "骗子", "被骗", "盗刷", "被盗", "盗用", "盗号", "冒充", "假冒", "钓鱼", "点链接", "链接是你们",
 		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "问我要验证码", "跟我要验证码", "向我要验证码", "索要验证码", "要我的验证码", "问我要密码", "问我要银行卡", "让我转账",
 		"要我转账", "叫我转账", "转账给",
@@ -290,7 +329,10 @@ var rules = []rule{
 	{reason: intent.NoMatch, any: []string{
 		"amazon", "ebay", "walmart", "costco", "aliexpress", "temu", "shein", "etsy", "best buy",
 		"淘宝", "天猫", "拼多多", "唯品会", "抖音", "快手", "苏宁", "当当", "闲鱼",
-	}},
+		"京东", "优衣库", "宜家", "盒马", "山姆", "沃尔玛", "家乐福", "得物", "亚马逊", "屈臣氏", "丝芙兰", "无印良品",
+		"星巴克", "麦当劳", "肯德基", "uniqlo", "ikea", "zara", "h&m", "sephora", "tesco", "muji", "starbucks",
+		"mcdonald*", "kfc",
+	}, unless: []string{"京东物流", "京东快递", "京东配送", "白条", "京东支付"}},
 	// A shopper's review that finds fault, written as a statement ("衣服质量一般，穿了一次就起球了", "太小了，不合适",
 	// "物流很快，但是东西不怎么样"): it goes to a person however the words lean. A question about the same attribute
 	// ("会不会起球", "偏小吗", "太大了能换吗") is a product or return question and left to the matcher.
@@ -308,6 +350,10 @@ var rules = []rule{
 		"产品一般", "手感一般", "味道一般", "不是正品", "发热严重", "分量不足", "少多了", "差远了", "不出水",
 		"听不清", "很慢", "太慢", "游戏卡", "严重", "不咋地", "不咋样", "不怎么地", "不太行", "不太好", "不好使",
 		"拉胯", "辣鸡", "一言难尽", "踩雷", "翻车", "智商税", "劝退", "鸡肋", "没法用", "凑合",
+		"不灵", "失灵", "死机", "漏光", "坏点", "烫手", "没电", "充不进", "充不满", "不亮了", "没声音",
+		"杂音", "电流声", "断连", "粗糙", "扎人", "暗淡", "太腻", "发腻", "起疹子", "红肿", "刺痛", "不制冷",
+		"不加热", "不保温", "不充电", "充不了电", "漏风", "发黄", "变黄", "开裂", "掉渣", "偏色", "像假的", "是假的", "假的吧",
+		"跟专柜的不一样", "和专柜的不一样", "跟专柜不一样", "和专柜不一样", "跟化纤一样", "像化纤", "不适合我", "头皮痒", "皮肤痒", "很痒", "发痒",
 	}}, unless: []string{
 		"吗", "能么", "可以么", "有么", "行么", "好么", "是么", "对么", "嘛", "?", "？", "还是偏", "还是正", "大还是", "小还是", "还是要", "还是拍", "还是选", "还是买", "大不大", "小不小", "会不会", "是不是", "有没有", "能不能", "可不可以", "是否", "多少", "多久",
 		"多大", "多重", "多长", "哪个", "哪种", "哪款", "什么码", "什么尺码", "怎么办", "怎么选", "怎么换",
@@ -320,7 +366,7 @@ var rules = []rule{
 		"bullshit", "pissed", "ridiculous", "unacceptable", "pathetic", "worst", "useless", "horrible",
 		"气死", "愤怒", "生气", "他妈", "你妈", "尼玛", "妈的，", "妈的!", "妈的！", "tmd", "卧槽", "垃圾", "恶心", "受够", "太过分", "无语",
 		"搞什么",
-	}},
+	}, unless: []string{"垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类"}},
 }
 
 // phrase is one compiled phrase of a rule.
