@@ -63,6 +63,9 @@ var rules = []rule{
 		// When agents are reachable, and whether one has to ask one, are questions about contacting the shop.
 		"什么时间在线", "什么时候在线", "几点在线", "几点上班", "几点下班", "什么时候上班", "在线时间", "工作时间",
 		"上班时间", "打电话找客服", "电话找客服", "能找客服吗", "要找客服吗", "需要找客服吗", "还是要找客服",
+		"agents come online", "agents are in", "number for customer care", "phone number for customer",
+		"customer care number", "customer care phone", "customer care email", "email for customer care",
+		"customer care hours", "customer care open", "compliment", "compliments",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
@@ -150,6 +153,11 @@ var rules = []rule{
 		"回购", "垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类", "spam folder", "junk folder",
 		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗", "说好吃", "说好看", "说好用", "说好喝",
 		"都说好", "说好穿",
+		// A detail missing from an address or a document sent is a correction or a request, not a complaint.
+		"number is missing", "missing the building", "missing the flat", "missing the apartment", "missing the house",
+		"missing the unit", "missing the postcode", "missing the zip", "missing from the address",
+		"missing from my address", "invoice is missing", "receipt is missing", "missing invoice", "missing receipt",
+		"its not shipped yet", "it's not shipped yet", "it is not shipped yet", "to a different product",
 	}},
 	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
 	// refund's status in the public corpora's words.
@@ -238,7 +246,9 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"lost"},
 		{"package", "parcel", "order", "shipment", "return", "item"},
-	}},
+	}, unless: []string{"lost the email", "lost my email", "lost the confirmation", "lost my confirmation",
+		"lost the tracking", "lost my tracking", "lost the link", "lost the receipt", "lost my receipt",
+		"lost the invoice", "lost my invoice"}},
 	{reason: intent.PaymentProblem, any: []string{
 		"charged twice", "charged me twice", "double charged", "double-charged", "charged two times",
 		"charged 2 times", "charged three times", "charged 3 times", "billed twice", "billed two times",
