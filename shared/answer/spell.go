@@ -22,7 +22,7 @@ const minSpellLen = 4
 // A known word ranked rareRank or lower by frequency is corrected to a word one edit away that ranks rareRatio
 // times higher (by Zipf's law, about that many times commoner).
 var (
-	rareRank  int32 = 2000
+	rareRank  int32 = 1500
 	rareRatio int32 = 30
 )
 
@@ -64,7 +64,12 @@ func (sp *speller) correct(w []rune, known func([]rune) bool) []rune {
 	limit := int32(-1)
 	if known(w) {
 		id, ok := sp.rank[hashRunes(tagWord, w)]
-		if !ok || id < rareRank {
+		if !ok {
+			// Known, but seen once in all the texts (left out of the vocabulary as a likely typo, like the pack's
+			// "warrenty"): rarer than any word of it.
+			id = int32(len(sp.words))
+		}
+		if id < rareRank {
 			return w
 		}
 		limit = id / rareRatio

@@ -30,25 +30,26 @@ type labeled struct {
 // evalNow falls inside the default pack's promotion windows, so promotional templates take part.
 var evalNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-// The labeled sets. dev, dev2, dev3 and dev4 are the tuning sets (dev3 and dev4 were written for rounds 3 and 4 of
-// issue 12 by helpers who never saw the pack, each scored once, then tuned on); untouched was written by people who never saw the pack and is
+// The labeled sets. dev to dev5 are the tuning sets (dev3, dev4 and dev5 were written for rounds 3, 4 and 5 of
+// issue 12 by helpers who never saw the pack, each scored once, then tuned on; dev5 is English only); untouched was written by people who never saw the pack and is
 // never tuned on: its guard is a floor at its measured score, so quality cannot silently regress.
 const (
 	devSet       = "testdata/dev.jsonl"
 	dev2Set      = "testdata/dev2.jsonl"
 	dev3Set      = "testdata/dev3.jsonl"
 	dev4Set      = "testdata/dev4.jsonl"
+	dev5Set      = "testdata/dev5.jsonl"
 	untouchedSet = "testdata/untouched.jsonl"
 )
 
-// readDev reads the tuning sets, dev, dev2, dev3 and dev4, or $EVAL_SET alone to score another set of the same format.
+// readDev reads the tuning sets, dev to dev5, or $EVAL_SET alone to score another set of the same format.
 func readDev(t testing.TB) []labeled {
 	t.Helper()
 	if p := os.Getenv("EVAL_SET"); p != "" {
 		return readSet(t, p)
 	}
 	var set []labeled
-	for _, p := range []string{devSet, dev2Set, dev3Set, dev4Set} {
+	for _, p := range []string{devSet, dev2Set, dev3Set, dev4Set, dev5Set} {
 		set = append(set, readSet(t, p)...)
 	}
 	return set
@@ -88,15 +89,16 @@ func devContact(l labeled) contact.Contact {
 // whose writers never saw the pack and wrote the short questions everyone asks ("where is my order").
 func TestSetsAreWellFormed(t *testing.T) {
 	for _, s := range []struct {
-		path    string
-		overlap float64
-	}{{devSet, 0}, {dev2Set, 0.06}, {dev3Set, 0.06}, {dev4Set, 0.06}, {untouchedSet, 0.06}} {
-		t.Run(s.path, func(t *testing.T) { wellFormed(t, readSet(t, s.path), s.overlap) })
+		path     string
+		overlap  float64
+		minLines int
+	}{{devSet, 0, 1500}, {dev2Set, 0.06, 1500}, {dev3Set, 0.06, 1500}, {dev4Set, 0.06, 1500}, {dev5Set, 0.06, 800}, {untouchedSet, 0.06, 1500}} {
+		t.Run(s.path, func(t *testing.T) { wellFormed(t, readSet(t, s.path), s.overlap, s.minLines) })
 	}
 }
 
-func wellFormed(t *testing.T, dev []labeled, maxOverlap float64) {
-	if got, want := len(dev), 1500; got < want {
+func wellFormed(t *testing.T, dev []labeled, maxOverlap float64, minLines int) {
+	if got, want := len(dev), minLines; got < want {
 		t.Errorf("set has %d lines, want at least %d", got, want)
 	}
 	ts, err := pack.Default()
@@ -265,6 +267,7 @@ func TestQualityTargets(t *testing.T) {
 		{dev2Set, 0.95, 0.99, 0.01},
 		{dev3Set, 0.94, 0.98, 0.01},
 		{dev4Set, 0.92, 0.975, 0.01},
+		{dev5Set, 0.895, 0.97, 0.02},
 		{untouchedSet, 0.895, 0.97, 0.02},
 	} {
 		t.Run(s.path, func(t *testing.T) {
@@ -274,6 +277,9 @@ func TestQualityTargets(t *testing.T) {
 				t.Log("\n" + strings.Join(r.misses, "\n"))
 			}
 			for name, tl := range r.byLocale {
+				if tl.shouldAuto == 0 {
+					continue // a set of one locale (dev5 is English only)
+				}
 				if got := tl.recall(); got < s.recall {
 					t.Errorf("%s: %.1f%% of should-be-auto answered auto with the right intent, want >= %.1f%%", name, 100*got, 100*s.recall)
 				}

@@ -63,6 +63,9 @@ var rules = []rule{
 		// When agents are reachable, and whether one has to ask one, are questions about contacting the shop.
 		"什么时间在线", "什么时候在线", "几点在线", "几点上班", "几点下班", "什么时候上班", "在线时间", "工作时间",
 		"上班时间", "打电话找客服", "电话找客服", "能找客服吗", "要找客服吗", "需要找客服吗", "还是要找客服",
+		"agents come online", "agents are in", "number for customer care", "phone number for customer",
+		"customer care number", "customer care phone", "customer care email", "email for customer care",
+		"customer care hours", "customer care open", "compliment", "compliments",
 	}},
 	{reason: intent.Complaint, any: []string{
 		"complain*", "complaint*", "worst", "terrible", "awful", "horrible", "useless", "ridiculous", "unacceptable",
@@ -150,6 +153,11 @@ var rules = []rule{
 		"回购", "垃圾箱", "垃圾邮件", "垃圾桶", "垃圾袋", "垃圾分类", "spam folder", "junk folder",
 		"有没有异味", "有异味吗", "会不会有异味", "有没有味道", "有味道吗", "说好吃", "说好看", "说好用", "说好喝",
 		"都说好", "说好穿",
+		// A detail missing from an address or a document sent is a correction or a request, not a complaint.
+		"number is missing", "missing the building", "missing the flat", "missing the apartment", "missing the house",
+		"missing the unit", "missing the postcode", "missing the zip", "missing from the address",
+		"missing from my address", "invoice is missing", "receipt is missing", "missing invoice", "missing receipt",
+		"its not shipped yet", "it's not shipped yet", "it is not shipped yet", "to a different product",
 	}},
 	// Compensation demanded for something that went wrong is a complaint; "any updates on my compensation" is a
 	// refund's status in the public corpora's words.
@@ -238,7 +246,9 @@ var rules = []rule{
 	{reason: intent.Complaint, all: [][]string{
 		{"lost"},
 		{"package", "parcel", "order", "shipment", "return", "item"},
-	}},
+	}, unless: []string{"lost the email", "lost my email", "lost the confirmation", "lost my confirmation",
+		"lost the tracking", "lost my tracking", "lost the link", "lost the receipt", "lost my receipt",
+		"lost the invoice", "lost my invoice"}},
 	{reason: intent.PaymentProblem, any: []string{
 		"charged twice", "charged me twice", "double charged", "double-charged", "charged two times",
 		"charged 2 times", "charged three times", "charged 3 times", "billed twice", "billed two times",
@@ -268,13 +278,17 @@ var rules = []rule{
 		"支付被拒", "付款被拒", "卡被拒", "扣款失败", "付不了款", "付不了钱", "支付不了", "付款不成功", "支付不成功",
 		"限额了", "超限额", "提示限额", "说限额", "刷了两次", "刷了两遍", "刷两次", "刷了我两次", "交了两次", "支付两次", "付不了", "付不上", "支付不上", "付款不了", "无法支付", "无法付款", "没法付款", "没法支付", "支付出错", "付款出错",
 		"支付异常", "付款异常", "支付报错", "付款报错",
+		"wont let me pay", "doesn't let me pay", "doesnt let me pay", "card not supported", "card is not supported",
+		"card isn't supported", "card isnt supported", "won't accept my card", "wont accept my card",
+		"doesn't accept my card", "not accepting my card",
 	}, unless: []string{"两笔订单", "两笔单", "未付款的订单", "未付款订单", "待付款的订单", "待付款订单", "how much will", "will i be charged", "when will i be charged", "how much is", "how much are"}},
 	{reason: intent.Dispute, any: []string{
 		"lawyer", "attorney", "solicitor", "sue", "suing", "lawsuit", "court", "legal", "chargeback",
 		"charge back", "dispute", "better business bureau", "bbb", "ftc", "consumer protection",
 		"consumer affairs", "consumer law", "consumer centre", "consumer center", "consumer council", "consumer rights", "trading standards", "ombudsman", "authorities", "report you",
 		"reporting you", "report your", "reversing the payment", "violat*", "illegal", "reverse this charge",
-		"reverse the charge", "reverse the payment",
+		"reverse the charge", "reverse the payment", "claim with my bank", "claim with the bank",
+		"claim with my card issuer", "claim with my credit card",
 		"律师", "起诉", "告你们", "12315", "消协", "消费者协会", "工商", "市场监管", "法院", "法律", "拒付",
 		"争议", "仲裁", "黑猫投诉", "举报", "打官司", "权益保护", "违法", "撤销这笔", "撤销扣款", "银行撤销",
 	}, unless: []string{"工商银行"}},
@@ -315,6 +329,7 @@ var rules = []rule{
 		"unrecognized device", "someone signed up", "someone registered",
 		"someone created an account", "someone opened an account", "using my email", "used my email",
 		"using my card", "used my card", "用我的邮箱", "用我的手机号注册", "冒用", "gift card was used", "my points were",
+		"redeemed by someone", "used by someone else", "someone else used", "someone else redeemed",
 		"诈骗", "骗子", "被骗", "盗刷", "被盗", "盗用", "盗号", "冒充", "假冒", "钓鱼", "点链接", "链接是你们",
 		"链接领", "填银行卡", "被黑", "异地登录", "别人登录", "有人登录", "问我要验证码", "跟我要验证码", "向我要验证码", "索要验证码", "要我的验证码", "问我要密码", "问我要银行卡", "让我转账",
 		"要我转账", "叫我转账", "转账给",
