@@ -449,13 +449,8 @@ func (s *Contacts) appendMessages(ctx context.Context, r contact.Record, ms []co
 	expires := r.ReceivedAt.Add(s.retention).Unix()
 	var errs []error
 	for _, m := range ms {
-		item, err := s.messageItem(r.ID, m, expires)
-		if err != nil {
-			return err
-		}
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Messages, Item: item, ConditionExpression: aws.String("attribute_not_exists(seq)")})
-		if err != nil && !isConditionFailed(err) {
-			errs = append(errs, fmt.Errorf("add message %s to contact %s: %w", m.ID, r.ID, translate(err)))
+		if err := s.putOnce(ctx, r.ID, m, expires); err != nil {
+			errs = append(errs, fmt.Errorf("add to contact %s: %w", r.ID, err))
 		}
 	}
 	return errors.Join(errs...)
