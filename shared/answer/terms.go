@@ -13,7 +13,7 @@ type feature struct {
 	weight float32
 }
 
-// Relative weights of the kinds of feature; tuned on shared/triage/testdata/dev.jsonl.
+// Relative weights of the kinds of feature; tuned on the dev set (shared/answer/pack/shoppers/dev.jsonl).
 const (
 	wordWeight    = 1.0
 	trigramWeight = 0.35

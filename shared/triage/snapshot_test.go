@@ -33,7 +33,10 @@ func TestDecodedTriageDecidesAsTheBuiltOne(t *testing.T) {
 	if !reflect.DeepEqual(got.Rules("m7"), built.Rules("m7")) || !reflect.DeepEqual(got.Rules("m1"), built.Rules("m1")) {
 		t.Fatalf("rules differ after decoding: m7 %+v, m1 %+v", got.Rules("m7"), got.Rules("m1"))
 	}
-	dev := readDev(t)
+	var dev []labeled
+	for _, name := range tuningSets(t) {
+		dev = append(dev, tuningSet(t, name)...)
+	}
 	for _, l := range dev {
 		for _, merchant := range []string{"m1", "m7"} {
 			c := devContact(l)

@@ -32,7 +32,7 @@ func TestSnapshotIsCurrent(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	n := 0
-	for _, file := range []string{"../../triage/testdata/dev.jsonl", "../../triage/testdata/untouched.jsonl"} {
+	for _, file := range []string{"../../answer/pack/shoppers/dev.jsonl", "../../triage/testdata/untouched.jsonl"} {
 		f, err := os.Open(file)
 		if err != nil {
 			t.Fatal(err)
