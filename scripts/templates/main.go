@@ -212,24 +212,41 @@ func printPhrasings(w io.Writer, locale, class string, n int) error {
 	return nil
 }
 
-// writeSnapshot builds the shipped pack's triage with the default rules and writes it where package builtin
-// embeds it.
+// writeSnapshot derives what the shoppers' sets teach (pack.TaughtFile), builds the shipped pack's triage on it
+// with the default rules, and writes both where packages pack and builtin embed them.
 func writeSnapshot(w io.Writer) error {
+	root, err := emulators.RepoRoot()
+	if err != nil {
+		return err
+	}
+	sets, err := pack.ReadShoppers(filepath.Join(root, pack.ShoppersDir))
+	if err != nil {
+		return err
+	}
+	taught := pack.Teach(sets)
+	gz, err := pack.EncodeTaught(taught)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(root, pack.TaughtFile), gz, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", pack.TaughtFile, err)
+	}
+	fmt.Fprintf(w, "%d shoppers' sets teach %d lines; wrote %d bytes to %s\n", len(sets), len(taught), len(gz), pack.TaughtFile)
 	ts, err := pack.Default()
 	if err != nil {
 		return err
 	}
+	training, err := triage.TrainingWith(taught)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	tr, err := triage.New(ts, nil)
+	tr, err := triage.Build(ts, nil, training)
 	if err != nil {
 		return err
 	}
 	built := time.Since(start)
 	b, err := tr.AppendBinary(nil)
-	if err != nil {
-		return err
-	}
-	root, err := emulators.RepoRoot()
 	if err != nil {
 		return err
 	}

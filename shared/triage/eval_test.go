@@ -32,14 +32,13 @@ var evalNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // trained on: its guard is a floor at its measured score, so quality cannot silently regress.
 const untouchedSet = "testdata/untouched.jsonl"
 
+// shoppersDir is pack.ShoppersDir from this package's folder.
+const shoppersDir = "../answer/pack/shoppers"
+
 // tuningSets names the shoppers' sets, in order.
 func tuningSets(t testing.TB) []string {
 	t.Helper()
-	sets, err := pack.Shoppers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return slices.SortedFunc(maps.Keys(sets), func(a, b string) int {
+	return slices.SortedFunc(maps.Keys(shopperSets(t)), func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) // dev, dev2 ... dev10
 	})
 }
@@ -47,15 +46,22 @@ func tuningSets(t testing.TB) []string {
 // tuningSet returns one shoppers' set.
 func tuningSet(t testing.TB, name string) []labeled {
 	t.Helper()
-	sets, err := pack.Shoppers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, ok := sets[name]
+	set, ok := shopperSets(t)[name]
 	if !ok {
 		t.Fatalf("no shoppers' set %q", name)
 	}
 	return set
+}
+
+var readShoppers = sync.OnceValues(func() (map[string][]labeled, error) { return pack.ReadShoppers(shoppersDir) })
+
+func shopperSets(t testing.TB) map[string][]labeled {
+	t.Helper()
+	sets, err := readShoppers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sets
 }
 
 // heldOut returns the matcher trained on every shoppers' set but name (built once per test binary): the one

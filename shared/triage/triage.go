@@ -79,9 +79,19 @@ func New(templates []answer.Template, rules map[string]priority.Rules) (*Triage,
 }
 
 // PlatformTraining is what every catalog's matcher learns from besides its templates' examples: the phrasing
-// grammars' sentences, the hand-written off-topic questions, and the shoppers' sets (pack.Shoppers) but those
-// named in leaveOut, which the quality tests score with a matcher that never saw them.
+// grammars' sentences, the hand-written off-topic questions, and what the shoppers' sets teach (pack.Shoppers)
+// but the sets named in leaveOut, which the quality tests score with a matcher that never saw them.
 func PlatformTraining(leaveOut ...string) (answer.Training, error) {
+	taught, err := pack.Shoppers()
+	if err != nil {
+		return nil, err
+	}
+	return TrainingWith(taught, leaveOut...)
+}
+
+// TrainingWith is PlatformTraining with the shoppers' lines given: the snapshot's writer trains on the sets it
+// has just derived.
+func TrainingWith(taught []pack.Taught, leaveOut ...string) (answer.Training, error) {
 	phrased, err := pack.Phrasings()
 	if err != nil {
 		return nil, err
@@ -100,36 +110,12 @@ func PlatformTraining(leaveOut ...string) (answer.Training, error) {
 	for locale, qs := range answer.OffTopicExamples() {
 		add(locale, answer.OffTopic, qs...)
 	}
-	sets, err := pack.Shoppers()
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range slices.Sorted(maps.Keys(sets)) {
-		if slices.Contains(leaveOut, name) {
-			continue
-		}
-		for _, l := range sets[name] {
-			if class := shopperClass(l); class != "" {
-				add(l.Locale, class, l.Text)
-			}
+	for _, t := range taught {
+		if !slices.Contains(leaveOut, t.Set) {
+			add(t.Locale, t.Class, t.Text)
 		}
 	}
 	return training, nil
-}
-
-// shopperClass is the class a shoppers' line teaches: its intent when it must be answered, off-topic or its
-// hand-off reason when it must not. An "either" line teaches nothing: it is fair both ways, and taught as its
-// intent it answered more of what needed a person (cross-validated on the five sets, issue 12).
-func shopperClass(l pack.Line) string {
-	switch {
-	case l.Expect == "auto":
-		return l.Intent
-	case l.Expect == "human" && l.Reason == intent.NoMatch:
-		return answer.OffTopic
-	case l.Expect == "human":
-		return l.Reason
-	}
-	return ""
 }
 
 // Build is New with the training given, for tests that need a matcher of their own templates alone.
