@@ -188,15 +188,15 @@ func TestCallsPerContact(t *testing.T) {
 	}
 }
 
-// snapshotPages is how many Query pages a snapshot of size bytes takes: it is stored in parts of 300,000 bytes
-// (shared/aws/dynamo, under DynamoDB's 400 KB item limit), and a page ends with the part that takes it to 1 MB.
+// snapshotPages is how many Query pages a snapshot of size bytes takes: it is stored in parts of
+// dynamo.SnapshotPart bytes, and a page ends with the part that takes it to 1 MB.
 func snapshotPages(size int) int {
-	const part, page = 300_000, 1 << 20
+	const page = 1 << 20
 	pages := 0
 	for left := size; left > 0; {
 		pages++
 		for read := 0; read < page && left > 0; {
-			n := min(left, part)
+			n := min(left, dynamo.SnapshotPart)
 			read, left = read+n, left-n
 		}
 	}

@@ -5,7 +5,6 @@ package triage
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -98,14 +97,18 @@ func TrainingWith(taught []pack.Taught, leaveOut ...string) (answer.Training, er
 	}
 	training := answer.Training{}
 	for locale, classes := range phrased {
-		training[locale] = maps.Clone(classes)
+		// Clipped, so that the first sentence added to a class copies it: the grammars' sentences are shared by
+		// every build.
+		training[locale] = make(map[string][]string, len(classes))
+		for class, ss := range classes {
+			training[locale][class] = slices.Clip(ss)
+		}
 	}
 	add := func(locale, class string, texts ...string) {
 		if training[locale] == nil {
 			training[locale] = map[string][]string{}
 		}
-		// A copy: the grammars' sentences are shared by every build.
-		training[locale][class] = append(slices.Clip(training[locale][class]), texts...)
+		training[locale][class] = append(training[locale][class], texts...)
 	}
 	for locale, qs := range answer.OffTopicExamples() {
 		add(locale, answer.OffTopic, qs...)

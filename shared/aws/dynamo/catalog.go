@@ -50,12 +50,13 @@ const (
 	// snapshotPartition holds, per catalog version, the built triage in parts with sort keys
 	// <version, 20 digits>#<part, 4 digits>.
 	snapshotPartition = "SNAPSHOT"
-	// snapshotPart keeps each part's item well under DynamoDB's 400 KB item limit.
-	snapshotPart = 300_000
 	// stagedPartition holds the changes approved but not yet published, one item per change key: its body, a tag
 	// telling one staging of the key from another, and, once a publication took it, the version that did.
 	stagedPartition = topology.CatalogStaged
 )
+
+// SnapshotPart is the size of a snapshot's parts: each part's item stays well under DynamoDB's 400 KB item limit.
+const SnapshotPart = 300_000
 
 func catalogKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{topology.CatalogPartition: str(pk), topology.CatalogSort: str(sk)}
@@ -218,11 +219,11 @@ func (c *Catalog) PutSnapshot(ctx context.Context, version int64, b []byte) erro
 func (c *Catalog) StoreSnapshot(ctx context.Context, version int64, b []byte) (string, error) {
 	h := sha256.Sum256(b)
 	sum := hex.EncodeToString(h[:])
-	parts := (len(b) + snapshotPart - 1) / snapshotPart
+	parts := (len(b) + SnapshotPart - 1) / SnapshotPart
 	var reqs []types.WriteRequest
 	for i := range parts {
 		item := catalogKey(snapshotPartition, snapshotKey(version, i))
-		item["data"] = &types.AttributeValueMemberB{Value: b[i*snapshotPart : min(len(b), (i+1)*snapshotPart)]}
+		item["data"] = &types.AttributeValueMemberB{Value: b[i*SnapshotPart : min(len(b), (i+1)*SnapshotPart)]}
 		item["parts"] = num(int64(parts))
 		item["sha256"] = str(sum)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
